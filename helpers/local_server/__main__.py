@@ -1,0 +1,94 @@
+"""Command line: ``python -m helpers.local_server serve [--port N] [--state-dir DIR] ...``.
+
+Other commands: ``status`` (is a server up for this state directory?), ``stop``, ``ensure``
+(start one in the background unless a healthy one is already up, then print its URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_DIR, PACES, Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.local_server",
+        description="A local OpenAI-compatible Files and Batch API server.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server in the foreground")
+    serve.add_argument("--host", default=DEFAULT_HOST, help="interface to bind (default %(default)s)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")
+    serve.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
+                       help="where the database and file bytes live (default: %(default)s)")
+    serve.add_argument("--pace", default="normal", choices=sorted(PACES),
+                       help="how fast batches move through their statuses (default %(default)s)")
+    serve.add_argument("--token-limit", type=int, default=2_000_000,
+                       help="enqueued-token limit per model; 0 for none (default %(default)s)")
+    serve.add_argument("--keys-file", type=Path, default=None,
+                       help="file with one API key per line; each key gets its own namespace")
+    serve.add_argument("--upstream", default=None,
+                       help="OpenAI-compatible base URL (…/v1) that answers the batch lines")
+    serve.add_argument("--upstream-concurrency", type=int, default=8,
+                       help="requests sent to --upstream at once (default %(default)s)")
+    serve.add_argument("--output-order", choices=("input", "shuffled"), default="input",
+                       help="order of result lines (default %(default)s)")
+    serve.add_argument("--log-level", default="warning")
+
+    for name, text in (("status", "print the running server for a state directory"),
+                       ("stop", "stop the running server for a state directory"),
+                       ("ensure", "start a server in the background unless one is up")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+        if name == "ensure":
+            cmd.add_argument("--port", type=int, default=None)
+            cmd.add_argument("--pace", default=None, choices=sorted(PACES))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        import uvicorn
+
+        from .app import create_app
+
+        logging.basicConfig(level=args.log_level.upper(),
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        settings = Settings(
+            state_dir=args.state_dir,
+            host=args.host,
+            port=args.port,
+            pace=PACES[args.pace],
+            token_limit=args.token_limit or None,
+            keys_file=args.keys_file,
+            upstream=args.upstream,
+            upstream_concurrency=args.upstream_concurrency,
+            output_order=args.output_order,
+        )
+        app = create_app(settings)
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                    access_log=False)
+        return 0
+
+    from .launcher import ensure_server, find_server, stop_server
+
+    if args.command == "status":
+        info = find_server(args.state_dir)
+        print(json.dumps(info.__dict__ if info else None))
+        return 0 if info else 1
+    if args.command == "stop":
+        return 0 if stop_server(args.state_dir) else 1
+    info = ensure_server(args.state_dir, port=args.port, pace=args.pace)
+    print(info.base_url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

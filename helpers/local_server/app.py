@@ -1,0 +1,322 @@
+"""HTTP routes: parse the request, call the domain, render OpenAI's wire format. Nothing else.
+
+The whole route table is in :func:`create_app`. ``/v1/...`` speaks the OpenAI API; ``/_local/...``
+is the control surface (reset, clock, pace, forced outcomes), kept apart so that nothing a real
+client sends can reach it by accident.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import ids
+from .config import Settings
+from .errors import APIError, BadRequest, NotFound, Unauthorized
+from .models import list_models, resolve_model
+from .responder import LocalResponder
+from .runner import Runner
+from .service import Service
+
+log = logging.getLogger("helpers.local_server")
+DEFAULT_NAMESPACE = "default"
+SYNC_ENDPOINTS = (
+    "/v1/chat/completions",
+    "/v1/completions",
+    "/v1/responses",
+    "/v1/embeddings",
+    "/v1/moderations",
+)
+
+
+def load_keys(path: Path | None) -> dict[str, str] | None:
+    """Keys file: one bearer key per line (blank lines and # comments ignored)."""
+    if path is None:
+        return None
+    keys: dict[str, str] = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        key = line.split("#", 1)[0].strip()
+        if key:
+            keys[key] = "key-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    return keys
+
+
+def _mask(key: str) -> str:
+    return key[:3] + "*" * max(0, len(key) - 7) + key[-4:] if len(key) > 8 else "*" * len(key)
+
+
+def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
+    service = Service(settings)
+    keys = load_keys(settings.keys_file)
+    if settings.upstream:
+        from .upstream import UpstreamResponder
+
+        responder: Any = UpstreamResponder(settings.upstream, settings.upstream_key)
+        concurrency = settings.upstream_concurrency
+    else:
+        responder = LocalResponder(now=service.clock.now)
+        concurrency = 1
+    runner = Runner(service, responder, concurrency=concurrency)
+    local_responder = LocalResponder(now=service.clock.now)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        if start_runner:
+            runner.start()
+        try:
+            yield
+        finally:
+            runner.stop()
+
+    app = FastAPI(
+        title="Local Batch API server",
+        description="A local, faithful emulation of OpenAI's Files and Batch APIs.",
+        lifespan=lifespan,
+        docs_url="/_local/docs",
+        redoc_url=None,
+        openapi_url="/_local/openapi.json",
+    )
+    app.state.service = service
+    app.state.runner = runner
+
+    def namespace(request: Request) -> str:
+        header = request.headers.get("authorization", "")
+        scheme, _, key = header.partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key:
+            raise Unauthorized("Missing bearer or basic authentication in header")
+        if keys is None:
+            return DEFAULT_NAMESPACE
+        if key not in keys:
+            raise Unauthorized(
+                f"Incorrect API key provided: {_mask(key)}. You can find your API key at "
+                "https://platform.openai.com/account/api-keys.",
+                code="invalid_api_key",
+            )
+        return keys[key]
+
+    async def json_body(request: Request) -> Any:
+        raw = await request.body()
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError:
+            raise BadRequest(
+                "We could not parse the JSON body of your request. (HINT: This likely means "
+                "you aren't using your HTTP library correctly. The OpenAI API expects a JSON "
+                "payload, but what was sent was not valid JSON. If you have trouble figuring "
+                "out how to fix this, please contact us through our help center at "
+                "help.openai.com.)"
+            ) from None
+
+    # -- error rendering and request ids ----------------------------------------------------
+
+    @app.exception_handler(APIError)
+    async def api_error(_: Request, exc: APIError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code in (404, 405):
+            err = NotFound(f"Invalid URL ({request.method} {request.url.path})")
+            err.status_code = exc.status_code
+        else:
+            err = APIError(str(exc.detail), status_code=exc.status_code)
+        return JSONResponse(err.body(), status_code=err.status_code)
+
+    @app.exception_handler(Exception)
+    async def server_error(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        err = APIError(
+            "The local server had an error while processing your request.",
+            status_code=500,
+            error_type="server_error",
+        )
+        return JSONResponse(err.body(), status_code=500)
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next):
+        response = await call_next(request)
+        response.headers["x-request-id"] = "req_" + ids.request_id()
+        return response
+
+    # -- Files ------------------------------------------------------------------------------
+
+    @app.post("/v1/files")
+    async def upload_file(request: Request):
+        ns = namespace(request)
+        try:
+            form = await request.form(max_files=1, max_fields=20)
+        except Exception:
+            raise BadRequest(
+                "Could not parse multipart form: the request body must be multipart/form-data "
+                "with a 'file' part and a 'purpose' field."
+            ) from None
+        try:
+            upload = form.get("file")
+            if isinstance(upload, str):
+                raise BadRequest("The 'file' field must be a file upload.", param="file")
+            expires_after = None
+            if form.get("expires_after[anchor]") or form.get("expires_after[seconds]"):
+                expires_after = {
+                    "anchor": form.get("expires_after[anchor]"),
+                    "seconds": form.get("expires_after[seconds]"),
+                }
+            return await run_in_threadpool(
+                service.upload_file,
+                ns,
+                stream=upload.file if upload is not None else None,
+                filename=upload.filename if upload is not None else None,
+                purpose=form.get("purpose"),
+                expires_after=expires_after,
+            )
+        finally:
+            await form.close()
+
+    @app.get("/v1/files")
+    async def list_files(request: Request):
+        q = request.query_params
+        return service.list_files(
+            namespace(request),
+            purpose=q.get("purpose"),
+            limit=q.get("limit"),
+            order=q.get("order"),
+            after=q.get("after"),
+        )
+
+    @app.get("/v1/files/{file_id}")
+    async def retrieve_file(file_id: str, request: Request):
+        return service.get_file(namespace(request), file_id)
+
+    @app.get("/v1/files/{file_id}/content")
+    async def file_content(file_id: str, request: Request):
+        path = service.file_content_path(namespace(request), file_id)
+        return FileResponse(path, media_type="application/octet-stream")
+
+    @app.delete("/v1/files/{file_id}")
+    async def delete_file(file_id: str, request: Request):
+        return service.delete_file(namespace(request), file_id)
+
+    # -- Batches ----------------------------------------------------------------------------
+
+    @app.post("/v1/batches")
+    async def create_batch(request: Request):
+        ns = namespace(request)
+        return service.create_batch(ns, await json_body(request))
+
+    @app.get("/v1/batches")
+    async def list_batches(request: Request):
+        q = request.query_params
+        return service.list_batches(namespace(request), limit=q.get("limit"), after=q.get("after"))
+
+    @app.get("/v1/batches/{batch_id}")
+    async def retrieve_batch(batch_id: str, request: Request):
+        return service.get_batch(namespace(request), batch_id)
+
+    @app.post("/v1/batches/{batch_id}/cancel")
+    async def cancel_batch(batch_id: str, request: Request):
+        return service.cancel_batch(namespace(request), batch_id)
+
+    # -- what a batch line can target, callable directly --------------------------------------
+
+    async def answer(url: str, request: Request):
+        namespace(request)
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            raise BadRequest("The request body must be a JSON object.")
+        status, payload = await run_in_threadpool(local_responder.respond, url, body)
+        return JSONResponse(payload, status_code=status)
+
+    for url in SYNC_ENDPOINTS:
+
+        async def endpoint(request: Request, _url: str = url):
+            return await answer(_url, request)
+
+        app.add_api_route(url, endpoint, methods=["POST"], name=url.rsplit("/", 1)[-1])
+
+    @app.get("/v1/models")
+    async def models(request: Request):
+        namespace(request)
+        return {
+            "object": "list",
+            "data": [
+                {"id": m.id, "object": "model", "created": m.created, "owned_by": "system"}
+                for m in list_models()
+            ],
+        }
+
+    @app.get("/v1/models/{model_id}")
+    async def model(model_id: str, request: Request):
+        namespace(request)
+        info = resolve_model(model_id)
+        if info is None:
+            raise NotFound(
+                f"The model '{model_id}' does not exist", param="model", code="model_not_found"
+            )
+        return {"id": model_id, "object": "model", "created": info.created, "owned_by": "system"}
+
+    # -- control surface --------------------------------------------------------------------
+
+    @app.get("/_local/health")
+    async def health():
+        return {"status": "ok", "state_dir": str(settings.state_dir), "pid": service.state()["pid"]}
+
+    @app.get("/_local/state")
+    async def state(request: Request):
+        namespace(request)
+        return service.state()
+
+    @app.post("/_local/reset")
+    async def reset(request: Request):
+        ns = namespace(request)
+        return await run_in_threadpool(service.reset, ns, single_user=keys is None)
+
+    @app.post("/_local/clock/advance")
+    async def advance_clock(request: Request):
+        namespace(request)
+        body = await json_body(request) or {}
+        seconds = body.get("seconds") if isinstance(body, dict) else None
+        return {"now": service.advance_clock(seconds)}
+
+    @app.post("/_local/pace")
+    async def set_pace(request: Request):
+        namespace(request)
+        body = await json_body(request)
+        value = body.get("preset", body) if isinstance(body, dict) else body
+        return service.set_pace(value).as_dict()
+
+    @app.post("/_local/token-limit")
+    async def set_token_limit(request: Request):
+        namespace(request)
+        body = await json_body(request) or {}
+        return {"token_limit": service.set_token_limit(body.get("token_limit"))}
+
+    @app.post("/_local/force/line")
+    async def force_line(request: Request):
+        ns = namespace(request)
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            raise BadRequest("The request body must be a JSON object.")
+        return service.force_line(ns, body)
+
+    @app.post("/_local/force/validation")
+    async def force_validation(request: Request):
+        ns = namespace(request)
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            raise BadRequest("The request body must be a JSON object.")
+        return service.force_validation(ns, body)
+
+    @app.post("/_local/batches/{batch_id}/expire")
+    async def force_expiry(batch_id: str, request: Request):
+        return service.force_expiry(namespace(request), batch_id)
+
+    return app

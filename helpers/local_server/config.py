@@ -1,0 +1,98 @@
+"""Settings of one local server: where state lives, how fast batches move, what is enforced.
+
+Everything a user may want to change is here, with the command-line flag or control call that
+changes it. Defaults are chosen so that a tutorial batch visibly passes through every status in
+a few seconds.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+DEFAULT_PORT = 8765
+DEFAULT_HOST = "127.0.0.1"
+#: the state directory used when none is given: inside the repository, ignored by git
+DEFAULT_STATE_DIR = Path(__file__).resolve().parents[2] / ".local-batch-api"
+ORGANIZATION = "org-local"
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How long a batch spends in each status, in real seconds.
+
+    ``per_request`` is the time one request takes while ``in_progress`` (requests run one after
+    another), so a batch of n requests stays ``in_progress`` for about n * per_request seconds.
+    """
+
+    validating: float = 1.0
+    per_request: float = 0.5
+    finalizing: float = 1.0
+    cancelling: float = 1.0
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+PACES: dict[str, Pace] = {
+    # everything happens as fast as the machine allows (tests, benchmarks)
+    "instant": Pace(0.0, 0.0, 0.0, 0.0),
+    # a small batch passes through every status in a few seconds (the default)
+    "normal": Pace(1.0, 0.5, 1.0, 1.0),
+    # slow enough to cancel a batch while it runs, or to watch a progress bar move
+    "slow": Pace(2.0, 2.0, 2.0, 2.0),
+}
+
+
+def pace_from(value: str | dict | Pace | None) -> Pace:
+    """A Pace from a preset name, a dict of fields (missing ones from "normal"), or a Pace."""
+    if value is None:
+        return PACES["normal"]
+    if isinstance(value, Pace):
+        return value
+    if isinstance(value, str):
+        if value not in PACES:
+            raise ValueError(f"unknown pace {value!r}; choose one of {', '.join(PACES)}")
+        return PACES[value]
+    base = asdict(PACES["normal"])
+    unknown = set(value) - set(base)
+    if unknown:
+        raise ValueError(f"unknown pace fields: {', '.join(sorted(unknown))}")
+    for name, seconds in value.items():
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+            raise ValueError(f"pace field {name!r} must be a number of seconds >= 0")
+        base[name] = float(seconds)
+    return Pace(**base)
+
+
+@dataclass
+class Settings:
+    """Start-up settings of one server process (``python -m helpers.local_server serve``)."""
+
+    state_dir: Path = field(default_factory=lambda: DEFAULT_STATE_DIR)
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    pace: Pace = field(default_factory=lambda: PACES["normal"])
+    #: enqueued-token limit per model (in_progress batches plus the new one); None: no limit.
+    #: 2,000,000 is the published tier-1 figure for gpt-4o-mini.
+    token_limit: int | None = 2_000_000
+    #: a file with one bearer key per line; each key gets its own namespace. None: any key.
+    keys_file: Path | None = None
+    #: an OpenAI-compatible base URL (".../v1") that answers batch lines instead of the
+    #: local responder
+    upstream: str | None = None
+    upstream_key: str | None = field(default_factory=lambda: os.environ.get("UPSTREAM_API_KEY"))
+    upstream_concurrency: int = 8
+    #: "input" keeps result lines in input order; "shuffled" mixes them, as the real API may
+    output_order: str = "input"
+    organization: str = ORGANIZATION
+    #: how often the runner wakes up when nothing else wakes it, in seconds
+    tick: float = 0.05
+
+    def __post_init__(self) -> None:
+        self.state_dir = Path(self.state_dir).resolve()
+        if self.keys_file is not None:
+            self.keys_file = Path(self.keys_file).resolve()
+        if self.output_order not in ("input", "shuffled"):
+            raise ValueError("output_order must be 'input' or 'shuffled'")

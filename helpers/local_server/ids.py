@@ -1,0 +1,37 @@
+"""Identifier formats, in one place (the seam tests and the sanitizer rely on).
+
+The formats follow what the real API returns today:
+
+- batches: ``batch_`` + 32 lowercase hex, the first 8 being the creation time in hex;
+- batch request lines: ``batch_req_`` + 32 hex with the same structure;
+- files: ``file-`` + 22 base62 characters;
+- request ids: 32 lowercase hex.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+_BASE62 = string.digits + string.ascii_letters
+
+
+def _timed_hex(now: int) -> str:
+    # 8 hex of time, 4 random, the constant "8190" seen in every real sample, 16 random
+    return f"{now & 0xFFFFFFFF:08x}{secrets.token_hex(2)}8190{secrets.token_hex(8)}"
+
+
+def batch_id(now: int) -> str:
+    return "batch_" + _timed_hex(now)
+
+
+def batch_request_id(now: int) -> str:
+    return "batch_req_" + _timed_hex(now)
+
+
+def file_id() -> str:
+    return "file-" + "".join(secrets.choice(_BASE62) for _ in range(22))
+
+
+def request_id() -> str:
+    return secrets.token_hex(16)

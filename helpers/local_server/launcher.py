@@ -1,0 +1,145 @@
+"""Make sure one server is running for a state directory: reuse a healthy one, or start one.
+
+The server writes nothing about itself; the launcher records ``server.json`` (port, pid, URL)
+in the state directory after the server answers its health check, and holds a file lock while it
+does so, so two notebooks starting at once end up sharing one server.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_DIR
+
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """Where a running local server listens."""
+
+    base_url: str  # e.g. http://127.0.0.1:8765/v1, what OPENAI_BASE_URL should be
+    port: int
+    pid: int
+    state_dir: str
+
+    @property
+    def root_url(self) -> str:
+        return self.base_url[: -len("/v1")]
+
+
+def _healthy(port: int, state_dir: Path, timeout: float = 1.0) -> int | None:
+    """The pid of the server on ``port`` if it is up and serves ``state_dir``."""
+    try:
+        with _NO_PROXY.open(f"http://{DEFAULT_HOST}:{port}/_local/health", timeout=timeout) as r:
+            health = json.load(r)
+    except (OSError, ValueError):
+        return None
+    if health.get("status") != "ok" or Path(health.get("state_dir", "")) != state_dir:
+        return None
+    return int(health.get("pid", 0))
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((DEFAULT_HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((DEFAULT_HOST, 0))
+        return sock.getsockname()[1]
+
+
+def find_server(state_dir: str | Path = DEFAULT_STATE_DIR) -> ServerInfo | None:
+    """The healthy server recorded for ``state_dir``, or None."""
+    state_dir = Path(state_dir).resolve()
+    record = state_dir / "server.json"
+    try:
+        saved = json.loads(record.read_text())
+    except (OSError, ValueError):
+        return None
+    pid = _healthy(int(saved["port"]), state_dir)
+    if pid is None:
+        return None
+    return ServerInfo(saved["base_url"], int(saved["port"]), pid, str(state_dir))
+
+
+def ensure_server(
+    state_dir: str | Path = DEFAULT_STATE_DIR,
+    *,
+    port: int | None = None,
+    pace: str | None = None,
+    extra_args: list[str] | None = None,
+    timeout: float = 30.0,
+) -> ServerInfo:
+    """Return the server for ``state_dir``, starting one in the background if none is healthy.
+
+    ``port`` defaults to $BATCH_LOCAL_PORT or 8765, or any free port when that one is taken.
+    Raises RuntimeError (with the end of the server's log) if it does not come up in ``timeout``.
+    """
+    state_dir = Path(state_dir).resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with open(state_dir / ".launcher.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        found = find_server(state_dir)
+        if found is not None:
+            return found
+        wanted = port or int(os.environ.get("BATCH_LOCAL_PORT", DEFAULT_PORT))
+        chosen = wanted if _port_free(wanted) else _free_port()
+        log_path = state_dir / "server.log"
+        command = [sys.executable, "-m", "helpers.local_server", "serve",
+                   "--port", str(chosen), "--state-dir", str(state_dir)]
+        if pace:
+            command += ["--pace", pace]
+        command += extra_args or []
+        package_root = Path(__file__).resolve().parents[2]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(package_root), env.get("PYTHONPATH", "")) if p
+        )
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, env=env, cwd=str(package_root),
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                break
+            if _healthy(chosen, state_dir, timeout=0.5) is not None:
+                info = ServerInfo(f"http://{DEFAULT_HOST}:{chosen}/v1", chosen, process.pid,
+                                  str(state_dir))
+                (state_dir / "server.json").write_text(json.dumps(info.__dict__, indent=2))
+                return info
+            time.sleep(0.1)
+        if process.poll() is None:
+            process.kill()
+        tail = log_path.read_text(errors="replace")[-2000:] if log_path.exists() else ""
+        raise RuntimeError(f"The local server did not start. Its log ends with:\n{tail}")
+
+
+def stop_server(state_dir: str | Path = DEFAULT_STATE_DIR, timeout: float = 10.0) -> bool:
+    """Stop the server for ``state_dir``. Returns whether one was running."""
+    info = find_server(state_dir)
+    if info is None:
+        return False
+    os.kill(info.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _healthy(info.port, Path(info.state_dir), 0.3):
+        time.sleep(0.1)
+    return True

@@ -1,0 +1,297 @@
+"""Storage: SQLite for objects and state, a directory for file bytes.
+
+Layout of a state directory::
+
+    state.sqlite3      files, batches, forced outcomes, runtime settings (WAL mode)
+    files/<file id>    the bytes of every uploaded or generated file
+    work/<batch id>.*  result lines of running batches, appended as they are made
+    server.json        where the server for this directory listens (written by the launcher)
+    server.log         its log
+
+Objects are stored as the JSON the API returns, next to a few indexed columns. One connection
+guarded by a lock serves the request threads and the runner; SQLite is far faster than the
+HTTP layer in front of it, and a single writer never sees "database is locked".
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    namespace TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    object TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_ns ON files(namespace, seq);
+CREATE TABLE IF NOT EXISTS batches (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    namespace TEXT NOT NULL,
+    status TEXT NOT NULL,
+    object TEXT NOT NULL,
+    internal TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS batches_ns ON batches(namespace, seq);
+CREATE INDEX IF NOT EXISTS batches_status ON batches(status);
+CREATE TABLE IF NOT EXISTS forces (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    namespace TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    target TEXT,
+    custom_id TEXT,
+    outcome TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+ACTIVE_STATUSES = ("validating", "in_progress", "finalizing", "cancelling")
+
+
+class Store:
+    """All persistent state of one server, under one state directory."""
+
+    def __init__(self, state_dir: str | Path) -> None:
+        self.state_dir = Path(state_dir)
+        self.files_dir = self.state_dir / "files"
+        self.work_dir = self.state_dir / "work"
+        for folder in (self.state_dir, self.files_dir, self.work_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._depth = 0  # nesting of transaction() on the lock-holding thread
+        self._db = sqlite3.connect(
+            self.state_dir / "state.sqlite3", check_same_thread=False, isolation_level=None
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._depth:  # nested: part of the enclosing transaction
+                self._depth += 1
+                try:
+                    yield self._db
+                finally:
+                    self._depth -= 1
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    # -- settings ---------------------------------------------------------------------------
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        rows = self._query("SELECT value FROM settings WHERE key = ?", (key,))
+        return json.loads(rows[0][0]) if rows else default
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO settings(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, json.dumps(value)),
+            )
+
+    def delete_setting(self, key: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM settings WHERE key = ?", (key,))
+
+    # -- files ------------------------------------------------------------------------------
+
+    def file_path(self, file_id: str) -> Path:
+        return self.files_dir / file_id
+
+    def insert_file(self, namespace: str, obj: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO files(id, namespace, purpose, object) VALUES (?, ?, ?, ?)",
+                (obj["id"], namespace, obj["purpose"], json.dumps(obj)),
+            )
+
+    def get_file(self, namespace: str, file_id: str) -> dict[str, Any] | None:
+        rows = self._query(
+            "SELECT object FROM files WHERE id = ? AND namespace = ?", (file_id, namespace)
+        )
+        return json.loads(rows[0][0]) if rows else None
+
+    def list_files(
+        self,
+        namespace: str,
+        *,
+        purpose: str | None,
+        ascending: bool,
+        after: str | None,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """A page of files and whether more follow."""
+        sql = "SELECT object FROM files WHERE namespace = ?"
+        args: list[Any] = [namespace]
+        if purpose:
+            sql += " AND purpose = ?"
+            args.append(purpose)
+        if after:
+            cursor = self._query(
+                "SELECT seq FROM files WHERE id = ? AND namespace = ?", (after, namespace)
+            )
+            if cursor:
+                sql += " AND seq > ?" if ascending else " AND seq < ?"
+                args.append(cursor[0][0])
+        sql += " ORDER BY seq " + ("ASC" if ascending else "DESC") + " LIMIT ?"
+        args.append(limit + 1)
+        rows = [json.loads(r[0]) for r in self._query(sql, tuple(args))]
+        return rows[:limit], len(rows) > limit
+
+    def delete_file(self, namespace: str, file_id: str) -> bool:
+        with self.transaction() as db:
+            deleted = db.execute(
+                "DELETE FROM files WHERE id = ? AND namespace = ?", (file_id, namespace)
+            ).rowcount
+        if deleted:
+            self.file_path(file_id).unlink(missing_ok=True)
+        return bool(deleted)
+
+    # -- batches ----------------------------------------------------------------------------
+
+    def insert_batch(self, namespace: str, obj: dict[str, Any], internal: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO batches(id, namespace, status, object, internal) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (obj["id"], namespace, obj["status"], json.dumps(obj), json.dumps(internal)),
+            )
+
+    def get_batch(self, namespace: str | None, batch_id: str) -> tuple[dict, dict] | None:
+        if namespace is None:
+            rows = self._query("SELECT object, internal FROM batches WHERE id = ?", (batch_id,))
+        else:
+            rows = self._query(
+                "SELECT object, internal FROM batches WHERE id = ? AND namespace = ?",
+                (batch_id, namespace),
+            )
+        return (json.loads(rows[0][0]), json.loads(rows[0][1])) if rows else None
+
+    def save_batch(self, obj: dict[str, Any], internal: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE batches SET status = ?, object = ?, internal = ? WHERE id = ?",
+                (obj["status"], json.dumps(obj), json.dumps(internal), obj["id"]),
+            )
+
+    def list_batches(
+        self, namespace: str, *, after: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """A page of batches, newest first, and whether more follow."""
+        sql = "SELECT object FROM batches WHERE namespace = ?"
+        args: list[Any] = [namespace]
+        if after:
+            cursor = self._query(
+                "SELECT seq FROM batches WHERE id = ? AND namespace = ?", (after, namespace)
+            )
+            if cursor:
+                sql += " AND seq < ?"
+                args.append(cursor[0][0])
+        sql += " ORDER BY seq DESC LIMIT ?"
+        args.append(limit + 1)
+        rows = [json.loads(r[0]) for r in self._query(sql, tuple(args))]
+        return rows[:limit], len(rows) > limit
+
+    def active_batch_ids(self) -> list[tuple[str, str]]:
+        """(namespace, id) of every batch the runner still has to move, oldest first."""
+        marks = ",".join("?" * len(ACTIVE_STATUSES))
+        return [
+            (r[0], r[1])
+            for r in self._query(
+                f"SELECT namespace, id FROM batches WHERE status IN ({marks}) ORDER BY seq",
+                ACTIVE_STATUSES,
+            )
+        ]
+
+    def enqueued_tokens(self, namespace: str, model: str, exclude: str) -> int:
+        """Input tokens of this namespace's running batches for ``model``."""
+        total = 0
+        for (internal,) in self._query(
+            "SELECT internal FROM batches WHERE namespace = ? AND id != ? "
+            "AND status IN ('in_progress', 'finalizing')",
+            (namespace, exclude),
+        ):
+            state = json.loads(internal)
+            if state.get("model") == model:
+                total += int(state.get("input_tokens", 0))
+        return total
+
+    # -- forced outcomes --------------------------------------------------------------------
+
+    def add_force(
+        self, namespace: str, kind: str, target: str | None, custom_id: str | None, outcome: dict
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO forces(namespace, kind, target, custom_id, outcome) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (namespace, kind, target, custom_id, json.dumps(outcome)),
+            )
+
+    def forces(self, namespace: str, kind: str, target: str | None) -> list[tuple[int, dict]]:
+        """Forced outcomes of ``kind`` for ``target`` or for any target, oldest first."""
+        rows = self._query(
+            "SELECT seq, custom_id, outcome FROM forces WHERE namespace = ? AND kind = ? "
+            "AND (target IS NULL OR target = ?) ORDER BY seq",
+            (namespace, kind, target),
+        )
+        return [(r[0], {"custom_id": r[1], **json.loads(r[2])}) for r in rows]
+
+    def delete_force(self, seq: int) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM forces WHERE seq = ?", (seq,))
+
+    # -- reset ------------------------------------------------------------------------------
+
+    def reset(self, namespace: str) -> list[str]:
+        """Delete every file, batch and forced outcome of a namespace. Returns the batch ids."""
+        with self.transaction() as db:
+            file_ids = [
+                r[0] for r in db.execute("SELECT id FROM files WHERE namespace = ?", (namespace,))
+            ]
+            batch_ids = [
+                r[0]
+                for r in db.execute("SELECT id FROM batches WHERE namespace = ?", (namespace,))
+            ]
+            db.execute("DELETE FROM files WHERE namespace = ?", (namespace,))
+            db.execute("DELETE FROM batches WHERE namespace = ?", (namespace,))
+            db.execute("DELETE FROM forces WHERE namespace = ?", (namespace,))
+        for file_id in file_ids:
+            self.file_path(file_id).unlink(missing_ok=True)
+        for batch_id in batch_ids:
+            for part in self.work_dir.glob(batch_id + ".*"):
+                part.unlink(missing_ok=True)
+        return batch_ids
