@@ -1,0 +1,901 @@
+"""Deterministic answers for the local Batch API server.
+
+The local server never calls a model. For every batch line (and every direct
+request) it asks :class:`LocalResponder` for the reply the real endpoint would
+send, and this module builds one with the exact shape of OpenAI's JSON:
+
+* chat completions, legacy completions and Responses get a short placeholder
+  text that says plainly it was written by the local server, quotes the prompt
+  and reports how many tokens the prompt was;
+* embeddings are unit vectors derived from a hash of the model and the input;
+* moderations never flag anything and report tiny, stable scores.
+
+The same request always gets the same reply (apart from the ``created``
+timestamp), token counts in ``usage`` are real counts from the model's
+tokenizer, and the limits the real API enforces (context window, maximum output
+tokens, required parameters, unknown models) produce the real error envelopes.
+None of this says anything about what a model would answer: switch to live mode
+for that.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from helpers.local_server import tokens
+from helpers.local_server.models import ModelInfo, resolve_model
+
+__all__ = ["MODERATION_CATEGORIES", "SUPPORTED_URLS", "LocalResponder"]
+
+SUPPORTED_URLS: tuple[str, ...] = (
+    "/v1/chat/completions",
+    "/v1/completions",
+    "/v1/responses",
+    "/v1/embeddings",
+    "/v1/moderations",
+)
+
+# The categories of openai.types.moderation.Categories (by their wire names).
+MODERATION_CATEGORIES: tuple[str, ...] = (
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/instructions",
+    "self-harm/intent",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+)
+# Categories whose score may also come from an image (omni-moderation).
+_IMAGE_CATEGORIES = frozenset(
+    {
+        "self-harm",
+        "self-harm/instructions",
+        "self-harm/intent",
+        "sexual",
+        "violence",
+        "violence/graphic",
+    }
+)
+
+DEFAULT_MODERATION_MODEL = "omni-moderation-latest"
+QUOTE_CHARS = 200
+RESPONSES_MIN_OUTPUT_TOKENS = 16
+MAX_N = 128
+MAX_EMBEDDING_INPUTS = 2048
+MAX_EMBEDDING_TOKENS_PER_REQUEST = 300_000
+CHAT_ROLES = ("system", "assistant", "user", "function", "tool", "developer")
+_ROLES_NEEDING_CONTENT = frozenset({"system", "user", "developer", "tool"})
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+_INVALID_JSON_MESSAGE = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+    "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+    "sent was not valid JSON.)"
+)
+_SERVER_ERROR_MESSAGE = "The server had an error while processing your request. Sorry about that!"
+
+
+class _RequestError(Exception):
+    """A request the real API would refuse; turned into an error envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        param: str | None = None,
+        code: str | None = None,
+        type_: str = "invalid_request_error",
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.envelope: dict[str, Any] = {
+            "error": {"message": message, "type": type_, "param": param, "code": code}
+        }
+
+
+# ---------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------
+
+
+def _json_type(value: object) -> str:
+    """How the API names a JSON value's type in its error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "an unknown type"
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _missing(param: str) -> _RequestError:
+    return _RequestError(
+        400, f"Missing required parameter: '{param}'.", param, "missing_required_parameter"
+    )
+
+
+def _invalid_type(param: str, expected: str, value: object) -> _RequestError:
+    return _RequestError(
+        400,
+        f"Invalid type for '{param}': expected {expected}, but got {_json_type(value)} instead.",
+        param,
+        "invalid_type",
+    )
+
+
+def _empty_array(param: str) -> _RequestError:
+    return _RequestError(
+        400,
+        f"Invalid '{param}': empty array. Expected an array with minimum length 1, "
+        "but got an empty array instead.",
+        param,
+        "empty_array",
+    )
+
+
+def _fmt_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _optional_int(
+    body: dict[str, Any], name: str, minimum: int, maximum: int | None = None
+) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not _is_int(value):
+        raise _invalid_type(name, "an integer", value)
+    if value < minimum:
+        raise _RequestError(
+            400,
+            f"Invalid '{name}': integer below minimum value. Expected a value >= {minimum}, "
+            f"but got {value} instead.",
+            name,
+            "integer_below_min_value",
+        )
+    if maximum is not None and value > maximum:
+        raise _RequestError(
+            400,
+            f"Invalid '{name}': integer above maximum value. Expected a value <= {maximum}, "
+            f"but got {value} instead.",
+            name,
+            "integer_above_max_value",
+        )
+    return value
+
+
+def _optional_number(body: dict[str, Any], name: str, minimum: float, maximum: float) -> float:
+    """Validate a sampling parameter and return it (1.0 when absent)."""
+    value = body.get(name)
+    if value is None:
+        return 1.0
+    if not _is_number(value):
+        raise _invalid_type(name, "a decimal", value)
+    if math.isnan(value):
+        raise _RequestError(400, f"Invalid value for '{name}': NaN.", name, "invalid_value")
+    if value < minimum:
+        raise _RequestError(
+            400,
+            f"Invalid '{name}': decimal below minimum value. Expected a value >= "
+            f"{_fmt_number(minimum)}, but got {_fmt_number(value)} instead.",
+            name,
+            "decimal_below_min_value",
+        )
+    if value > maximum:
+        raise _RequestError(
+            400,
+            f"Invalid '{name}': decimal above maximum value. Expected a value <= "
+            f"{_fmt_number(maximum)}, but got {_fmt_number(value)} instead.",
+            name,
+            "decimal_above_max_value",
+        )
+    return float(value)
+
+
+def _digest(*parts: object) -> bytes:
+    """A stable sha256 of JSON-able values (anything else is hashed by its repr)."""
+    payload = json.dumps(parts, sort_keys=True, default=repr)
+    return hashlib.sha256(payload.encode("utf-8")).digest()
+
+
+def _base62(data: bytes, length: int) -> str:
+    number = int.from_bytes(data, "big")
+    chars: list[str] = []
+    while len(chars) < length:
+        number, rest = divmod(number, 62)
+        chars.append(_BASE62[rest])
+    return "".join(chars)
+
+
+def _quote(text: str) -> str:
+    """Whitespace-collapsed text, cut to about QUOTE_CHARS characters."""
+    flat = " ".join(text.split())
+    if len(flat) <= QUOTE_CHARS:
+        return flat
+    return flat[:QUOTE_CHARS].rstrip() + "…"
+
+
+def _content_text(content: object) -> str | None:
+    """The text of a message content: a string or the text parts of a list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [
+            part.get("text")
+            for part in content
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
+        ]
+        texts += [part for part in content if isinstance(part, str)]
+        if texts:
+            return " ".join(texts)
+    return None
+
+
+def _last_message_text(messages: list[Any]) -> str | None:
+    """The last user message's text, else the last message with any text."""
+    dicts = [m for m in messages if isinstance(m, dict)]
+    for wanted_user in (True, False):
+        for message in reversed(dicts):
+            if wanted_user and message.get("role") != "user":
+                continue
+            text = _content_text(message.get("content"))
+            if text is not None and text.strip():
+                return text
+    return None
+
+
+def _placeholder(model: str, label: str, quoted: str | None, prompt_tokens: int) -> str:
+    head = (
+        "[local server] This is a placeholder reply generated by the local Batch API server, "
+        f"not by {model}."
+    )
+    if quoted is None:
+        middle = f"Your request had no text to quote ({prompt_tokens} prompt tokens)."
+    else:
+        middle = f'{label} "{_quote(quoted)}" ({prompt_tokens} prompt tokens).'
+    return f"{head} {middle} Switch to live mode for real answers."
+
+
+def _generate(text: str, limit: int | None, encoding: str) -> tuple[str, int, bool]:
+    """Apply an output-token limit: (text, completion tokens, was it cut)."""
+    count = tokens.count_tokens(text, encoding)
+    if limit is not None and count > limit:
+        return tokens.truncate_to_tokens(text, limit, encoding), limit, True
+    return text, count, False
+
+
+def _chat_usage(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+def _check_chat_limits(
+    info: ModelInfo,
+    prompt_tokens: int,
+    requested: int | None,
+    param: str,
+    prompt_param: str,
+) -> None:
+    """The context-window and output-size checks of chat completions and Responses."""
+    window = info.context_window
+    if requested is None:
+        if prompt_tokens > window:
+            raise _RequestError(
+                400,
+                f"This model's maximum context length is {window} tokens. However, your "
+                f"messages resulted in {prompt_tokens} tokens. Please reduce the length of "
+                "the messages.",
+                prompt_param,
+                "context_length_exceeded",
+            )
+        return
+    if prompt_tokens + requested > window:
+        raise _RequestError(
+            400,
+            f"This model's maximum context length is {window} tokens. However, you requested "
+            f"{prompt_tokens + requested} tokens ({prompt_tokens} in the messages, {requested} "
+            "in the completion). Please reduce the length of the messages or completion.",
+            prompt_param,
+            "context_length_exceeded",
+        )
+    if requested > info.max_output_tokens:
+        raise _RequestError(
+            400,
+            f"{param} is too large: {requested}. This model supports at most "
+            f"{info.max_output_tokens} completion tokens, whereas you provided {requested}.",
+            param,
+            "invalid_value",
+        )
+
+
+def _legacy_context_error(window: int, prompt: int, completion: int) -> _RequestError:
+    """The wording the completions and embeddings endpoints use for long prompts."""
+    return _RequestError(
+        400,
+        f"This model's maximum context length is {window} tokens, however you requested "
+        f"{prompt + completion} tokens ({prompt} in your prompt; {completion} for the "
+        "completion). Please reduce your prompt; or completion length.",
+        None,
+        None,
+    )
+
+
+def _text_or_token_inputs(value: object, param: str) -> list[str | list[int]]:
+    """Normalise a completions ``prompt`` or embeddings ``input`` to a list of units.
+
+    A unit is a string or one array of token ids.
+    """
+    expected = (
+        "one of a string, array of strings, array of integers, or array of arrays of integers"
+    )
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list):
+        raise _invalid_type(param, expected, value)
+    if not value:
+        raise _empty_array(param)
+    if all(_is_int(v) for v in value):
+        return [list(value)]
+    units: list[str | list[int]] = []
+    for index, item in enumerate(value):
+        if isinstance(item, str):
+            units.append(item)
+        elif isinstance(item, list) and item and all(_is_int(v) for v in item):
+            units.append(list(item))
+        else:
+            raise _invalid_type(f"{param}[{index}]", "a string or an array of integers", item)
+    return units
+
+
+def _unit_vector(seed: bytes, native: int, dimensions: int) -> np.ndarray:
+    """A stable unit vector; shorter ones are the normalised prefix of the full one."""
+    rng = np.random.default_rng(int.from_bytes(seed, "big"))
+    vector = rng.standard_normal(native)[:dimensions]
+    vector /= np.linalg.norm(vector)
+    return vector.astype("<f4")
+
+
+# ---------------------------------------------------------------------------
+# The responder
+# ---------------------------------------------------------------------------
+
+
+class LocalResponder:
+    """Answers requests locally, with the JSON shapes of the real endpoints.
+
+    ``now`` supplies the Unix timestamps put in ``created`` / ``created_at``;
+    tests pass a fixed clock. Everything else in a reply is a pure function of the
+    URL and the request body.
+    """
+
+    def __init__(self, now: Callable[[], int] = lambda: int(time.time())) -> None:
+        self._now = now
+        self._handlers: dict[str, Callable[[ModelInfo, str, dict[str, Any]], dict[str, Any]]] = {
+            "/v1/chat/completions": self._chat,
+            "/v1/completions": self._completions,
+            "/v1/responses": self._responses,
+            "/v1/embeddings": self._embeddings,
+            "/v1/moderations": self._moderations,
+        }
+
+    def respond(self, url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Answer one request as the real endpoint would: (HTTP status, JSON body)."""
+        try:
+            return 200, self._dispatch(url, body)
+        except _RequestError as error:
+            return error.status, error.envelope
+        except Exception:  # a bug here must not take a whole batch down
+            return 500, {
+                "error": {
+                    "message": _SERVER_ERROR_MESSAGE,
+                    "type": "server_error",
+                    "param": None,
+                    "code": None,
+                }
+            }
+
+    # -- routing and checks shared by every endpoint -------------------------
+
+    def _dispatch(self, url: str, body: object) -> dict[str, Any]:
+        path = url.strip().rstrip("/") if isinstance(url, str) else ""
+        handler = self._handlers.get(path)
+        if handler is None:
+            raise _RequestError(404, f"Invalid URL (POST {url})")
+        if not isinstance(body, dict):
+            raise _RequestError(400, _INVALID_JSON_MESSAGE)
+        if body.get("stream") is True:
+            raise _RequestError(
+                400,
+                "Streaming is not supported by the local server.",
+                "stream",
+                "unsupported_value",
+            )
+        model = body.get("model")
+        if model is None and path == "/v1/moderations":
+            model = DEFAULT_MODERATION_MODEL
+        if model is None:
+            raise _RequestError(400, "you must provide a model parameter")
+        if not isinstance(model, str):
+            raise _invalid_type("model", "a string", model)
+        info = resolve_model(model)
+        if info is None:
+            raise _RequestError(
+                404,
+                f"The model `{model}` does not exist or you do not have access to it.",
+                None,
+                "model_not_found",
+            )
+        self._check_endpoint(info, model, path)
+        return handler(info, model, body)
+
+    @staticmethod
+    def _check_endpoint(info: ModelInfo, model: str, path: str) -> None:
+        if info.supports(path):
+            return
+        if path == "/v1/chat/completions":
+            raise _RequestError(
+                404,
+                "This is not a chat model and thus not supported in the v1/chat/completions "
+                "endpoint. Did you mean to use v1/completions?",
+                "model",
+            )
+        if path == "/v1/completions" and info.kind == "chat":
+            raise _RequestError(
+                404,
+                "This is a chat model and not supported in the v1/completions endpoint. "
+                "Did you mean to use v1/chat/completions?",
+                "model",
+            )
+        raise _RequestError(
+            400, f"The model `{model}` does not support the {path} endpoint.", "model"
+        )
+
+    # -- /v1/chat/completions ----------------------------------------------
+
+    @staticmethod
+    def _validate_messages(messages: object) -> list[dict[str, Any]]:
+        if messages is None:
+            raise _missing("messages")
+        if not isinstance(messages, list):
+            raise _invalid_type("messages", "an array of objects", messages)
+        if not messages:
+            raise _empty_array("messages")
+        for index, message in enumerate(messages):
+            where = f"messages[{index}]"
+            if not isinstance(message, dict):
+                raise _invalid_type(where, "an object", message)
+            role = message.get("role")
+            if role is None:
+                raise _missing(f"{where}.role")
+            if role not in CHAT_ROLES:
+                supported = ", ".join(f"'{r}'" for r in CHAT_ROLES[:-1])
+                raise _RequestError(
+                    400,
+                    f"Invalid value: {json.dumps(role)}. Supported values are: {supported}, "
+                    f"and '{CHAT_ROLES[-1]}'.",
+                    f"{where}.role",
+                    "invalid_value",
+                )
+            content = message.get("content")
+            if content is None and role in _ROLES_NEEDING_CONTENT:
+                raise _missing(f"{where}.content")
+            if content is not None and not isinstance(content, str | list):
+                raise _invalid_type(
+                    f"{where}.content", "one of a string or array of objects", content
+                )
+        return messages
+
+    def _chat(self, info: ModelInfo, model: str, body: dict[str, Any]) -> dict[str, Any]:
+        messages = self._validate_messages(body.get("messages"))
+        limit_param = "max_tokens" if body.get("max_tokens") is not None else None
+        if limit_param is None and body.get("max_completion_tokens") is not None:
+            limit_param = "max_completion_tokens"
+        limit = _optional_int(body, limit_param, 1) if limit_param else None
+        n = _optional_int(body, "n", 1, MAX_N) or 1
+        _optional_number(body, "temperature", 0, 2)
+        _optional_number(body, "top_p", 0, 1)
+
+        encoding = info.encoding
+        prompt_tokens = tokens.chat_prompt_tokens(messages, encoding)
+        _check_chat_limits(info, prompt_tokens, limit, limit_param or "max_tokens", "messages")
+
+        text = _placeholder(
+            model, "Your last message was:", _last_message_text(messages), prompt_tokens
+        )
+        content, completion_tokens, cut = _generate(text, limit, encoding)
+        finish_reason = "length" if cut else "stop"
+        choices = [
+            {
+                "index": index,
+                "message": {
+                    "role": "assistant",
+                    "content": content,
+                    "refusal": None,
+                    "annotations": [],
+                },
+                "logprobs": None,
+                "finish_reason": finish_reason,
+            }
+            for index in range(n)
+        ]
+        return {
+            "id": "chatcmpl-" + _base62(_digest("chat", body), 29),
+            "object": "chat.completion",
+            "created": self._now(),
+            "model": info.snapshot,
+            "choices": choices,
+            "usage": _chat_usage(prompt_tokens, completion_tokens * n),
+            "service_tier": "default",
+            "system_fingerprint": None,
+        }
+
+    # -- /v1/completions -----------------------------------------------------
+
+    def _completions(self, info: ModelInfo, model: str, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("prompt") is None:
+            raise _missing("prompt")
+        prompts = _text_or_token_inputs(body.get("prompt"), "prompt")
+        limit = _optional_int(body, "max_tokens", 0)
+        n = _optional_int(body, "n", 1, MAX_N) or 1
+        _optional_number(body, "temperature", 0, 2)
+        _optional_number(body, "top_p", 0, 1)
+
+        encoding = info.encoding
+        counts = [
+            len(p) if isinstance(p, list) else tokens.count_tokens(p, encoding) for p in prompts
+        ]
+        requested = limit or 0
+        for count in counts:
+            if count + requested > info.context_window:
+                raise _legacy_context_error(info.context_window, count, requested)
+        if requested > info.max_output_tokens:
+            raise _RequestError(
+                400,
+                f"max_tokens is too large: {requested}. This model supports at most "
+                f"{info.max_output_tokens} completion tokens, whereas you provided {requested}.",
+                "max_tokens",
+                "invalid_value",
+            )
+
+        choices: list[dict[str, Any]] = []
+        completion_tokens = 0
+        for prompt, count in zip(prompts, counts, strict=True):
+            quoted = prompt if isinstance(prompt, str) else tokens.decode(prompt, encoding)
+            if quoted is not None and not quoted.strip():
+                quoted = None
+            text = _placeholder(model, "Your prompt was:", quoted, count)
+            text, used, cut = _generate(text, limit, encoding)
+            for _ in range(n):
+                choices.append(
+                    {
+                        "text": text,
+                        "index": len(choices),
+                        "logprobs": None,
+                        "finish_reason": "length" if cut else "stop",
+                    }
+                )
+                completion_tokens += used
+        prompt_tokens = sum(counts)
+        return {
+            "id": "cmpl-" + _base62(_digest("completions", body), 29),
+            "object": "text_completion",
+            "created": self._now(),
+            "model": info.snapshot,
+            "choices": choices,
+            "usage": _chat_usage(prompt_tokens, completion_tokens),
+            "system_fingerprint": None,
+        }
+
+    # -- /v1/responses -------------------------------------------------------
+
+    def _responses(self, info: ModelInfo, model: str, body: dict[str, Any]) -> dict[str, Any]:
+        value = body.get("input")
+        if value is None:
+            raise _missing("input")
+        if isinstance(value, list):
+            if not value:
+                raise _empty_array("input")
+            for index, item in enumerate(value):
+                if not isinstance(item, dict):
+                    raise _invalid_type(f"input[{index}]", "an object", item)
+        elif not isinstance(value, str):
+            raise _invalid_type("input", "one of a string or array of input items", value)
+        instructions = body.get("instructions")
+        if instructions is not None and not isinstance(instructions, str):
+            raise _invalid_type("instructions", "a string", instructions)
+        previous = body.get("previous_response_id")
+        if previous is not None:
+            raise _RequestError(
+                400,
+                f"Previous response with id '{previous}' not found.",
+                "previous_response_id",
+                "previous_response_not_found",
+            )
+        limit = _optional_int(body, "max_output_tokens", RESPONSES_MIN_OUTPUT_TOKENS)
+        temperature = _optional_number(body, "temperature", 0, 2)
+        top_p = _optional_number(body, "top_p", 0, 1)
+
+        encoding = info.encoding
+        messages = tokens.responses_input_messages(body)
+        input_tokens = tokens.chat_prompt_tokens(messages, encoding)
+        if limit is None and input_tokens > info.context_window:
+            raise _RequestError(
+                400,
+                "Your input exceeds the context window of this model. Please adjust your input "
+                "and try again.",
+                "input",
+                "context_length_exceeded",
+            )
+        _check_chat_limits(info, input_tokens, limit, "max_output_tokens", "input")
+
+        quoted = value if isinstance(value, str) else _last_message_text(value)
+        if quoted is not None and not quoted.strip():
+            quoted = None
+        text = _placeholder(model, "Your last message was:", quoted, input_tokens)
+        text, output_tokens, cut = _generate(text, limit, encoding)
+        status = "incomplete" if cut else "completed"
+        created = self._now()
+        digest = _digest("responses", body)
+        metadata = body.get("metadata")
+        if not (
+            isinstance(metadata, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())
+        ):
+            metadata = {}
+
+        def echo(name: str) -> str | None:
+            item = body.get(name)
+            return item if isinstance(item, str) else None
+
+        store = body.get("store")
+        return {
+            "id": "resp_" + digest.hex()[:48],
+            "object": "response",
+            "created_at": created,
+            "status": status,
+            "background": False,
+            "completed_at": None if cut else created,
+            "error": None,
+            "incomplete_details": {"reason": "max_output_tokens"} if cut else None,
+            "instructions": instructions,
+            "max_output_tokens": limit,
+            "max_tool_calls": None,
+            "model": info.snapshot,
+            "output": [
+                {
+                    "type": "message",
+                    "id": "msg_" + digest.hex()[16:64],
+                    "status": status,
+                    "role": "assistant",
+                    "content": [
+                        {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+                    ],
+                }
+            ],
+            "parallel_tool_calls": True,
+            "previous_response_id": None,
+            "prompt_cache_key": echo("prompt_cache_key"),
+            "reasoning": {"effort": None, "summary": None},
+            "safety_identifier": echo("safety_identifier"),
+            "service_tier": "default",
+            "store": store if isinstance(store, bool) else True,
+            "temperature": temperature,
+            "text": {"format": {"type": "text"}, "verbosity": "medium"},
+            "tool_choice": "auto",
+            "tools": [],
+            "top_logprobs": 0,
+            "top_p": top_p,
+            "truncation": "disabled",
+            "usage": {
+                "input_tokens": input_tokens,
+                "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+                "output_tokens": output_tokens,
+                "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": input_tokens + output_tokens,
+            },
+            "user": echo("user"),
+            "metadata": metadata,
+        }
+
+    # -- /v1/embeddings ------------------------------------------------------
+
+    def _embeddings(self, info: ModelInfo, model: str, body: dict[str, Any]) -> dict[str, Any]:
+        value = body.get("input")
+        if value is None:
+            raise _missing("input")
+        invalid_input = _RequestError(
+            400,
+            "'$.input' is invalid. Please check the API reference: "
+            "https://platform.openai.com/docs/api-reference.",
+        )
+        if value == "" or value == []:
+            raise invalid_input
+        units = _text_or_token_inputs(value, "input")
+        if len(units) > MAX_EMBEDDING_INPUTS or any(u == "" for u in units):
+            raise invalid_input
+
+        native = info.dimensions or 0
+        dimensions = native
+        requested = body.get("dimensions")
+        if requested is not None:
+            if info.id == "text-embedding-ada-002":
+                raise _RequestError(
+                    400,
+                    "This model does not support specifying dimensions.",
+                    "dimensions",
+                    "invalid_value",
+                )
+            if not _is_int(requested):
+                raise _invalid_type("dimensions", "an integer", requested)
+            if requested < 1 or requested > native:
+                raise _RequestError(
+                    400,
+                    f"Invalid value for 'dimensions' = {requested}. Must be between 1 and "
+                    f"{native}.",
+                    "dimensions",
+                    "invalid_value",
+                )
+            dimensions = requested
+        encoding_format = body.get("encoding_format")
+        if encoding_format is not None and encoding_format not in ("float", "base64"):
+            raise _RequestError(
+                400,
+                f"Invalid value: {json.dumps(encoding_format)}. Supported values are: "
+                "'float' and 'base64'.",
+                "encoding_format",
+                "invalid_value",
+            )
+
+        token_lists = [tokens.encode(u, info.encoding) if isinstance(u, str) else u for u in units]
+        for ids in token_lists:
+            if len(ids) > info.context_window:
+                raise _legacy_context_error(info.context_window, len(ids), 0)
+        total = sum(len(ids) for ids in token_lists)
+        if total > MAX_EMBEDDING_TOKENS_PER_REQUEST:
+            raise _RequestError(
+                400,
+                f"Requested {total} tokens, max {MAX_EMBEDDING_TOKENS_PER_REQUEST} tokens "
+                "per request",
+                None,
+                "max_tokens_per_request",
+            )
+
+        data: list[dict[str, Any]] = []
+        for index, ids in enumerate(token_lists):
+            # Seeded by the tokens, so a string and its token array get the same vector.
+            vector = _unit_vector(_digest("embedding", info.snapshot, ids), native, dimensions)
+            embedding: str | list[float]
+            if encoding_format == "base64":
+                embedding = base64.b64encode(vector.tobytes()).decode("ascii")
+            else:
+                embedding = vector.astype(float).tolist()
+            data.append({"object": "embedding", "index": index, "embedding": embedding})
+        return {
+            "object": "list",
+            "data": data,
+            "model": info.id,
+            "usage": {"prompt_tokens": total, "total_tokens": total},
+        }
+
+    # -- /v1/moderations -----------------------------------------------------
+
+    def _moderations(self, info: ModelInfo, model: str, body: dict[str, Any]) -> dict[str, Any]:
+        value = body.get("input")
+        if value is None:
+            raise _missing("input")
+        # Each entry: (text to score, does it include an image?)
+        inputs: list[tuple[str, bool]]
+        if isinstance(value, str):
+            inputs = [(value, False)]
+        elif isinstance(value, list):
+            if not value:
+                raise _empty_array("input")
+            if all(isinstance(item, str) for item in value):
+                inputs = [(item, False) for item in value]
+            elif all(isinstance(item, dict) for item in value):
+                inputs = [self._multimodal_input(info, value)]
+            else:
+                raise _invalid_type(
+                    "input", "one of a string, array of strings, or array of objects", value
+                )
+        else:
+            raise _invalid_type(
+                "input", "one of a string, array of strings, or array of objects", value
+            )
+
+        results = []
+        for text, has_image in inputs:
+            applied: dict[str, list[str]] = {}
+            scores: dict[str, float] = {}
+            for category in MODERATION_CATEGORIES:
+                kinds = ["text"] if text else []
+                if has_image and category in _IMAGE_CATEGORIES:
+                    kinds.append("image")
+                applied[category] = kinds or ["text"]
+                fraction = (
+                    int.from_bytes(_digest("moderation", info.snapshot, text, category)[:8], "big")
+                    / 2**64
+                )
+                scores[category] = round(10 ** (-6 + 3 * fraction), 10)
+            results.append(
+                {
+                    "flagged": False,
+                    "categories": dict.fromkeys(MODERATION_CATEGORIES, False),
+                    "category_scores": scores,
+                    "category_applied_input_types": applied,
+                }
+            )
+        return {
+            "id": "modr-" + _digest("moderations", info.snapshot, value).hex()[:32],
+            "model": info.snapshot,
+            "results": results,
+        }
+
+    @staticmethod
+    def _multimodal_input(info: ModelInfo, parts: list[dict[str, Any]]) -> tuple[str, bool]:
+        if info.id != "omni-moderation-latest":
+            raise _RequestError(
+                400,
+                f"The model `{info.id}` only supports text input; use omni-moderation-latest "
+                "for images.",
+                "input",
+                "invalid_value",
+            )
+        texts: list[str] = []
+        has_image = False
+        for index, part in enumerate(parts):
+            kind = part.get("type")
+            if kind == "text" and isinstance(part.get("text"), str):
+                texts.append(part["text"])
+            elif kind == "image_url":
+                has_image = True
+            else:
+                raise _RequestError(
+                    400,
+                    f"Invalid value: {json.dumps(kind, default=repr)}. Supported values are: "
+                    "'text' and 'image_url'.",
+                    f"input[{index}].type",
+                    "invalid_value",
+                )
+        return " ".join(texts), has_image
