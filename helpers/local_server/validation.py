@@ -129,7 +129,9 @@ class ValidationReport:
 
 
 def _error(code: str, key: str | None = None, *, param=None, line=None, **fmt) -> BatchError:
-    return BatchError(code, MESSAGES[key or code].format(**fmt), param=param, line=line)
+    # ``param`` is both a field of the error and a placeholder of some messages
+    return BatchError(code, MESSAGES[key or code].format(param=param, **fmt), param=param,
+                      line=line)
 
 
 def iter_lines(path: str | Path) -> Iterator[bytes]:
