@@ -1,0 +1,82 @@
+# The commands the README and CI use. Each target sets up what it needs on a fresh machine
+# (Python 3.11+ and make): a virtual environment in .venv with requirements.txt installed.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# requests to the local server must never go through a proxy
+export NO_PROXY := 127.0.0.1,localhost
+export no_proxy := 127.0.0.1,localhost
+
+# nbval settings, shared by `test` and `test-notebooks`
+NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=180 \
+	--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly
+
+.PHONY: help install lab run test test-unit test-notebooks test-slow lint format record \
+	readme-table server stop clean
+
+help:
+	@echo "make lab    - open the notebooks in JupyterLab, with the local Batch API server"
+	@echo "make run    - execute every notebook in order, headless, and print a summary"
+	@echo "make test   - lint, unit and server tests, and nbval over every notebook"
+	@echo "make test-slow - the long reliability tests"
+	@echo "make record - re-run every notebook from a clean state and save its outputs"
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# -- the walkthrough ----------------------------------------------------------------------------
+
+lab: install
+	$(PY) -m helpers.local_server ensure
+	$(VENV)/bin/jupyter lab notebooks/
+
+run: install
+	$(PY) scripts/run_notebooks.py
+
+server: install
+	$(PY) -m helpers.local_server serve
+
+stop: install
+	$(PY) -m helpers.local_server stop
+
+# -- checks -------------------------------------------------------------------------------------
+
+test: install lint test-unit test-notebooks
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check helpers tests scripts benchmarks
+	$(PY) scripts/readme_table.py --check
+	$(PY) scripts/check_notebooks.py
+
+test-unit: install
+	$(VENV)/bin/pytest tests -m "not slow" -q
+
+# notebooks run in order against a fresh local server of their own (state dir and port), so
+# the saved outputs compare like for like and a learner's running server is left alone
+test-notebooks: install
+	$(PY) scripts/run_notebooks.py --nbval -- $(NBVAL)
+
+test-slow: install
+	$(VENV)/bin/pytest tests -m slow -q
+
+format: install
+	$(VENV)/bin/ruff format helpers tests scripts benchmarks
+	$(VENV)/bin/ruff check --fix .
+
+record: install
+	$(PY) scripts/run_notebooks.py --record
+	$(PY) scripts/readme_table.py --write
+
+readme-table: install
+	$(PY) scripts/readme_table.py --write
+
+clean:
+	-$(PY) -m helpers.local_server stop
+	rm -rf .local-batch-api
