@@ -1,0 +1,150 @@
+"""Checks on the notebooks themselves (nbval compares their outputs; see `make test-notebooks`).
+
+- every notebook ships outputs from one clean run and opens and ends the shared way;
+- the README's table of notebooks is in sync;
+- every call of the walkthrough the project grew from appears as plain SDK code;
+- nbval really compares: a notebook whose saved output was changed by hand fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import check_notebooks  # noqa: E402
+import readme_table  # noqa: E402
+
+
+def code_of_all_notebooks() -> str:
+    return "\n".join(
+        cell.source
+        for path in NOTEBOOKS
+        for cell in nbformat.read(path, as_version=4).cells
+        if cell.cell_type == "code"
+    )
+
+
+def test_there_are_seven_notebooks_in_reading_order():
+    names = [p.name for p in NOTEBOOKS]
+    assert len(names) >= 7
+    assert [n[:3] for n in names[:7]] == [f"0{i}_" for i in range(1, 8)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_fit_to_ship(path: Path):
+    assert check_notebooks.problems(path) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_links_resolve(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", text):
+        if target.startswith("http"):
+            continue
+        assert (path.parent / target).exists(), f"{path.name} links to missing {target}"
+
+
+def test_readme_table_is_in_sync():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme_table.table() in readme
+
+
+WALKTHROUGH_CALLS = [
+    'client.files.create(\n    file=open("../artifacts/badbatchinput.jsonl", "rb")',
+    'client.files.create(\n    file=open("../artifacts/goodbatchinput.jsonl", "rb")',
+    'purpose="batch"',
+    "bad_batch_input_file_id = bad_batch_input_file.id",
+    "bad_batch = client.batches.create(\n    input_file_id=bad_batch_input_file_id,",
+    "good_batch = client.batches.create(\n    input_file_id=good_batch_input_file_id,",
+    'endpoint="/v1/chat/completions"',
+    'completion_window="24h"',
+    'metadata={"description": "bad nightly penguin job"}',
+    'metadata={"description": "good nightly penguin job"}',
+    "print(client.batches.retrieve(bad_batch.id))",
+    "print(client.batches.retrieve(good_batch.id))",
+    "print(client.batches.list(limit=1))",
+    "batches = list(client.batches.list())",
+    'batch.metadata.get("description", "").startswith("good")',
+    "dead_batch_walking = client.batches.create(",
+    "print(client.batches.retrieve(dead_batch_walking.id))",
+    "print(client.batches.cancel(dead_batch_walking.id))",
+    "content = client.files.content(client.batches.retrieve(good_batch.id).output_file_id)",
+    'content.write_to_file("../artifacts/goodbatchoutput.jsonl")',
+]
+
+
+@pytest.mark.parametrize("call", WALKTHROUGH_CALLS)
+def test_walkthrough_call_appears_as_plain_sdk_code(call: str):
+    assert call in code_of_all_notebooks()
+
+
+def test_notebooks_never_hold_a_key():
+    code = code_of_all_notebooks()
+    assert not re.search(r"sk-[A-Za-z0-9_-]{20,}", code)
+    assert "api_key=" not in code
+
+
+def _nbval(notebook: Path, state_dir: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.update(
+        BATCH_LOCAL_STATE_DIR=str(state_dir),
+        BATCH_LOCAL_PORT=str(free_port()),
+        NO_PROXY="127.0.0.1,localhost",
+    )
+    env.pop("BATCH_TUTORIAL_MODE", None)
+    command = [
+        sys.executable, "-m", "pytest", str(notebook), "--nbval", "--nbval-current-env",
+        "--nbval-cell-timeout=120", "--nbval-sanitize-with",
+        str(ROOT / "tests" / "nbval_sanitize.cfg"), "-q", "-p", "no:cacheprovider",
+        "--rootdir", str(notebook.parent),
+    ]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_nbval_fails_when_a_saved_output_is_changed_by_hand(tmp_path: Path):
+    from helpers.local_server import stop_server
+
+    # a copy of notebook 1 next to the real artifacts folder, so its relative paths work
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "artifacts").mkdir()
+    for name in ("goodbatchinput.jsonl", "badbatchinput.jsonl"):
+        shutil.copy(ROOT / "artifacts" / name, tmp_path / "artifacts" / name)
+    source = ROOT / "notebooks" / "01_prepare_batch_file.ipynb"
+    untouched = tmp_path / "notebooks" / source.name
+    shutil.copy(source, untouched)
+    tampered = tmp_path / "notebooks" / "01_tampered.ipynb"
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    changed = False
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            text = "".join(out.get("text", []))
+            if "2 requests" in text:
+                out["text"] = text.replace("2 requests", "20 requests")
+                changed = True
+    assert changed, "notebook 1 no longer prints the split file sizes"
+    tampered.write_text(json.dumps(nb), encoding="utf-8")
+
+    state_dir = tmp_path / "state"
+    try:
+        good = _nbval(untouched, state_dir)
+        bad = _nbval(tampered, state_dir)
+    finally:
+        stop_server(state_dir)
+    assert good.returncode == 0, good.stdout[-3000:]
+    assert bad.returncode != 0
+    assert "20 requests" in bad.stdout
