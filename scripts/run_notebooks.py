@@ -95,8 +95,13 @@ def main() -> int:
     os.environ.pop("BATCH_TUTORIAL_MODE", None)  # always local here
     try:
         if args.nbval:
-            command = [sys.executable, "-m", "pytest", *[str(p) for p in notebooks()],
-                       *args.pytest_args]
+            command = [
+                sys.executable,
+                "-m",
+                "pytest",
+                *[str(p) for p in notebooks()],
+                *args.pytest_args,
+            ]
             return subprocess.call(command, cwd=ROOT)
         return execute(notebooks(), save=args.record)
     finally:

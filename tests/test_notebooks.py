@@ -18,7 +18,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,10 +107,20 @@ def _nbval(notebook: Path, state_dir: Path) -> subprocess.CompletedProcess:
     )
     env.pop("BATCH_TUTORIAL_MODE", None)
     command = [
-        sys.executable, "-m", "pytest", str(notebook), "--nbval", "--nbval-current-env",
-        "--nbval-cell-timeout=120", "--nbval-sanitize-with",
-        str(ROOT / "tests" / "nbval_sanitize.cfg"), "-q", "-p", "no:cacheprovider",
-        "--rootdir", str(notebook.parent),
+        sys.executable,
+        "-m",
+        "pytest",
+        str(notebook),
+        "--nbval",
+        "--nbval-current-env",
+        "--nbval-cell-timeout=120",
+        "--nbval-sanitize-with",
+        str(ROOT / "tests" / "nbval_sanitize.cfg"),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(notebook.parent),
     ]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
