@@ -51,7 +51,7 @@ test: install lint test-unit test-notebooks
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check helpers tests scripts benchmarks
+	$(VENV)/bin/ruff format --check helpers tests scripts benchmarks notebooks
 	$(PY) scripts/readme_table.py --check
 	$(PY) scripts/check_notebooks.py
 
@@ -67,7 +67,7 @@ test-slow: install
 	$(VENV)/bin/pytest tests -m slow -q
 
 format: install
-	$(VENV)/bin/ruff format helpers tests scripts benchmarks
+	$(VENV)/bin/ruff format helpers tests scripts benchmarks notebooks
 	$(VENV)/bin/ruff check --fix .
 
 record: install
