@@ -6,10 +6,26 @@ friends themselves, and the helpers that need the API take that ``client`` as an
 The local Batch API server lives in :mod:`helpers.local_server`.
 """
 
+from .batch_files import (
+    build_requests,
+    check_batch_file,
+    problems_table,
+    split_batch_file,
+    write_jsonl,
+)
 from .setup import Mode, is_local, setup
+from .waiting import TERMINAL_STATUSES, wait_for_batch, wait_for_status
 
 __all__ = [
+    "TERMINAL_STATUSES",
     "Mode",
+    "build_requests",
+    "check_batch_file",
     "is_local",
+    "problems_table",
     "setup",
+    "split_batch_file",
+    "wait_for_batch",
+    "wait_for_status",
+    "write_jsonl",
 ]
