@@ -9,10 +9,19 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 from .config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_DIR, PACES, Settings
+
+
+def _default_state_dir() -> Path:
+    return Path(os.environ.get("BATCH_LOCAL_STATE_DIR") or DEFAULT_STATE_DIR)
+
+
+def _default_port() -> int:
+    return int(os.environ.get("BATCH_LOCAL_PORT") or DEFAULT_PORT)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,9 +33,11 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the server in the foreground")
     serve.add_argument("--host", default=DEFAULT_HOST, help="interface to bind (default %(default)s)")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")
-    serve.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
-                       help="where the database and file bytes live (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=_default_port(),
+                       help="port (default: $BATCH_LOCAL_PORT or %(default)s)")
+    serve.add_argument("--state-dir", type=Path, default=_default_state_dir(),
+                       help="where the database and file bytes live "
+                       "(default: $BATCH_LOCAL_STATE_DIR or %(default)s)")
     serve.add_argument("--pace", default="normal", choices=sorted(PACES),
                        help="how fast batches move through their statuses (default %(default)s)")
     serve.add_argument("--token-limit", type=int, default=2_000_000,
@@ -45,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
                        ("stop", "stop the running server for a state directory"),
                        ("ensure", "start a server in the background unless one is up")):
         cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+        cmd.add_argument("--state-dir", type=Path, default=_default_state_dir())
         if name == "ensure":
             cmd.add_argument("--port", type=int, default=None)
             cmd.add_argument("--pace", default=None, choices=sorted(PACES))

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import random
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -300,7 +301,11 @@ class Runner:
             elif file["purpose"] != "batch":
                 errors.append(wrong_purpose_error(file["id"], file["purpose"]).as_dict())
             else:
-                report = validate_file(self.store.file_path(file["id"]), batch["endpoint"])
+                report = validate_file(
+                    self.store.file_path(file["id"]),
+                    batch["endpoint"],
+                    any_model=bool(settings.upstream),
+                )
                 errors.extend(e.as_dict() for e in report.errors)
                 limit = self.service.token_limit
                 if not errors and limit is not None and report.model is not None:
@@ -319,6 +324,7 @@ class Runner:
             self._commit(batch["id"], "validating", to="failed", mutate=fail)
             return
         assert report is not None
+        self._keep_input(batch["id"], self.store.file_path(batch["input_file_id"]))
 
         def start(b: dict, state: dict) -> None:
             info = resolve_model(report.model or "")
@@ -364,11 +370,23 @@ class Runner:
                         line.get("error") or {}
                     ).get("code") not in ("batch_expired", "batch_cancelled"):
                         run.failed += 1
-        file = self.store.get_file(namespace, batch["input_file_id"])
-        path = self.store.file_path(file["id"]) if file else None
-        run.pending = self._requests(path, run.done) if path else iter(())
+        path = self._input_copy(batch["id"])
+        run.pending = self._requests(path, run.done) if path.exists() else iter(())
         self._runs[batch["id"]] = run
         return run
+
+    def _input_copy(self, batch_id: str) -> Path:
+        """The batch's own copy of its input file, kept from in_progress to the end."""
+        return self.store.work_dir / f"{batch_id}.input.jsonl"
+
+    def _keep_input(self, batch_id: str, source: Path) -> None:
+        target = self._input_copy(batch_id)
+        if target.exists():
+            return
+        try:
+            os.link(source, target)  # no copy: the bytes are shared until one is deleted
+        except OSError:
+            shutil.copyfile(source, target)
 
     @staticmethod
     def _requests(path: Path, done: set[str]) -> Iterator[dict[str, Any]]:
@@ -524,6 +542,7 @@ class Runner:
             counts = (run.completed, run.failed) if run is not None else None
             self._commit(batch_id, expect, counts=counts, to=final, mutate=finish)
         self._runs.pop(batch_id, None)
+        self._input_copy(batch_id).unlink(missing_ok=True)
 
 
 def _default_error(status: int) -> dict[str, Any]:

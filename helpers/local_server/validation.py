@@ -156,8 +156,12 @@ def check_line(
     *,
     first_model: str | None,
     seen_ids: set[str],
+    any_model: bool = False,
 ) -> tuple[BatchError | None, dict[str, Any] | None]:
-    """Check one physical line. Returns (the line's first problem or None, the parsed request)."""
+    """Check one physical line. Returns (the line's first problem or None, the parsed request).
+
+    ``any_model`` accepts model names outside the local catalog (an upstream server decides).
+    """
     try:
         request = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
@@ -185,7 +189,7 @@ def check_line(
     if not isinstance(model, str):
         return _type_error("body.model", "a string", model, number), request
     info = resolve_model(model)
-    if info is None or endpoint not in info.endpoints:
+    if not any_model and (info is None or endpoint not in info.endpoints):
         return _error("model_not_found", param="body.model", line=number, model=model), request
     if first_model is not None and model != first_model:
         return _error("mismatched_model", param="body.model", line=number, model=model), request
@@ -215,6 +219,7 @@ def validate_lines(
     *,
     count_tokens: bool = True,
     max_errors: int | None = MAX_REPORTED_ERRORS,
+    any_model: bool = False,
 ) -> ValidationReport:
     """Validate every line of a batch input file for ``endpoint``.
 
@@ -243,13 +248,14 @@ def validate_lines(
                 continue
         report.requests += 1
         problem, request = check_line(
-            raw, number, endpoint, first_model=first_model, seen_ids=seen_ids
+            raw, number, endpoint, first_model=first_model, seen_ids=seen_ids,
+            any_model=any_model,
         )
         if request is not None and isinstance(request.get("custom_id"), str):
             seen_ids.add(request["custom_id"])
         if first_model is None and request is not None and isinstance(request.get("body"), dict):
             model = request["body"].get("model")
-            if isinstance(model, str) and resolve_model(model) is not None:
+            if isinstance(model, str) and (any_model or resolve_model(model) is not None):
                 first_model = report.model = model
         if problem is not None:
             add(problem)
@@ -277,12 +283,13 @@ def validate_file(
     *,
     count_tokens: bool = True,
     max_errors: int | None = MAX_REPORTED_ERRORS,
+    any_model: bool = False,
 ) -> ValidationReport:
     """Validate a file on disk. With no ``endpoint``, use the ``url`` of its first request."""
     if endpoint is None:
         endpoint = infer_endpoint(path) or "/v1/chat/completions"
     return validate_lines(iter_lines(path), endpoint, count_tokens=count_tokens,
-                          max_errors=max_errors)
+                          max_errors=max_errors, any_model=any_model)
 
 
 def infer_endpoint(path: str | Path) -> str | None:

@@ -1,0 +1,75 @@
+"""The upstream responder: a second local server forwards its batch lines to the first.
+
+The first server (the session's test server) plays the part of any OpenAI-compatible server;
+the second runs batches with ``--upstream`` pointing at it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from openai import OpenAI
+
+from conftest import TEST_KEY, free_port
+from helpers.local_server import ServerInfo, ensure_server, stop_server
+from helpers.waiting import wait_for_batch
+
+
+@pytest.fixture
+def forwarding(local_server: ServerInfo, tmp_path: Path) -> Iterator[OpenAI]:
+    state = tmp_path / "forwarding-state"
+    info = ensure_server(
+        state,
+        port=free_port(),
+        pace="instant",
+        extra_args=["--upstream", local_server.base_url, "--upstream-concurrency", "4"],
+    )
+    try:
+        yield OpenAI(base_url=info.base_url, api_key=TEST_KEY, max_retries=0, timeout=20)
+    finally:
+        stop_server(state)
+
+
+def _batch(client: OpenAI, path: Path, model: str, n: int):
+    lines = [
+        {
+            "custom_id": f"r{i}",
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": {"model": model, "messages": [{"role": "user", "content": f"q{i}"}]},
+        }
+        for i in range(n)
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    file = client.files.create(file=open(path, "rb"), purpose="batch")
+    batch = client.batches.create(
+        input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+    return wait_for_batch(client, batch.id, poll_interval=0.05, timeout=30, progress=False)
+
+
+def test_lines_are_answered_by_the_upstream_server(forwarding: OpenAI, tmp_path: Path):
+    batch = _batch(forwarding, tmp_path / "in.jsonl", "gpt-4o-mini", 10)
+    assert batch.status == "completed"
+    assert batch.request_counts.completed == 10
+    lines = forwarding.files.content(batch.output_file_id).text.splitlines()
+    bodies = {json.loads(x)["custom_id"]: json.loads(x)["response"]["body"] for x in lines}
+    assert sorted(bodies) == sorted(f"r{i}" for i in range(10))
+    # the placeholder text of the upstream (local) responder, quoting each prompt
+    assert all(f'"q{cid[1:]}"' in b["choices"][0]["message"]["content"] for cid, b in bodies.items())
+
+
+def test_models_outside_the_local_catalog_are_left_to_the_upstream(
+    forwarding: OpenAI, tmp_path: Path
+):
+    batch = _batch(forwarding, tmp_path / "in.jsonl", "my-own-llama", 3)
+    # validation let the unknown model through; the upstream refused it, line by line
+    assert batch.status == "completed"
+    assert batch.model == "my-own-llama"
+    assert batch.request_counts.failed == 3 and batch.output_file_id is None
+    line = json.loads(forwarding.files.content(batch.error_file_id).text.splitlines()[0])
+    assert line["response"]["status_code"] == 404
+    assert line["response"]["body"]["error"]["code"] == "model_not_found"
