@@ -14,11 +14,14 @@ from .batch_files import (
     write_jsonl,
 )
 from .setup import Mode, is_local, setup
+from .tables import batch_errors_table, batches_table
 from .waiting import TERMINAL_STATUSES, wait_for_batch, wait_for_status
 
 __all__ = [
     "TERMINAL_STATUSES",
     "Mode",
+    "batch_errors_table",
+    "batches_table",
     "build_requests",
     "check_batch_file",
     "is_local",
