@@ -13,6 +13,7 @@ from .batch_files import (
     split_batch_file,
     write_jsonl,
 )
+from .results import parse_result_lines, read_results, retry_file
 from .setup import Mode, is_local, setup
 from .tables import batch_errors_table, batches_table
 from .waiting import TERMINAL_STATUSES, wait_for_batch, wait_for_status
@@ -25,7 +26,10 @@ __all__ = [
     "build_requests",
     "check_batch_file",
     "is_local",
+    "parse_result_lines",
     "problems_table",
+    "read_results",
+    "retry_file",
     "setup",
     "split_batch_file",
     "wait_for_batch",
