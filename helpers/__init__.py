@@ -16,6 +16,7 @@ from .batch_files import (
 from .results import parse_result_lines, read_results, retry_file
 from .setup import Mode, is_local, setup
 from .tables import batch_errors_table, batches_table
+from .timeline import plot_timeline
 from .waiting import TERMINAL_STATUSES, wait_for_batch, wait_for_status
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "check_batch_file",
     "is_local",
     "parse_result_lines",
+    "plot_timeline",
     "problems_table",
     "read_results",
     "retry_file",
