@@ -142,20 +142,26 @@ def write_jsonl(requests: Iterable[Mapping[str, Any]], path: str | Path) -> Path
     return path
 
 
-def check_batch_file(path: str | Path, endpoint: str | None = None) -> list[BatchError]:
+def check_batch_file(
+    path: str | Path, endpoint: str | None = None, *, any_model: bool = False
+) -> list[BatchError]:
     """Check a batch input file with the rules the API applies when the batch is validating.
 
     ``endpoint`` is the one you will pass to ``client.batches.create``; by default the ``url`` of
-    the first request. Returns the problems (``code``, ``message``, ``param``, ``line``: the same
-    the API puts in ``batch.errors.data``), in line order; an empty list for a good file. Not
-    checked: the enqueued-token limit (it depends on your account and running batches) and the
-    200 MB upload limit (the upload itself is refused). Raises FileNotFoundError for a missing
-    file.
+    the first request. Model names are checked against the local server's catalog; pass
+    ``any_model=True`` for a model it does not know (a newer one, in live mode): the file must
+    still use one model throughout. Not checked: the enqueued-token limit (it depends on your
+    account and running batches) and the 200 MB upload limit (the upload itself is refused).
+
+    Returns the problems (``code``, ``message``, ``param``, ``line``: the same the API puts in
+    ``batch.errors.data``), in line order; an empty list for a good file. Raises
+    FileNotFoundError for a missing file.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no batch input file at {path}")
-    return list(validate_file(path, endpoint, count_tokens=False).errors)
+    report = validate_file(path, endpoint, count_tokens=False, any_model=any_model)
+    return list(report.errors)
 
 
 def problems_table(problems: Iterable[Any]) -> pd.DataFrame:

@@ -163,6 +163,19 @@ def test_check_batch_file_uses_the_given_endpoint(tmp_path):
     assert [(p.line, p.code) for p in problems] == [(1, "invalid_url"), (2, "invalid_url")]
 
 
+def test_unknown_models_are_reported_unless_any_model_is_allowed(tmp_path):
+    path = write_jsonl(build_requests(["a", "b"], model="gpt-9-preview"), tmp_path / "in.jsonl")
+    assert [(p.line, p.code) for p in check_batch_file(path)] == [
+        (1, "model_not_found"),
+        (2, "model_not_found"),
+    ]
+    assert check_batch_file(path, any_model=True) == []
+    path.write_text(path.read_text() + chat_line("request-3", model="gpt-10") + "\n")
+    assert [(p.line, p.code) for p in check_batch_file(path, any_model=True)] == [
+        (3, "mismatched_model")
+    ]
+
+
 def test_check_batch_file_reports_an_empty_file_and_a_missing_one(tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n")
