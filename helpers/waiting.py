@@ -31,6 +31,10 @@ STATUSES: tuple[str, ...] = (
 )
 
 
+#: what the bar shows: "in_progress: 1 completed, 0 failed of 3 |######    |  33%"
+BAR_FORMAT = "{desc} |{bar:20}| {percentage:3.0f}%"
+
+
 def _counts(batch: Batch) -> tuple[int, int, int]:
     counts = batch.request_counts
     if counts is None:
@@ -55,28 +59,23 @@ class _Progress:
 
     def show(self, batch: Batch) -> None:
         completed, failed, total = _counts(batch)
-        postfix = f"{completed} completed, {failed} failed of {total}"
+        # no elapsed time or rate in the text: it reads the same in a saved notebook
+        label = f"{batch.status}: {completed} completed, {failed} failed of {total}"
         if self._bar is None:
             self._bar = tqdm(
                 total=total or None,
                 initial=completed + failed,
-                desc=batch.status,
-                postfix=postfix,
-                unit="req",
+                desc=label,
+                bar_format=BAR_FORMAT,
                 leave=True,
                 dynamic_ncols=True,
             )
             return
         bar = self._bar
         if total and bar.total != total:
-            # the total is known once validation ends; reset() also resizes the Jupyter widget,
-            # but would restart the clock, so keep the original start time
-            started = bar.start_t
-            bar.reset(total=total)
-            bar.start_t = started
+            bar.reset(total=total)  # the total is known once validation ends
         bar.n = completed + failed
-        bar.set_description_str(batch.status, refresh=False)
-        bar.set_postfix_str(postfix, refresh=False)
+        bar.set_description_str(label, refresh=False)
         bar.refresh()
 
     def close(self) -> None:
