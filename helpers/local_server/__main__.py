@@ -32,29 +32,64 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the server in the foreground")
-    serve.add_argument("--host", default=DEFAULT_HOST, help="interface to bind (default %(default)s)")
-    serve.add_argument("--port", type=int, default=_default_port(),
-                       help="port (default: $BATCH_LOCAL_PORT or %(default)s)")
-    serve.add_argument("--state-dir", type=Path, default=_default_state_dir(),
-                       help="where the database and file bytes live "
-                       "(default: $BATCH_LOCAL_STATE_DIR or %(default)s)")
-    serve.add_argument("--pace", default="normal", choices=sorted(PACES),
-                       help="how fast batches move through their statuses (default %(default)s)")
-    serve.add_argument("--token-limit", type=int, default=2_000_000,
-                       help="enqueued-token limit per model; 0 for none (default %(default)s)")
-    serve.add_argument("--keys-file", type=Path, default=None,
-                       help="file with one API key per line; each key gets its own namespace")
-    serve.add_argument("--upstream", default=None,
-                       help="OpenAI-compatible base URL (…/v1) that answers the batch lines")
-    serve.add_argument("--upstream-concurrency", type=int, default=8,
-                       help="requests sent to --upstream at once (default %(default)s)")
-    serve.add_argument("--output-order", choices=("input", "shuffled"), default="input",
-                       help="order of result lines (default %(default)s)")
+    serve.add_argument(
+        "--host", default=DEFAULT_HOST, help="interface to bind (default %(default)s)"
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=_default_port(),
+        help="port (default: $BATCH_LOCAL_PORT or %(default)s)",
+    )
+    serve.add_argument(
+        "--state-dir",
+        type=Path,
+        default=_default_state_dir(),
+        help="where the database and file bytes live "
+        "(default: $BATCH_LOCAL_STATE_DIR or %(default)s)",
+    )
+    serve.add_argument(
+        "--pace",
+        default="normal",
+        choices=sorted(PACES),
+        help="how fast batches move through their statuses (default %(default)s)",
+    )
+    serve.add_argument(
+        "--token-limit",
+        type=int,
+        default=2_000_000,
+        help="enqueued-token limit per model; 0 for none (default %(default)s)",
+    )
+    serve.add_argument(
+        "--keys-file",
+        type=Path,
+        default=None,
+        help="file with one API key per line; each key gets its own namespace",
+    )
+    serve.add_argument(
+        "--upstream",
+        default=None,
+        help="OpenAI-compatible base URL (…/v1) that answers the batch lines",
+    )
+    serve.add_argument(
+        "--upstream-concurrency",
+        type=int,
+        default=8,
+        help="requests sent to --upstream at once (default %(default)s)",
+    )
+    serve.add_argument(
+        "--output-order",
+        choices=("input", "shuffled"),
+        default="input",
+        help="order of result lines (default %(default)s)",
+    )
     serve.add_argument("--log-level", default="warning")
 
-    for name, text in (("status", "print the running server for a state directory"),
-                       ("stop", "stop the running server for a state directory"),
-                       ("ensure", "start a server in the background unless one is up")):
+    for name, text in (
+        ("status", "print the running server for a state directory"),
+        ("stop", "stop the running server for a state directory"),
+        ("ensure", "start a server in the background unless one is up"),
+    ):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("--state-dir", type=Path, default=_default_state_dir())
         if name == "ensure":
@@ -70,8 +105,9 @@ def main(argv: list[str] | None = None) -> int:
 
         from .app import create_app
 
-        logging.basicConfig(level=args.log_level.upper(),
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
         settings = Settings(
             state_dir=args.state_dir,
             host=args.host,
@@ -84,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             output_order=args.output_order,
         )
         app = create_app(settings)
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                    access_log=False)
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
         return 0
 
     from .launcher import ensure_server, find_server, stop_server

@@ -153,13 +153,18 @@ def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
     @app.post("/v1/files")
     async def upload_file(request: Request):
         ns = namespace(request)
+        not_multipart = BadRequest(
+            "Could not parse multipart form: the request body must be multipart/form-data "
+            "with a 'file' part and a 'purpose' field."
+        )
+        # any other body (JSON, a urlencoded form, none) would parse as an empty form
+        content_type = request.headers.get("content-type", "").split(";", 1)[0]
+        if content_type.strip().lower() != "multipart/form-data":
+            raise not_multipart
         try:
             form = await request.form(max_files=1, max_fields=20)
         except Exception:
-            raise BadRequest(
-                "Could not parse multipart form: the request body must be multipart/form-data "
-                "with a 'file' part and a 'purpose' field."
-            ) from None
+            raise not_multipart from None
         try:
             upload = form.get("file")
             if isinstance(upload, str):

@@ -74,8 +74,9 @@ def advance_clock(seconds: float = 0, *, hours: float = 0, **conn: Any) -> int:
 
     ``advance_clock(hours=24)`` makes every running batch pass its ``expires_at``.
     """
-    return _call("POST", "/_local/clock/advance", {"seconds": seconds + hours * 3600},
-                 **conn)["now"]
+    return _call("POST", "/_local/clock/advance", {"seconds": seconds + hours * 3600}, **conn)[
+        "now"
+    ]
 
 
 def set_pace(preset: str | None = None, **fields_and_conn: Any) -> dict[str, float]:
@@ -108,8 +109,12 @@ def force_line(
     body (or ``error``, an ``{"error": {...}}`` body). With only ``error`` (for example
     ``{"code": "request_timeout", "message": "..."}``) the line has ``response: null``.
     """
-    body = {"custom_id": custom_id, "status_code": status_code, "error": error,
-            "batch_id": batch_id}
+    body = {
+        "custom_id": custom_id,
+        "status_code": status_code,
+        "error": error,
+        "batch_id": batch_id,
+    }
     return _call("POST", "/_local/force/line", body, **conn)
 
 

@@ -102,8 +102,16 @@ def ensure_server(
         wanted = port or int(os.environ.get("BATCH_LOCAL_PORT", DEFAULT_PORT))
         chosen = wanted if _port_free(wanted) else _free_port()
         log_path = state_dir / "server.log"
-        command = [sys.executable, "-m", "helpers.local_server", "serve",
-                   "--port", str(chosen), "--state-dir", str(state_dir)]
+        command = [
+            sys.executable,
+            "-m",
+            "helpers.local_server",
+            "serve",
+            "--port",
+            str(chosen),
+            "--state-dir",
+            str(state_dir),
+        ]
         if pace:
             command += ["--pace", pace]
         command += extra_args or []
@@ -114,16 +122,22 @@ def ensure_server(
         )
         with open(log_path, "ab") as log:
             process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, env=env, cwd=str(package_root),
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env=env,
+                cwd=str(package_root),
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 break
             if _healthy(chosen, state_dir, timeout=0.5) is not None:
-                info = ServerInfo(f"http://{DEFAULT_HOST}:{chosen}/v1", chosen, process.pid,
-                                  str(state_dir))
+                info = ServerInfo(
+                    f"http://{DEFAULT_HOST}:{chosen}/v1", chosen, process.pid, str(state_dir)
+                )
                 (state_dir / "server.json").write_text(json.dumps(info.__dict__, indent=2))
                 return info
             time.sleep(0.1)

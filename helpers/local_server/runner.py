@@ -55,7 +55,10 @@ UNRUN_ERRORS = {
         "This request could not be executed before the completion window expired.",
     ),
     # UNCONFIRMED wording
-    "cancelled": ("batch_cancelled", "This request was not executed because the batch was cancelled."),
+    "cancelled": (
+        "batch_cancelled",
+        "This request was not executed because the batch was cancelled.",
+    ),
 }
 #: Whether requests that never ran (expired or cancelled) count in request_counts.failed.
 #: One observation of an expired batch says they do not (UNCONFIRMED).
@@ -124,9 +127,7 @@ def _add_usage(total: dict[str, int], body: dict[str, Any]) -> None:
     prompt = usage.get("input_tokens", usage.get("prompt_tokens", 0)) or 0
     output = usage.get("output_tokens", usage.get("completion_tokens", 0)) or 0
     details_in = usage.get("input_tokens_details") or usage.get("prompt_tokens_details") or {}
-    details_out = (
-        usage.get("output_tokens_details") or usage.get("completion_tokens_details") or {}
-    )
+    details_out = usage.get("output_tokens_details") or usage.get("completion_tokens_details") or {}
     total["input_tokens"] = total.get("input_tokens", 0) + int(prompt)
     total["output_tokens"] = total.get("output_tokens", 0) + int(output)
     total["cached_tokens"] = total.get("cached_tokens", 0) + int(
@@ -312,9 +313,7 @@ class Runner:
                     enqueued = self.store.enqueued_tokens(namespace, report.model, batch["id"])
                     if enqueued + report.input_tokens > limit:
                         errors.append(
-                            token_limit_error(
-                                report.model, limit, settings.organization
-                            ).as_dict()
+                            token_limit_error(report.model, limit, settings.organization).as_dict()
                         )
         if errors:
 
@@ -353,8 +352,9 @@ class Runner:
         if run is not None:
             return run
         work = self.store.work_dir
-        run = _Run(output=work / f"{batch['id']}.output.jsonl",
-                   errors=work / f"{batch['id']}.errors.jsonl")
+        run = _Run(
+            output=work / f"{batch['id']}.output.jsonl", errors=work / f"{batch['id']}.errors.jsonl"
+        )
         for path, ok in ((run.output, True), (run.errors, False)):
             _repair(path)
             if not path.exists():
@@ -366,9 +366,12 @@ class Runner:
                     if ok:
                         run.completed += 1
                         _add_usage(run.usage, line["response"]["body"])
-                    elif line.get("response") is not None or COUNT_UNRUN_AS_FAILED or (
-                        line.get("error") or {}
-                    ).get("code") not in ("batch_expired", "batch_cancelled"):
+                    elif (
+                        line.get("response") is not None
+                        or COUNT_UNRUN_AS_FAILED
+                        or (line.get("error") or {}).get("code")
+                        not in ("batch_expired", "batch_cancelled")
+                    ):
                         run.failed += 1
         path = self._input_copy(batch["id"])
         run.pending = self._requests(path, run.done) if path.exists() else iter(())
@@ -430,8 +433,12 @@ class Runner:
                 self.store.delete_force(forced[0])
                 outcome = forced[1]
                 if outcome.get("status_code") is None:
-                    return {"id": ids.batch_request_id(now), "custom_id": custom_id,
-                            "response": None, "error": outcome["error"]}
+                    return {
+                        "id": ids.batch_request_id(now),
+                        "custom_id": custom_id,
+                        "response": None,
+                        "error": outcome["error"],
+                    }
                 status = int(outcome["status_code"])
                 body = outcome.get("error") or _default_error(status)
                 if "error" not in body and status >= 400:
@@ -477,8 +484,12 @@ class Runner:
             code, message = UNRUN_ERRORS[final]
             now = self.service.clock.now()
             lines = [
-                {"id": ids.batch_request_id(now), "custom_id": r["custom_id"], "response": None,
-                 "error": {"code": code, "message": message}}
+                {
+                    "id": ids.batch_request_id(now),
+                    "custom_id": r["custom_id"],
+                    "response": None,
+                    "error": {"code": code, "message": message},
+                }
                 for r in run.pending or ()
             ]
             _append(run.errors, lines)
@@ -495,8 +506,10 @@ class Runner:
         if run is None and batch["request_counts"]["total"] > 0:
             run = self._run_for(namespace, batch)
         work = self.store.work_dir
-        sources = {"output": work / f"{batch_id}.output.jsonl",
-                   "error": work / f"{batch_id}.errors.jsonl"}
+        sources = {
+            "output": work / f"{batch_id}.output.jsonl",
+            "error": work / f"{batch_id}.errors.jsonl",
+        }
         pending = internal.get("publish")
         if pending is None:  # choose the file ids first, so a restart reuses them
             pending = {
@@ -521,17 +534,20 @@ class Runner:
         with self.store.transaction():
             for kind, file_id in pending.items():
                 if self.store.get_file(namespace, file_id) is None:
-                    self.store.insert_file(namespace, {
-                        "id": file_id,
-                        "object": "file",
-                        "bytes": self.store.file_path(file_id).stat().st_size,
-                        "created_at": now,
-                        "filename": f"{batch_id}_{kind}.jsonl",
-                        "purpose": "batch_output",
-                        "status": "processed",
-                        "expires_at": now + expiry,
-                        "status_details": None,
-                    })
+                    self.store.insert_file(
+                        namespace,
+                        {
+                            "id": file_id,
+                            "object": "file",
+                            "bytes": self.store.file_path(file_id).stat().st_size,
+                            "created_at": now,
+                            "filename": f"{batch_id}_{kind}.jsonl",
+                            "purpose": "batch_output",
+                            "status": "processed",
+                            "expires_at": now + expiry,
+                            "status_details": None,
+                        },
+                    )
 
             def finish(b: dict, _: dict) -> None:
                 b["output_file_id"] = pending.get("output")

@@ -272,10 +272,10 @@ class Service:
         return self.pace
 
     def set_token_limit(self, limit: Any) -> int | None:
-        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)
-                                  or limit < 1):
-            raise BadRequest("token_limit must be a positive integer or null.",
-                             param="token_limit")
+        if limit is not None and (
+            not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
+        ):
+            raise BadRequest("token_limit must be a positive integer or null.", param="token_limit")
         self.token_limit = limit
         self.store.set_setting("token_limit", limit)
         return limit
@@ -462,8 +462,18 @@ def _copy_stream(stream: BinaryIO, path: Path, limit: int) -> tuple[int, bytes, 
             except UnicodeDecodeError:
                 utf8 = False
     if first_line is None:
-        first_line = head.strip()
+        # a first line longer than the head is still a line: read it back from disk
+        first_line = _first_line(path) if len(head) >= 16 * CHUNK else head.strip()
     return size, first_line, utf8
+
+
+def _first_line(path: Path) -> bytes:
+    """The first non-blank line of a file on disk, without its newline."""
+    with open(path, "rb") as fh:
+        for raw in fh:
+            if raw.strip():
+                return raw.rstrip(b"\n")
+    return b""
 
 
 def _check_batch_upload(filename: str, first_line: bytes, utf8: bool, size: int) -> None:

@@ -283,8 +283,7 @@ class Store:
                 r[0] for r in db.execute("SELECT id FROM files WHERE namespace = ?", (namespace,))
             ]
             batch_ids = [
-                r[0]
-                for r in db.execute("SELECT id FROM batches WHERE namespace = ?", (namespace,))
+                r[0] for r in db.execute("SELECT id FROM batches WHERE namespace = ?", (namespace,))
             ]
             db.execute("DELETE FROM files WHERE namespace = ?", (namespace,))
             db.execute("DELETE FROM batches WHERE namespace = ?", (namespace,))

@@ -20,7 +20,7 @@ class UpstreamResponder:
         self._client = httpx2.Client(headers=headers, timeout=timeout, trust_env=False)
 
     def respond(self, url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        path = url[len("/v1"):] if url.startswith("/v1/") else url
+        path = url[len("/v1") :] if url.startswith("/v1/") else url
         response = self._client.post(self.base_url + path, json=body)
         try:
             payload = response.json()

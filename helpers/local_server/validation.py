@@ -130,8 +130,9 @@ class ValidationReport:
 
 def _error(code: str, key: str | None = None, *, param=None, line=None, **fmt) -> BatchError:
     # ``param`` is both a field of the error and a placeholder of some messages
-    return BatchError(code, MESSAGES[key or code].format(param=param, **fmt), param=param,
-                      line=line)
+    return BatchError(
+        code, MESSAGES[key or code].format(param=param, **fmt), param=param, line=line
+    )
 
 
 def iter_lines(path: str | Path) -> Iterator[bytes]:
@@ -178,14 +179,14 @@ def check_line(
     if not isinstance(url, str) or url != endpoint:
         return _error("invalid_url", param="url", line=number), request
     if not isinstance(method, str) or method.upper() != "POST":
-        return _error("invalid_request", "invalid_method", param="method", line=number,
-                      method=method), request
+        return _error(
+            "invalid_request", "invalid_method", param="method", line=number, method=method
+        ), request
     if not isinstance(body, dict):
         return _type_error("body", "an object", body, number), request
     model = body.get("model")
     if model is None or model == "":
-        return _error("invalid_request", "model_required", param="body.model",
-                      line=number), request
+        return _error("invalid_request", "model_required", param="body.model", line=number), request
     if not isinstance(model, str):
         return _type_error("body.model", "a string", model, number), request
     info = resolve_model(model)
@@ -194,23 +195,29 @@ def check_line(
     if first_model is not None and model != first_model:
         return _error("mismatched_model", param="body.model", line=number, model=model), request
     if body.get("stream") is True:
-        return _error("streaming_unsupported", param="body.stream", line=number,
-                      label=_ENDPOINT_LABEL.get(endpoint, "Batch")), request
+        return _error(
+            "streaming_unsupported",
+            param="body.stream",
+            line=number,
+            label=_ENDPOINT_LABEL.get(endpoint, "Batch"),
+        ), request
     required = _REQUIRED_BODY_PARAM.get(endpoint)
     if required is not None and body.get(required[0]) is None:
         param, message = required
         return BatchError("invalid_request", message, param=f"body.{param}", line=number), request
     if custom_id in seen_ids:
-        return _error("duplicate_custom_id", param="custom_id", line=number,
-                      custom_id=custom_id), request
+        return _error(
+            "duplicate_custom_id", param="custom_id", line=number, custom_id=custom_id
+        ), request
     return None, request
 
 
 def _type_error(param: str, expected: str, got: Any, line: int) -> BatchError:
     from .errors import json_type_name
 
-    return _error("invalid_type", param=param, line=line, expected=expected,
-                  got=json_type_name(got))
+    return _error(
+        "invalid_type", param=param, line=line, expected=expected, got=json_type_name(got)
+    )
 
 
 def validate_lines(
@@ -248,7 +255,11 @@ def validate_lines(
                 continue
         report.requests += 1
         problem, request = check_line(
-            raw, number, endpoint, first_model=first_model, seen_ids=seen_ids,
+            raw,
+            number,
+            endpoint,
+            first_model=first_model,
+            seen_ids=seen_ids,
             any_model=any_model,
         )
         if request is not None and isinstance(request.get("custom_id"), str):
@@ -272,8 +283,13 @@ def validate_lines(
     elif report.requests > MAX_REQUESTS:
         add(_error("too_many_requests", count=report.requests, limit=MAX_REQUESTS))
     if report.embedding_inputs > MAX_EMBEDDING_INPUTS:
-        add(_error("too_many_embedding_inputs", count=report.embedding_inputs,
-                   limit=MAX_EMBEDDING_INPUTS))
+        add(
+            _error(
+                "too_many_embedding_inputs",
+                count=report.embedding_inputs,
+                limit=MAX_EMBEDDING_INPUTS,
+            )
+        )
     return report
 
 
@@ -288,8 +304,13 @@ def validate_file(
     """Validate a file on disk. With no ``endpoint``, use the ``url`` of its first request."""
     if endpoint is None:
         endpoint = infer_endpoint(path) or "/v1/chat/completions"
-    return validate_lines(iter_lines(path), endpoint, count_tokens=count_tokens,
-                          max_errors=max_errors, any_model=any_model)
+    return validate_lines(
+        iter_lines(path),
+        endpoint,
+        count_tokens=count_tokens,
+        max_errors=max_errors,
+        any_model=any_model,
+    )
 
 
 def infer_endpoint(path: str | Path) -> str | None:
@@ -309,10 +330,16 @@ def token_limit_error(model: str, limit: int, organization: str) -> BatchError:
 
 
 def file_not_found_error(file_id: str, organization: str) -> BatchError:
-    return _error("invalid_request", "file_not_found", param="file_id", file_id=file_id,
-                  organization=organization)
+    return _error(
+        "invalid_request",
+        "file_not_found",
+        param="file_id",
+        file_id=file_id,
+        organization=organization,
+    )
 
 
 def wrong_purpose_error(file_id: str, purpose: str) -> BatchError:
-    return _error("invalid_request", "wrong_purpose", param="input_file_id", file_id=file_id,
-                  purpose=purpose)
+    return _error(
+        "invalid_request", "wrong_purpose", param="input_file_id", file_id=file_id, purpose=purpose
+    )
