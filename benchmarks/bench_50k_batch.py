@@ -15,9 +15,9 @@ import json
 import time
 from pathlib import Path
 
-from _common import client_for, machine, private_server, timed, workdir, write_chat_file
-
 from helpers.local_server.responder import LocalResponder
+
+from _common import client_for, machine, private_server, timed, workdir, write_chat_file
 
 
 def baseline(path: Path, out: Path) -> float:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,6 +7,7 @@ import json
 
 import jsonschema
 import pytest
+
 from spec_schemas import (
     FIXTURE_PATH,
     _translate,

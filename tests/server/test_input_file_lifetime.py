@@ -7,9 +7,10 @@ from pathlib import Path
 
 from openai import OpenAI
 
-from conftest import TEST_KEY
 from helpers.local_server import ServerInfo, advance_clock, set_pace
 from helpers.waiting import wait_for_batch, wait_for_status
+
+from conftest import TEST_KEY
 
 
 def _upload(client: OpenAI, path: Path, n: int) -> str:

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from openai import OpenAI
 
-from conftest import TEST_KEY, free_port
 from helpers.local_server import ServerInfo, ensure_server, stop_server
 from helpers.waiting import wait_for_batch
+
+from conftest import TEST_KEY, free_port
 
 
 @pytest.fixture
