@@ -54,7 +54,10 @@ def test_expiring_a_batch_whose_input_file_was_deleted(
         input_file_id=file_id, endpoint="/v1/chat/completions", completion_window="24h"
     )
     wait_for_status(
-        client, batch.id, lambda b: b.request_counts.completed >= 1, poll_interval=0.02,
+        client,
+        batch.id,
+        lambda b: b.request_counts.completed >= 1,
+        poll_interval=0.02,
         progress=False,
     )
     client.files.delete(file_id)

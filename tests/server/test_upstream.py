@@ -60,7 +60,9 @@ def test_lines_are_answered_by_the_upstream_server(forwarding: OpenAI, tmp_path:
     bodies = {json.loads(x)["custom_id"]: json.loads(x)["response"]["body"] for x in lines}
     assert sorted(bodies) == sorted(f"r{i}" for i in range(10))
     # the placeholder text of the upstream (local) responder, quoting each prompt
-    assert all(f'"q{cid[1:]}"' in b["choices"][0]["message"]["content"] for cid, b in bodies.items())
+    assert all(
+        f'"q{cid[1:]}"' in b["choices"][0]["message"]["content"] for cid, b in bodies.items()
+    )
 
 
 def test_models_outside_the_local_catalog_are_left_to_the_upstream(
