@@ -32,9 +32,12 @@ install: $(VENV)/.installed
 
 # -- the walkthrough ----------------------------------------------------------------------------
 
+# Jupyter refuses to run as root (containers, CI machines) unless told it is deliberate
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: install
 	$(PY) -m helpers.local_server ensure
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(LAB_ARGS) notebooks/
 
 run: install
 	$(PY) scripts/run_notebooks.py
