@@ -219,7 +219,21 @@ class Runner:
                 self._end_early(namespace, batch_id, status, "expired")
                 return True
         if status == "validating" and elapsed >= pace.validating:
-            self._validate(namespace, batch, internal)
+            try:
+                self._validate(namespace, batch, internal)
+            except Exception as exc:  # a bug here must not leave the batch validating forever
+                log.exception("validation of %s failed", batch_id)
+                error = {
+                    "code": "server_error",
+                    "message": f"The local server could not validate the input file: {exc!r}",
+                    "param": None,
+                    "line": None,
+                }
+
+                def fail(b: dict, _: dict) -> None:
+                    b["errors"] = {"object": "list", "data": [error]}
+
+                self._commit(batch_id, "validating", to="failed", mutate=fail)
             return True
         if status == "in_progress":
             return self._run_requests(namespace, batch, internal, elapsed)
