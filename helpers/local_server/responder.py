@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from helpers.local_server import tokens
+from helpers.local_server.errors import json_type_name
 from helpers.local_server.models import ModelInfo, resolve_model
 
 __all__ = ["MODERATION_CATEGORIES", "SUPPORTED_URLS", "LocalResponder"]
@@ -112,25 +113,6 @@ class _RequestError(Exception):
 # ---------------------------------------------------------------------------
 
 
-def _json_type(value: object) -> str:
-    """How the API names a JSON value's type in its error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a decimal"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return "an unknown type"
-
-
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -148,7 +130,7 @@ def _missing(param: str) -> _RequestError:
 def _invalid_type(param: str, expected: str, value: object) -> _RequestError:
     return _RequestError(
         400,
-        f"Invalid type for '{param}': expected {expected}, but got {_json_type(value)} instead.",
+        f"Invalid type for '{param}': expected {expected}, but got {json_type_name(value)} instead.",
         param,
         "invalid_type",
     )
