@@ -1,0 +1,163 @@
+"""SIGKILL the server in the middle of a 5,000-request batch, twice, and restart it each time.
+
+The batch must still complete, with every request answered exactly once: output plus error lines
+equal the total, no ``custom_id`` appears twice, and ``request_counts`` agree with the files.
+Between the kills a torn line (a write cut short) is left at the end of a work file, as a crash
+in the middle of an append would leave it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _rel_support import (
+    CHAT,
+    assert_clean_log,
+    chat,
+    file_lines,
+    jsonl,
+    log_since,
+    poll,
+    wait,
+)
+from openai import OpenAI
+from openai.types import Batch
+
+from helpers.local_server import ServerInfo, ensure_server, set_pace, stop_server
+
+from conftest import TEST_KEY, free_port
+
+TOTAL = 5_000
+#: every 7th request asks for temperature 5 and fails when it runs (an error-file line)
+BAD = {f"r{i:04d}" for i in range(TOTAL) if i % 7 == 3}
+ALL = [f"r{i:04d}" for i in range(TOTAL)]
+TORN = b'{"id": "batch_req_torn", "custom_id": "r4999", "response": {"status_code": 200, "requ'
+
+
+def _input() -> bytes:
+    return jsonl(
+        chat(cid, temperature=5) if cid in BAD else chat(cid, f"Question {cid}") for cid in ALL
+    )
+
+
+def _done(batch: Batch) -> int:
+    counts = batch.request_counts
+    return 0 if counts is None else counts.completed + counts.failed
+
+
+def _work_lines(state_dir: Path, batch_id: str) -> list[dict]:
+    """The complete result lines a running batch has written so far."""
+    lines = []
+    for suffix in ("output", "errors"):
+        path = state_dir / "work" / f"{batch_id}.{suffix}.jsonl"
+        if path.exists():
+            data = path.read_bytes()
+            lines += [json.loads(x) for x in data[: data.rfind(b"\n") + 1].splitlines()]
+    return lines
+
+
+def _saved_status(state_dir: Path, batch_id: str) -> str:
+    db = sqlite3.connect(state_dir / "state.sqlite3")
+    try:
+        (status,) = db.execute("SELECT status FROM batches WHERE id = ?", (batch_id,)).fetchone()
+    finally:
+        db.close()
+    return status
+
+
+def _kill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    try:
+        os.waitpid(pid, 0)  # the launcher started it as our child: reap it
+    except ChildProcessError:
+        pass  # already reaped
+
+
+def _client(info: ServerInfo) -> OpenAI:
+    return OpenAI(base_url=info.base_url, api_key=TEST_KEY, max_retries=0, timeout=30)
+
+
+@pytest.fixture
+def crash_state(tmp_path: Path) -> Iterator[tuple[Path, list[int]]]:
+    """A state directory of our own; every server started on it is stopped at the end."""
+    state_dir = tmp_path / "state"
+    pids: list[int] = []
+    try:
+        yield state_dir, pids
+    finally:
+        stop_server(state_dir)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+
+
+@pytest.mark.slow
+def test_rel_sigkill_mid_batch_loses_and_repeats_nothing(
+    crash_state: tuple[Path, list[int]],
+) -> None:
+    state_dir, pids = crash_state
+    info = ensure_server(state_dir, port=free_port(), pace="normal")
+    pids.append(info.pid)
+    conn = {"base_url": info.base_url, "api_key": TEST_KEY}
+    set_pace(validating=0, per_request=0.001, finalizing=0, cancelling=0, **conn)
+    client = _client(info)
+    file = client.files.create(file=("crash.jsonl", _input()), purpose="batch")
+    batch = client.batches.create(input_file_id=file.id, endpoint=CHAT, completion_window="24h")
+
+    floor = 0
+    for round_ in range(2):
+        # kill 1 after 1,000 requests; kill 2 once 500 more ran after the restart
+        low = 1_000 if round_ == 0 else floor + 500
+
+        def mid_run(low: int = low, client: OpenAI = client) -> Batch | None:
+            seen = client.batches.retrieve(batch.id)
+            assert seen.status in ("validating", "in_progress"), seen
+            done = _done(seen)
+            return seen if seen.status == "in_progress" and low <= done < 0.8 * TOTAL else None
+
+        seen = poll(mid_run, timeout=30, what=f"progress before kill {round_ + 1}")
+        _kill(info.pid)
+
+        # the kill landed mid-run: some but not all results on disk, the batch still running
+        written = _work_lines(state_dir, batch.id)
+        ids = [x["custom_id"] for x in written]
+        assert _done(seen) <= len(written) < TOTAL
+        assert len(ids) == len(set(ids))
+        assert _saved_status(state_dir, batch.id) == "in_progress"
+        if round_ == 0:  # a write cut short by the crash
+            with open(state_dir / "work" / f"{batch.id}.output.jsonl", "ab") as fh:
+                fh.write(TORN)
+        floor = len(written)
+
+        restarted = ensure_server(state_dir, port=free_port(), pace="normal")
+        pids.append(restarted.pid)
+        assert restarted.pid != info.pid
+        info, client = restarted, _client(restarted)
+
+    final = wait(client, batch.id, timeout=120)
+    assert final.status == "completed", final
+    assert final.request_counts is not None
+    out = file_lines(client, final.output_file_id)
+    err = file_lines(client, final.error_file_id)
+    ids = [x["custom_id"] for x in out + err]
+    assert len(out) + len(err) == TOTAL
+    assert len(ids) == len(set(ids)), "a request was answered twice"
+    assert sorted(ids) == ALL
+    assert {x["custom_id"] for x in err} == BAD
+    assert all(x["response"]["status_code"] == 400 for x in err)
+    assert all(x["response"]["status_code"] == 200 for x in out)
+    assert len({x["id"] for x in out + err}) == TOTAL
+    counts = final.request_counts
+    assert (counts.total, counts.completed, counts.failed) == (TOTAL, len(out), len(err))
+    assert final.usage is not None and final.usage.input_tokens > 0
+    assert not list((state_dir / "work").glob(batch.id + ".*")), "work files left behind"
+    assert_clean_log(log_since(state_dir, 0))
