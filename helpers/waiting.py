@@ -118,15 +118,14 @@ def _wait(
                 pause = min(pause, remaining)
             time.sleep(pause)
     except KeyboardInterrupt:
-        if batch is None:
-            raise
-        if bar is not None:
-            bar.close()
-        print(
-            f"Stopped waiting. Batch {batch_id} was {batch.status} and keeps running on the "
-            f"server; to cancel it: {_cancel_hint(batch_id)}"
-        )
-        return batch
+        if batch is not None:
+            if bar is not None:
+                bar.close()
+            print(
+                f"Stopped waiting. Batch {batch_id} was {batch.status} and keeps running on the "
+                f"server; to cancel it: {_cancel_hint(batch_id)}"
+            )
+        raise  # so that "Run All" stops here too, rather than going on with a running batch
     finally:
         if bar is not None:
             bar.close()
@@ -145,7 +144,7 @@ def wait_for_batch(
     ``client`` is an ``openai.OpenAI`` client. With ``progress`` a bar shows the status and the
     completed/failed/total request counts; ``progress=False`` prints nothing. Interrupting (the
     kernel's stop button, Ctrl-C) stops waiting, leaves the batch running, prints how to cancel
-    it and returns the last batch retrieved.
+    it and raises KeyboardInterrupt again, so that the cells after it do not run.
 
     Returns the final ``Batch`` (status in :data:`TERMINAL_STATUSES`). Raises TimeoutError when
     ``timeout`` seconds pass first (the batch keeps running), and the SDK's errors from
