@@ -2,7 +2,8 @@
 
 ``client.batches.list()`` and ``batch.errors`` are SDK objects that print as long reprs; these
 functions turn them into small tables a notebook can show, sort and filter. They only read what
-they are given: fetching stays in the notebook (``client.batches.list(limit=10)``).
+they are given: fetching stays in the notebook (``list(client.batches.list())`` for all of them,
+``client.batches.list(limit=10).data`` for the newest ten).
 """
 
 from __future__ import annotations

@@ -41,6 +41,22 @@ def notebooks() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _drop_widget_views(nb) -> None:
+    """Keep a progress bar's text and drop its widget view, whose state is not saved.
+
+    Opened later, a widget view without its state shows "Error displaying widget"; the text
+    (what the bar showed when it appeared) reads fine everywhere, and nbval compares it.
+    """
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data and "text/plain" in data:
+                del data[WIDGET_VIEW]
+
+
 def execute(paths: list[Path], *, save: bool) -> int:
     import nbformat
     from nbclient import NotebookClient
@@ -70,6 +86,7 @@ def execute(paths: list[Path], *, save: bool) -> int:
         rows.append((path.name, code_cells, seconds, status))
         print(f"{path.name:45} {code_cells:3} cells {seconds:6.1f} s  {status}", flush=True)
         if save and status == "ok":
+            _drop_widget_views(nb)
             nbformat.write(nb, path)
     total = sum(r[2] for r in rows)
     print(f"\n{len(rows) - failures} of {len(rows)} notebooks ran top to bottom in {total:.1f} s")
