@@ -73,6 +73,8 @@ def execute(paths: list[Path], *, save: bool) -> int:
             resources={"metadata": {"path": str(NOTEBOOKS)}},
             record_timing=False,
             store_widget_state=False,
+            # the kernel's start-up notice about its loopback transport is noise here
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
         started = time.monotonic()
         try:
