@@ -35,6 +35,20 @@ STATUSES: tuple[str, ...] = (
 BAR_FORMAT = "{desc} |{bar:20}| {percentage:3.0f}%"
 
 
+#: seconds between polls when none is given: a local server answers in a millisecond and moves
+#: in seconds; the real service takes minutes to hours, and polling it faster gains nothing
+LOCAL_POLL_INTERVAL = 0.25
+REMOTE_POLL_INTERVAL = 30.0
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def default_poll_interval(client: Any) -> float:
+    """0.25 s for a server on this machine (the local server), 30 s for any other."""
+    base_url = getattr(client, "base_url", None)
+    host = getattr(base_url, "host", None)
+    return REMOTE_POLL_INTERVAL if host and host not in _LOOPBACK else LOCAL_POLL_INTERVAL
+
+
 def _counts(batch: Batch) -> tuple[int, int, int]:
     counts = batch.request_counts
     if counts is None:
@@ -89,11 +103,13 @@ def _wait(
     batch_id: str,
     done: Callable[[Batch], bool],
     *,
-    poll_interval: float,
+    poll_interval: float | None,
     timeout: float | None,
     progress: bool,
     waiting_for: str,
 ) -> Batch:
+    if poll_interval is None:
+        poll_interval = default_poll_interval(client)
     if poll_interval < 0:
         raise ValueError("poll_interval must be >= 0 seconds")
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -135,11 +151,14 @@ def wait_for_batch(
     client: Any,
     batch_id: str,
     *,
-    poll_interval: float = 1.0,
+    poll_interval: float | None = None,
     timeout: float | None = None,
     progress: bool = True,
 ) -> Batch:
     """Poll a batch every ``poll_interval`` seconds until its status is terminal.
+
+    Without ``poll_interval``: every 0.25 s against a server on this machine (the local server),
+    every 30 s against any other (the real service, where a batch takes minutes to hours).
 
     ``client`` is an ``openai.OpenAI`` client. With ``progress`` a bar shows the status and the
     completed/failed/total request counts; ``progress=False`` prints nothing. Interrupting (the
@@ -166,7 +185,7 @@ def wait_for_status(
     batch_id: str,
     until: str | Iterable[str] | Callable[[Batch], bool],
     *,
-    poll_interval: float = 1.0,
+    poll_interval: float | None = None,
     timeout: float | None = None,
     progress: bool = True,
 ) -> Batch:

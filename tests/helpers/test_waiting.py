@@ -10,6 +10,7 @@ from openai import OpenAI
 
 from helpers import TERMINAL_STATUSES, build_requests, wait_for_batch, wait_for_status, write_jsonl
 from helpers.local_server import set_pace
+from helpers.waiting import default_poll_interval
 
 KEY = "sk-local-test"
 
@@ -136,3 +137,11 @@ def test_wait_for_status_also_stops_at_a_terminal_status(client, tmp_path):
 def test_wait_for_status_refuses_an_unknown_status(client):
     with pytest.raises(ValueError, match="in-progress"):
         wait_for_status(client, "batch_x", "in-progress", progress=False)
+
+
+def test_default_poll_interval_follows_where_the_client_points():
+    local = OpenAI(base_url="http://127.0.0.1:8765/v1", api_key="x")
+    remote = OpenAI(base_url="https://api.openai.com/v1", api_key="x")
+    assert default_poll_interval(local) == 0.25
+    assert default_poll_interval(remote) == 30.0
+    assert default_poll_interval(object()) == 0.25  # a stand-in without base_url
