@@ -117,6 +117,12 @@ def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
                 "help.openai.com.)"
             ) from None
 
+    async def object_body(request: Request) -> dict[str, Any]:
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            raise BadRequest("The request body must be a JSON object.")
+        return body
+
     # -- error rendering and request ids ----------------------------------------------------
 
     @app.exception_handler(APIError)
@@ -234,9 +240,7 @@ def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
 
     async def answer(url: str, request: Request):
         namespace(request)
-        body = await json_body(request)
-        if not isinstance(body, dict):
-            raise BadRequest("The request body must be a JSON object.")
+        body = await object_body(request)
         status, payload = await run_in_threadpool(local_responder.respond, url, body)
         return JSONResponse(payload, status_code=status)
 
@@ -307,17 +311,13 @@ def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
     @app.post("/_local/force/line")
     async def force_line(request: Request):
         ns = namespace(request)
-        body = await json_body(request)
-        if not isinstance(body, dict):
-            raise BadRequest("The request body must be a JSON object.")
+        body = await object_body(request)
         return service.force_line(ns, body)
 
     @app.post("/_local/force/validation")
     async def force_validation(request: Request):
         ns = namespace(request)
-        body = await json_body(request)
-        if not isinstance(body, dict):
-            raise BadRequest("The request body must be a JSON object.")
+        body = await object_body(request)
         return service.force_validation(ns, body)
 
     @app.post("/_local/batches/{batch_id}/expire")
