@@ -154,7 +154,7 @@ def _prompt(body: Any) -> Any:
 
 def _input_requests(input_path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """(raw line, parsed request) for every request line of an input file with a custom_id."""
-    with open(input_path, encoding="utf-8") as fh:
+    with open(input_path, encoding="utf-8-sig") as fh:  # a BOM is fine, as for the API
         for raw in fh:
             if not raw.strip():
                 continue
@@ -184,7 +184,8 @@ def read_results(
     lines: list[str] = []
     for file_id in (batch.output_file_id, batch.error_file_id):
         if file_id:
-            lines.extend(client.files.content(file_id).text.splitlines())
+            # split on newlines only: text may hold other line separators (U+2028, ...)
+            lines.extend(client.files.content(file_id).text.split("\n"))
     results = parse_result_lines(lines)
     if input_path is None:
         return results

@@ -29,6 +29,9 @@ STATE_DIR_ENV = "BATCH_LOCAL_STATE_DIR"
 LOCAL_API_KEY = "sk-local"
 LIVE_BASE_URL = "https://api.openai.com/v1"
 _LOOPBACK = ("127.0.0.1", "localhost")
+#: OPENAI_BASE_URL and OPENAI_API_KEY as they were before local mode replaced them, so that a
+#: later switch to live mode in the same process gets the user's own values back
+_ORIGINAL_ENV: dict[str, tuple[str | None, str]] = {}  # name: (before, what local mode set)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,14 @@ def setup(*, quiet: bool = False) -> Mode:
     when the local server does not start, and ValueError for an unknown ``BATCH_TUTORIAL_MODE``.
     """
     if _requested_mode() == "live":
+        for name, (before, ours) in _ORIGINAL_ENV.items():  # undo what local mode set earlier
+            if os.environ.get(name) != ours:
+                continue  # changed since: the user's own value
+            if before is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = before
+        _ORIGINAL_ENV.clear()
         if not os.environ.get("OPENAI_API_KEY"):
             raise RuntimeError(
                 f"{MODE_ENV}=live needs OPENAI_API_KEY: set it to your OpenAI API key, "
@@ -93,8 +104,11 @@ def setup(*, quiet: bool = False) -> Mode:
     state_dir = Path(os.environ.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR)
     _add_no_proxy()
     info = ensure_server(state_dir)
-    os.environ["OPENAI_BASE_URL"] = info.base_url
-    os.environ["OPENAI_API_KEY"] = LOCAL_API_KEY
+    for name, ours in (("OPENAI_BASE_URL", info.base_url), ("OPENAI_API_KEY", LOCAL_API_KEY)):
+        before = os.environ.get(name)
+        if name not in _ORIGINAL_ENV or before != _ORIGINAL_ENV[name][1]:
+            _ORIGINAL_ENV[name] = (before, ours)
+        os.environ[name] = ours
     if not quiet:
         print(
             f"Local mode: requests go to the local Batch API server at {info.base_url} "

@@ -98,6 +98,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _lock_state_dir(state_dir: Path):
+    """Hold an exclusive lock on the state directory for the life of this process, or None."""
+    import fcntl
+
+    state_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(state_dir / "server.lock", "w")  # noqa: SIM115 - kept open on purpose
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
@@ -119,6 +133,14 @@ def main(argv: list[str] | None = None) -> int:
             upstream_concurrency=args.upstream_concurrency,
             output_order=args.output_order,
         )
+        lock = _lock_state_dir(settings.state_dir)
+        if lock is None:
+            print(
+                f"Another local server is already running for {settings.state_dir}; "
+                "use it, or stop it first (python -m helpers.local_server stop).",
+                file=sys.stderr,
+            )
+            return 1
         app = create_app(settings)
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
         return 0

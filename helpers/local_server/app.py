@@ -146,7 +146,10 @@ def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
             status_code=500,
             error_type="server_error",
         )
-        return JSONResponse(err.body(), status_code=500)
+        # this handler runs outside the middleware below, so it sets the request id itself
+        return JSONResponse(
+            err.body(), status_code=500, headers={"x-request-id": "req_" + ids.request_id()}
+        )
 
     @app.middleware("http")
     async def request_id(request: Request, call_next):

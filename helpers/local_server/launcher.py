@@ -65,18 +65,77 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def find_server(state_dir: str | Path = DEFAULT_STATE_DIR) -> ServerInfo | None:
-    """The healthy server recorded for ``state_dir``, or None."""
+def _alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, killed but not yet reaped by its parent, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def find_server(
+    state_dir: str | Path = DEFAULT_STATE_DIR, patience: float = 10.0
+) -> ServerInfo | None:
+    """The healthy server recorded for ``state_dir``, or None.
+
+    A server that is busy (validating a 200 MB file, say) may answer its health check slowly:
+    while the recorded process is alive, keep asking for up to ``patience`` seconds.
+    """
     state_dir = Path(state_dir).resolve()
     record = state_dir / "server.json"
     try:
         saved = json.loads(record.read_text())
     except (OSError, ValueError):
         return None
-    pid = _healthy(int(saved["port"]), state_dir)
-    if pid is None:
-        return None
-    return ServerInfo(saved["base_url"], int(saved["port"]), pid, str(state_dir))
+    port, recorded_pid = int(saved["port"]), int(saved.get("pid", 0))
+    deadline = time.monotonic() + patience
+    while True:
+        pid = _healthy(port, state_dir, timeout=1.0)
+        if pid is not None:
+            return ServerInfo(saved["base_url"], port, pid, str(state_dir))
+        if not recorded_pid or not _alive(recorded_pid) or time.monotonic() > deadline:
+            return None
+        time.sleep(0.2)
+
+
+def _start(
+    state_dir: Path, port: int, pace: str | None, extra_args: list[str] | None
+) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "helpers.local_server",
+        "serve",
+        "--port",
+        str(port),
+        "--state-dir",
+        str(state_dir),
+    ]
+    if pace:
+        command += ["--pace", pace]
+    command += extra_args or []
+    package_root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(package_root), env.get("PYTHONPATH", "")) if p
+    )
+    with open(state_dir / "server.log", "ab") as log:
+        return subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+            cwd=str(package_root),
+        )
 
 
 def ensure_server(
@@ -89,11 +148,13 @@ def ensure_server(
 ) -> ServerInfo:
     """Return the server for ``state_dir``, starting one in the background if none is healthy.
 
-    ``port`` defaults to $BATCH_LOCAL_PORT or 8765, or any free port when that one is taken.
+    ``port`` defaults to $BATCH_LOCAL_PORT or 8765, or any free port when that one is taken
+    (also when another program takes it between the check and the server's start).
     Raises RuntimeError (with the end of the server's log) if it does not come up in ``timeout``.
     """
     state_dir = Path(state_dir).resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
+    log_path = state_dir / "server.log"
     with open(state_dir / ".launcher.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         found = find_server(state_dir)
@@ -101,38 +162,17 @@ def ensure_server(
             return found
         wanted = port or int(os.environ.get("BATCH_LOCAL_PORT", DEFAULT_PORT))
         chosen = wanted if _port_free(wanted) else _free_port()
-        log_path = state_dir / "server.log"
-        command = [
-            sys.executable,
-            "-m",
-            "helpers.local_server",
-            "serve",
-            "--port",
-            str(chosen),
-            "--state-dir",
-            str(state_dir),
-        ]
-        if pace:
-            command += ["--pace", pace]
-        command += extra_args or []
-        package_root = Path(__file__).resolve().parents[2]
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(package_root), env.get("PYTHONPATH", "")) if p
-        )
-        with open(log_path, "ab") as log:
-            process = subprocess.Popen(
-                command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                env=env,
-                cwd=str(package_root),
-            )
         deadline = time.monotonic() + timeout
+        log_start = log_path.stat().st_size if log_path.exists() else 0
+        process = _start(state_dir, chosen, pace, extra_args)
         while time.monotonic() < deadline:
             if process.poll() is not None:
+                tail = _log_since(log_path, log_start)
+                if "address already in use" in tail.lower():  # lost a race for the port
+                    chosen = _free_port()
+                    log_start = log_path.stat().st_size
+                    process = _start(state_dir, chosen, pace, extra_args)
+                    continue
                 break
             if _healthy(chosen, state_dir, timeout=0.5) is not None:
                 info = ServerInfo(
@@ -143,8 +183,18 @@ def ensure_server(
             time.sleep(0.1)
         if process.poll() is None:
             process.kill()
-        tail = log_path.read_text(errors="replace")[-2000:] if log_path.exists() else ""
-        raise RuntimeError(f"The local server did not start. Its log ends with:\n{tail}")
+        raise RuntimeError(
+            "The local server did not start. Its log ends with:\n" + _log_since(log_path, 0)[-2000:]
+        )
+
+
+def _log_since(path: Path, offset: int) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            return fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def stop_server(state_dir: str | Path = DEFAULT_STATE_DIR, timeout: float = 10.0) -> bool:

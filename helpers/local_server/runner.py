@@ -105,19 +105,25 @@ class _Run:
 
 
 def _repair(path: Path) -> None:
-    """Drop a torn last line (a write cut short by a crash)."""
-    if not path.exists():
-        return
-    size = path.stat().st_size
-    if size == 0:
+    """Drop a torn last line (a write cut short by a crash), reading only the file's tail."""
+    if not path.exists() or path.stat().st_size == 0:
         return
     with open(path, "rb+") as fh:
-        fh.seek(-1, os.SEEK_END)
+        end = fh.seek(0, os.SEEK_END)
+        fh.seek(end - 1)
         if fh.read(1) == b"\n":
             return
-        fh.seek(0)
-        data = fh.read()
-        fh.truncate(data.rfind(b"\n") + 1)
+        position = end
+        while position > 0:  # walk back to the last newline, 64 KB at a time
+            step = min(65536, position)
+            position -= step
+            fh.seek(position)
+            block = fh.read(step)
+            newline = block.rfind(b"\n")
+            if newline != -1:
+                fh.truncate(position + newline + 1)
+                return
+        fh.truncate(0)
 
 
 def _add_usage(total: dict[str, int], body: dict[str, Any]) -> None:
@@ -165,6 +171,7 @@ class Runner:
     # -- thread -----------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._clean_work_dir()
         self._thread = threading.Thread(target=self._loop, name="batch-runner", daemon=True)
         self._thread.start()
 
@@ -187,6 +194,13 @@ class Runner:
                 self.service.wake.wait(self.service.settings.tick)
                 self.service.wake.clear()
 
+    def _clean_work_dir(self) -> None:
+        """Delete work files left by batches that are no longer running (a crash at the end)."""
+        active = {batch_id for _, batch_id in self.store.active_batch_ids()}
+        for path in self.store.work_dir.iterdir():
+            if path.name.split(".", 1)[0] not in active:
+                path.unlink(missing_ok=True)
+
     def _forget(self, batch_ids: list[str]) -> None:
         for batch_id in batch_ids:
             self._runs.pop(batch_id, None)
@@ -200,7 +214,8 @@ class Runner:
             if self._stop.is_set():
                 break
             try:
-                busy |= self._advance(namespace, batch_id)
+                with self.service.step_lock:
+                    busy |= self._advance(namespace, batch_id)
             except Exception:
                 log.exception("batch %s could not advance", batch_id)
         return busy
@@ -213,6 +228,10 @@ class Runner:
         status = batch["status"]
         pace = self.service.pace
         elapsed = time.time() - internal.get("entered", 0)
+        ending = internal.get("ending")
+        if ending is not None and status in ("validating", "in_progress", "cancelling"):
+            self._end_early(namespace, batch_id, status, ending)  # decided before a restart
+            return True
         if status in ("validating", "in_progress"):
             forced = self._take_force(namespace, "expiry", batch_id, exact=True)
             if forced or self.service.clock.now() >= batch["expires_at"]:
@@ -419,7 +438,10 @@ class Runner:
         total = batch["request_counts"]["total"]
         per_request = self.service.pace.per_request
         allowed = total if per_request <= 0 else min(total, int(elapsed / per_request))
-        todo = min(allowed - run.processed, CHUNK_LINES)
+        # with an upstream, a chunk is what runs at once: results land (and a cancel is seen)
+        # after every few requests, and a crash repeats at most that many
+        chunk_size = self.concurrency * 2 if self._pool is not None else CHUNK_LINES
+        todo = min(allowed - run.processed, chunk_size)
         if todo > 0:
             chunk = [r for _, r in zip(range(todo), run.pending)]  # noqa: B905
             self._execute_chunk(namespace, batch, run, chunk)
@@ -492,44 +514,61 @@ class Runner:
 
     def _end_early(self, namespace: str, batch_id: str, status: str, final: str) -> None:
         """Expire or cancel: every request that never ran gets a line in the error file."""
-        batch, _ = self.store.get_batch(None, batch_id)  # type: ignore[misc]
-        if batch["request_counts"]["total"] > 0:  # validated: its requests are known
-            run = self._run_for(namespace, batch)
-            code, message = UNRUN_ERRORS[final]
-            now = self.service.clock.now()
-            lines = [
-                {
-                    "id": ids.batch_request_id(now),
-                    "custom_id": r["custom_id"],
-                    "response": None,
-                    "error": {"code": code, "message": message},
-                }
-                for r in run.pending or ()
-            ]
-            _append(run.errors, lines)
-            for line in lines:
-                run.done.add(line["custom_id"])
-                if COUNT_UNRUN_AS_FAILED:
-                    run.failed += 1
+        batch, internal = self.store.get_batch(None, batch_id)  # type: ignore[misc]
+        if internal.get("publish") is None:  # the unrun lines are not written yet
+            if internal.get("ending") != final:
+                # mark the ending first: from now on a cancel cannot change it
+                def mark(_: dict, state: dict) -> None:
+                    state["ending"] = final
+
+                if not self._commit(batch_id, status, mutate=mark):
+                    return
+            if batch["request_counts"]["total"] > 0:  # validated: its requests are known
+                run = self._run_for(namespace, batch)
+                code, message = UNRUN_ERRORS[final]
+                now = self.service.clock.now()
+                lines = [
+                    {
+                        "id": ids.batch_request_id(now),
+                        "custom_id": r["custom_id"],
+                        "response": None,
+                        "error": {"code": code, "message": message},
+                    }
+                    for r in run.pending or ()
+                ]
+                _append(run.errors, lines)
+                for line in lines:
+                    run.done.add(line["custom_id"])
+                    if COUNT_UNRUN_AS_FAILED:
+                        run.failed += 1
         self._publish(namespace, batch_id, status, final)
 
     def _publish(self, namespace: str, batch_id: str, expect: str, final: str) -> None:
-        """Turn the work files into batch_output files and end the batch in ``final``."""
+        """Turn the work files into batch_output files and end the batch in ``final``.
+
+        First the file ids, counts and usage are saved with the batch (``publish``); then the
+        work files are moved; then the file objects and the final status are written in one
+        transaction. A restart at any point picks up from the saved ``publish``.
+        """
         batch, internal = self.store.get_batch(None, batch_id)  # type: ignore[misc]
-        run = self._runs.get(batch_id)
-        if run is None and batch["request_counts"]["total"] > 0:
-            run = self._run_for(namespace, batch)
         work = self.store.work_dir
         sources = {
             "output": work / f"{batch_id}.output.jsonl",
             "error": work / f"{batch_id}.errors.jsonl",
         }
         pending = internal.get("publish")
-        if pending is None:  # choose the file ids first, so a restart reuses them
+        if pending is None:  # decide everything first, so a restart reuses it
+            run = self._runs.get(batch_id)
+            if run is None and batch["request_counts"]["total"] > 0:
+                run = self._run_for(namespace, batch)
             pending = {
-                kind: ids.file_id()
-                for kind, path in sources.items()
-                if path.exists() and path.stat().st_size > 0
+                "files": {
+                    kind: ids.file_id()
+                    for kind, path in sources.items()
+                    if path.exists() and path.stat().st_size > 0
+                },
+                "counts": [run.completed, run.failed] if run is not None else None,
+                "usage": _usage_object(run.usage) if run is not None else None,
             }
 
             def remember(_: dict, state: dict) -> None:
@@ -537,7 +576,7 @@ class Runner:
 
             if not self._commit(batch_id, expect, mutate=remember):
                 return
-        for kind, file_id in pending.items():
+        for kind, file_id in pending["files"].items():
             source = sources[kind]
             if source.exists():
                 if self.service.settings.output_order == "shuffled":
@@ -545,34 +584,43 @@ class Runner:
                 os.replace(source, self.store.file_path(file_id))
         now = self.service.clock.now()
         expiry = internal.get("output_expiry") or DEFAULT_FILE_EXPIRY
-        with self.store.transaction():
-            for kind, file_id in pending.items():
-                if self.store.get_file(namespace, file_id) is None:
-                    self.store.insert_file(
-                        namespace,
-                        {
-                            "id": file_id,
-                            "object": "file",
-                            "bytes": self.store.file_path(file_id).stat().st_size,
-                            "created_at": now,
-                            "filename": f"{batch_id}_{kind}.jsonl",
-                            "purpose": "batch_output",
-                            "status": "processed",
-                            "expires_at": now + expiry,
-                            "status_details": None,
-                        },
-                    )
+        try:
+            with self.store.transaction():
+                for kind, file_id in pending["files"].items():
+                    if self.store.get_file(namespace, file_id) is None:
+                        self.store.insert_file(
+                            namespace,
+                            {
+                                "id": file_id,
+                                "object": "file",
+                                "bytes": self.store.file_path(file_id).stat().st_size,
+                                "created_at": now,
+                                "filename": f"{batch_id}_{kind}.jsonl",
+                                "purpose": "batch_output",
+                                "status": "processed",
+                                "expires_at": now + expiry,
+                                "status_details": None,
+                            },
+                        )
 
-            def finish(b: dict, _: dict) -> None:
-                b["output_file_id"] = pending.get("output")
-                b["error_file_id"] = pending.get("error")
-                if run is not None:
-                    b["usage"] = _usage_object(run.usage)
+                def finish(b: dict, _: dict) -> None:
+                    b["output_file_id"] = pending["files"].get("output")
+                    b["error_file_id"] = pending["files"].get("error")
+                    if pending["usage"] is not None:
+                        b["usage"] = pending["usage"]
 
-            counts = (run.completed, run.failed) if run is not None else None
-            self._commit(batch_id, expect, counts=counts, to=final, mutate=finish)
+                counts = tuple(pending["counts"]) if pending["counts"] is not None else None
+                if not self._commit(batch_id, expect, counts=counts, to=final, mutate=finish):
+                    raise _NotEnded  # someone else moved the batch: undo the file rows
+        except _NotEnded:
+            log.warning("batch %s changed status while it was being published", batch_id)
+            return
         self._runs.pop(batch_id, None)
         self._input_copy(batch_id).unlink(missing_ok=True)
+
+
+class _NotEnded(Exception):
+    pass
 
 
 def _default_error(status: int) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import os
 import threading
 import time
@@ -57,6 +58,8 @@ class Clock:
         return int(time.time() + self.offset)
 
     def advance(self, seconds: float) -> int:
+        if not math.isfinite(seconds) or seconds > 100 * 365 * DAY:
+            raise BadRequest("seconds must be a finite number of seconds.", param="seconds")
         if seconds < 0:
             raise BadRequest("The clock only moves forward.", param="seconds")
         self.offset += seconds
@@ -76,6 +79,9 @@ class Service:
         self.store = store or Store(settings.state_dir)
         self.clock = Clock(self.store)
         self.wake = threading.Event()  # set to make the runner look again at once
+        #: held by the runner while it advances one batch, and by reset: a reset never lands
+        #: in the middle of a step (which could recreate files of deleted batches)
+        self.step_lock = threading.RLock()
         saved = self.store.get_setting("pace")
         self.pace: Pace = pace_from(saved) if saved else settings.pace
         self.token_limit: int | None = self.store.get_setting("token_limit", settings.token_limit)
@@ -99,7 +105,7 @@ class Service:
         if purpose not in FILE_PURPOSES:
             raise invalid_value("purpose", purpose, list(FILE_PURPOSES))
         now = self.clock.now()
-        expires_at = self._file_expiry(now, purpose, expires_after)
+        expires_at = self._file_expiry(now, purpose, expires_after, from_form=True)
         file_id = ids.file_id()
         path = self.store.file_path(file_id)
         limit = MAX_BATCH_FILE_BYTES if purpose == "batch" else MAX_FILE_BYTES
@@ -126,25 +132,39 @@ class Service:
         self.store.insert_file(namespace, obj)
         return obj
 
-    def _file_expiry(self, now: int, purpose: str, expires_after: dict | None) -> int | None:
-        if expires_after:
-            anchor = expires_after.get("anchor")
-            seconds = expires_after.get("seconds")
-            if anchor != "created_at":
-                raise invalid_value("expires_after.anchor", anchor, ["created_at"])
-            try:
-                seconds = int(seconds)
-            except (TypeError, ValueError):
-                raise invalid_type("expires_after.seconds", "an integer", seconds) from None
-            if not 3600 <= seconds <= 2_592_000:
-                raise BadRequest(
-                    f"Invalid 'expires_after.seconds': integer {seconds} is not between "
-                    "3600 and 2592000.",
-                    param="expires_after.seconds",
-                    code="invalid_value",
-                )
-            return now + seconds
-        return now + DEFAULT_FILE_EXPIRY if purpose == "batch" else None
+    def _file_expiry(
+        self,
+        now: int,
+        purpose: str,
+        expires_after: dict | None,
+        *,
+        name: str = "expires_after",
+        from_form: bool = False,
+    ) -> int | None:
+        """When a file expires: ``expires_after`` ({anchor, seconds}) or the purpose's default.
+
+        Form fields arrive as text, so ``from_form`` accepts digits for ``seconds``; in JSON it
+        must be an integer.
+        """
+        if expires_after is None:
+            return now + DEFAULT_FILE_EXPIRY if purpose == "batch" else None
+        for key in ("anchor", "seconds"):
+            if expires_after.get(key) in (None, ""):
+                raise missing(f"{name}.{key}")
+        anchor, seconds = expires_after["anchor"], expires_after["seconds"]
+        if anchor != "created_at":
+            raise invalid_value(f"{name}.anchor", anchor, ["created_at"])
+        if from_form and isinstance(seconds, str) and seconds.strip().isdigit():
+            seconds = int(seconds)
+        if not isinstance(seconds, int) or isinstance(seconds, bool):
+            raise invalid_type(f"{name}.seconds", "an integer", seconds)
+        if not 3600 <= seconds <= 2_592_000:
+            raise BadRequest(
+                f"Invalid '{name}.seconds': integer {seconds} is not between 3600 and 2592000.",
+                param=f"{name}.seconds",
+                code="invalid_value",
+            )
+        return now + seconds
 
     def get_file(self, namespace: str, file_id: str) -> dict[str, Any]:
         obj = self.store.get_file(namespace, file_id)
@@ -210,8 +230,8 @@ class Service:
             spec = body["output_expires_after"]
             if not isinstance(spec, dict):
                 raise invalid_type("output_expires_after", "an object", spec)
-            self._file_expiry(0, "batch", spec)  # same rules as expires_after on files
-            output_expiry = int(spec["seconds"])
+            # the same rules as expires_after on files
+            output_expiry = self._file_expiry(0, "batch", spec, name="output_expires_after")
         now = self.clock.now()
         batch = new_batch(ids.batch_id(now), endpoint, input_file_id, window, metadata, now)
         internal = {
@@ -244,6 +264,12 @@ class Service:
                 return batch
             if status not in CANCELLABLE:
                 raise Conflict(f"Cannot cancel a batch with status '{status}'.")
+            # the runner has already begun ending it (its window has passed): too late
+            ending = internal.get("ending")
+            if ending is None and self.clock.now() >= batch["expires_at"]:
+                ending = "expired"
+            if ending is not None:
+                raise Conflict(f"Cannot cancel a batch with status '{ending}'.")
             transition(batch, "cancelling", self.clock.now())
             internal["entered"] = time.time()
             self.store.save_batch(batch, internal)
@@ -253,9 +279,10 @@ class Service:
     # -- control ----------------------------------------------------------------------------
 
     def reset(self, namespace: str, *, single_user: bool) -> dict[str, Any]:
-        batch_ids = self.store.reset(namespace)
-        for hook in self.on_reset:
-            hook(batch_ids)
+        with self.step_lock:
+            batch_ids = self.store.reset(namespace)
+            for hook in self.on_reset:
+                hook(batch_ids)
         if single_user:
             self.clock.reset()
             self.set_pace(self.settings.pace)

@@ -367,3 +367,15 @@ def test_retry_file_retries_only_the_rows_it_is_given(tmp_path):
     ]
     with pytest.raises(ValueError, match="status_code"):
         retry_file(table.drop(columns="status_code"), path, tmp_path / "x.jsonl")
+
+
+def test_retry_file_reads_an_input_file_that_starts_with_a_bom(tmp_path):
+    path = write_jsonl(build_requests(["a", "b"], model="gpt-4o-mini"), tmp_path / "in.jsonl")
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # as some editors save UTF-8
+    unrun = dict(EXPIRED, custom_id="request-1")
+    table = parse_result_lines([json.dumps(unrun)])
+    retry = retry_file(table, path, tmp_path / "retry.jsonl")
+    assert retry is not None
+    assert [json.loads(line)["custom_id"] for line in retry.read_text().splitlines()] == [
+        "request-1"
+    ]

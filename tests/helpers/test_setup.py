@@ -104,3 +104,14 @@ def test_an_unknown_mode_is_refused(clean_env):
     clean_env.setenv("BATCH_TUTORIAL_MODE", "production")
     with pytest.raises(ValueError, match="'production'"):
         setup()
+
+
+def test_switching_to_live_in_the_same_process_restores_the_users_values(local_env, capsys):
+    setup(quiet=True)  # local first: replaces the key and sets a loopback base URL
+    assert os.environ["OPENAI_API_KEY"] == "sk-local"
+    local_env.setenv("BATCH_TUTORIAL_MODE", "live")
+    mode = setup()
+    assert mode.name == "live"
+    assert os.environ["OPENAI_API_KEY"] == STRAY_KEY  # the user's own key again
+    assert "OPENAI_BASE_URL" not in os.environ  # so the SDK's default, api.openai.com
+    assert "api.openai.com" in capsys.readouterr().out

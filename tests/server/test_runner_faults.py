@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from helpers.local_server.config import PACES, Settings
 from helpers.local_server.runner import Runner
 from helpers.local_server.service import Service
@@ -63,4 +65,109 @@ def test_an_exception_during_validation_fails_the_batch(tmp_path: Path, monkeypa
     for _ in range(5):
         runner.step()
     assert service.get_batch("ns", again["id"])["status"] == "completed"
+    service.store.close()
+
+
+class _Crash(BaseException):
+    """Stands for the process dying at a chosen point (not an Exception: nothing catches it)."""
+
+
+def _service_with_batch(state: Path, lines: int, final_ok: int) -> tuple[Service, str]:
+    service = Service(Settings(state_dir=state, pace=PACES["instant"]))
+    requests = [
+        {
+            "custom_id": f"r{i}",
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": {
+                "model": "gpt-4o-mini",
+                "messages": [{"role": "user", "content": f"q{i}"}],
+                # the last ones ask for more than the model's context: HTTP 400 lines
+                "max_tokens": 10 if i < final_ok else 1_000_000,
+            },
+        }
+        for i in range(lines)
+    ]
+    path = state / "in.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in requests))
+    with open(path, "rb") as fh:
+        file = service.upload_file(
+            "ns", stream=fh, filename="in.jsonl", purpose="batch", expires_after=None
+        )
+    batch = service.create_batch(
+        "ns",
+        {
+            "input_file_id": file["id"],
+            "endpoint": "/v1/chat/completions",
+            "completion_window": "24h",
+        },
+    )
+    return service, batch["id"]
+
+
+def _lines(service: Service, file_id: str | None) -> list[dict]:
+    if file_id is None:
+        return []
+    return [json.loads(x) for x in service.store.file_path(file_id).read_text().splitlines()]
+
+
+@pytest.mark.parametrize("ending", ["completed", "cancelled"])
+def test_a_crash_in_the_middle_of_publishing_loses_and_repeats_nothing(
+    tmp_path: Path, monkeypatch, ending: str
+):
+    from helpers.local_server.responder import LocalResponder
+
+    service, batch_id = _service_with_batch(tmp_path, lines=6, final_ok=5)
+    runner = Runner(service, LocalResponder())
+    if ending == "completed":
+        while service.get_batch("ns", batch_id)["status"] != "finalizing":
+            runner.step()
+    else:
+        service.set_pace({"validating": 0, "per_request": 3600, "finalizing": 0, "cancelling": 0})
+        for _ in range(3):
+            runner.step()
+        assert service.get_batch("ns", batch_id)["status"] == "in_progress"
+        service.cancel_batch("ns", batch_id)
+
+    # die after the work files were moved, before the file objects and status are written
+    def crash(*args, **kwargs):
+        raise _Crash
+
+    monkeypatch.setattr(service.store, "insert_file", crash)
+    with pytest.raises(_Crash):
+        for _ in range(5):
+            runner.step()
+    monkeypatch.undo()
+    service.store.close()
+
+    # a new process on the same state directory
+    again = Service(Settings(state_dir=tmp_path, pace=PACES["instant"]))
+    runner = Runner(again, LocalResponder())
+    for _ in range(5):
+        runner.step()
+    batch = again.get_batch("ns", batch_id)
+    assert batch["status"] == ending
+    out = _lines(again, batch["output_file_id"])
+    err = _lines(again, batch["error_file_id"])
+    ids = [line["custom_id"] for line in out + err]
+    assert len(ids) == len(set(ids)) == (6 if ending == "completed" else len(ids))
+    assert batch["request_counts"]["completed"] == len(out)
+    http_errors = [line for line in err if line["response"] is not None]
+    assert batch["request_counts"]["failed"] == len(http_errors)
+    if ending == "completed":
+        assert (len(out), len(err)) == (5, 1)
+        assert batch["usage"]["input_tokens"] > 0
+    else:
+        assert len(out) + len(err) == 6
+        assert all(line["error"]["code"] == "batch_cancelled" for line in err)
+    again.store.close()
+
+
+def test_a_cancel_that_arrives_once_the_window_has_passed_is_refused(tmp_path: Path):
+    from helpers.local_server.errors import Conflict
+
+    service, batch_id = _service_with_batch(tmp_path, lines=2, final_ok=2)
+    service.advance_clock(86_400)  # the runner has not looked yet: the batch still validating
+    with pytest.raises(Conflict, match="'expired'"):
+        service.cancel_batch("ns", batch_id)
     service.store.close()
