@@ -8,64 +8,9 @@ from pathlib import Path
 import pytest
 
 from helpers.local_server.config import PACES, Settings
+from helpers.local_server.responder import LocalResponder
 from helpers.local_server.runner import Runner
 from helpers.local_server.service import Service
-
-
-class _Responder:
-    def respond(self, url: str, body: dict) -> tuple[int, dict]:
-        return 200, {"usage": {"prompt_tokens": 1, "completion_tokens": 1}}
-
-
-def test_an_exception_during_validation_fails_the_batch(tmp_path: Path, monkeypatch):
-    service = Service(Settings(state_dir=tmp_path, pace=PACES["instant"]))
-    runner = Runner(service, _Responder())
-    line = {
-        "custom_id": "a",
-        "method": "POST",
-        "url": "/v1/chat/completions",
-        "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
-    }
-    path = tmp_path / "in.jsonl"
-    path.write_text(json.dumps(line) + "\n")
-    with open(path, "rb") as fh:
-        file = service.upload_file(
-            "ns", stream=fh, filename="in.jsonl", purpose="batch", expires_after=None
-        )
-    batch = service.create_batch(
-        "ns",
-        {
-            "input_file_id": file["id"],
-            "endpoint": "/v1/chat/completions",
-            "completion_window": "24h",
-        },
-    )
-
-    def broken(*args, **kwargs):
-        raise OSError("disk on fire")
-
-    monkeypatch.setattr("helpers.local_server.runner.validate_file", broken)
-    runner.step()
-    failed = service.get_batch("ns", batch["id"])
-    assert failed["status"] == "failed"
-    assert failed["failed_at"] is not None
-    [error] = failed["errors"]["data"]
-    assert error["code"] == "server_error" and "disk on fire" in error["message"]
-
-    # and the runner carries on with the next batch as usual
-    monkeypatch.undo()
-    again = service.create_batch(
-        "ns",
-        {
-            "input_file_id": file["id"],
-            "endpoint": "/v1/chat/completions",
-            "completion_window": "24h",
-        },
-    )
-    for _ in range(5):
-        runner.step()
-    assert service.get_batch("ns", again["id"])["status"] == "completed"
-    service.store.close()
 
 
 class _Crash(BaseException):
@@ -111,12 +56,41 @@ def _lines(service: Service, file_id: str | None) -> list[dict]:
     return [json.loads(x) for x in service.store.file_path(file_id).read_text().splitlines()]
 
 
+def test_an_exception_during_validation_fails_the_batch(tmp_path: Path, monkeypatch):
+    service, batch_id = _service_with_batch(tmp_path, lines=1, final_ok=1)
+    runner = Runner(service, LocalResponder())
+
+    def broken(*args, **kwargs):
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr("helpers.local_server.runner.validate_file", broken)
+    runner.step()
+    failed = service.get_batch("ns", batch_id)
+    assert failed["status"] == "failed"
+    assert failed["failed_at"] is not None
+    [error] = failed["errors"]["data"]
+    assert error["code"] == "server_error" and "disk on fire" in error["message"]
+
+    # and the runner carries on with the next batch as usual
+    monkeypatch.undo()
+    again = service.create_batch(
+        "ns",
+        {
+            "input_file_id": failed["input_file_id"],
+            "endpoint": "/v1/chat/completions",
+            "completion_window": "24h",
+        },
+    )
+    for _ in range(5):
+        runner.step()
+    assert service.get_batch("ns", again["id"])["status"] == "completed"
+    service.store.close()
+
+
 @pytest.mark.parametrize("ending", ["completed", "cancelled"])
 def test_a_crash_in_the_middle_of_publishing_loses_and_repeats_nothing(
     tmp_path: Path, monkeypatch, ending: str
 ):
-    from helpers.local_server.responder import LocalResponder
-
     service, batch_id = _service_with_batch(tmp_path, lines=6, final_ok=5)
     runner = Runner(service, LocalResponder())
     if ending == "completed":
