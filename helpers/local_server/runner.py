@@ -233,7 +233,7 @@ class Runner:
             self._end_early(namespace, batch_id, status, ending)  # decided before a restart
             return True
         if status in ("validating", "in_progress"):
-            forced = self._take_force(namespace, "expiry", batch_id, exact=True)
+            forced = self._take_force(namespace, "expiry", batch_id)
             if forced or self.service.clock.now() >= batch["expires_at"]:
                 self._end_early(namespace, batch_id, status, "expired")
                 return True
@@ -295,9 +295,8 @@ class Runner:
             self.service.wake.set()
         return moved
 
-    def _take_force(
-        self, namespace: str, kind: str, target: str, *, exact: bool = False
-    ) -> dict | None:
+    def _take_force(self, namespace: str, kind: str, target: str) -> dict | None:
+        """Take (and delete) the oldest forced outcome of ``kind`` for ``target`` or for any."""
         for seq, outcome in self.store.forces(namespace, kind, target):
             self.store.delete_force(seq)
             return outcome
