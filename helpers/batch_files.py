@@ -23,7 +23,7 @@ from .local_server.validation import (
     MAX_EMBEDDING_INPUTS,
     MAX_REQUESTS,
     BatchError,
-    _count_embedding_inputs,
+    count_embedding_inputs,
     validate_file,
 )
 
@@ -268,4 +268,4 @@ def _embedding_inputs(line: bytes) -> int:
     if not isinstance(request, dict) or request.get("url") != "/v1/embeddings":
         return 0
     body = request.get("body")
-    return _count_embedding_inputs(body.get("input")) if isinstance(body, dict) else 0
+    return count_embedding_inputs(body.get("input")) if isinstance(body, dict) else 0

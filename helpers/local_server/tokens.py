@@ -211,20 +211,6 @@ def _text_or_token_list_tokens(value: object, encoding: str) -> int:
     return total
 
 
-def _moderation_input_tokens(value: object, encoding: str) -> int:
-    if isinstance(value, str):
-        return count_tokens(value, encoding)
-    if not isinstance(value, list):
-        return 0
-    total = 0
-    for item in value:
-        if isinstance(item, str):
-            total += count_tokens(item, encoding)
-        elif isinstance(item, dict) and item.get("type") == "text":
-            total += count_tokens(item.get("text"), encoding)
-    return total
-
-
 def responses_input_messages(body: dict[str, Any]) -> list[Any]:
     """The Responses ``instructions`` and ``input`` as one chat-style message list.
 
@@ -268,7 +254,8 @@ def request_input_tokens(url: str, body: dict[str, Any]) -> int:
         if path == "/v1/completions":
             return _text_or_token_list_tokens(body.get("prompt"), encoding)
         if path == "/v1/moderations":
-            return _moderation_input_tokens(body.get("input"), encoding)
+            # a string, or a list of text (and image) parts, like a message's content
+            return _content_tokens(body.get("input"), encoding)
     except Exception:
         return 0
     return 0

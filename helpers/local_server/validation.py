@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import json_type_name
 from .models import resolve_model
 from .tokens import request_input_tokens
 
@@ -142,7 +143,8 @@ def iter_lines(path: str | Path) -> Iterator[bytes]:
             yield raw.rstrip(b"\n")
 
 
-def _count_embedding_inputs(value: Any) -> int:
+def count_embedding_inputs(value: Any) -> int:
+    """How many embedding inputs a body's ``input`` holds (the 50,000 limit counts these)."""
     if isinstance(value, list):
         if value and all(isinstance(x, int) for x in value):
             return 1  # one input given as a list of tokens
@@ -213,8 +215,6 @@ def check_line(
 
 
 def _type_error(param: str, expected: str, got: Any, line: int) -> BatchError:
-    from .errors import json_type_name
-
     return _error(
         "invalid_type", param=param, line=line, expected=expected, got=json_type_name(got)
     )
@@ -274,7 +274,7 @@ def validate_lines(
         assert request is not None
         body = request["body"]
         if endpoint == "/v1/embeddings":
-            report.embedding_inputs += _count_embedding_inputs(body.get("input"))
+            report.embedding_inputs += count_embedding_inputs(body.get("input"))
         if count_tokens:
             report.input_tokens += request_input_tokens(endpoint, body)
 
