@@ -18,23 +18,22 @@ from typing import Any
 
 import pandas as pd
 
-from .local_server.validation import (
+from .local_server.constants import (
+    BATCH_ENDPOINTS,
     MAX_BATCH_FILE_BYTES,
     MAX_EMBEDDING_INPUTS,
     MAX_REQUESTS,
-    BatchError,
+)
+from .local_server.errors import BatchError
+from .local_server.validation import (
+    check_upload,
     count_embedding_inputs,
+    duplicates,
     validate_file,
 )
 
 #: the endpoints :func:`build_requests` can build lines for
-ENDPOINTS = (
-    "/v1/chat/completions",
-    "/v1/responses",
-    "/v1/embeddings",
-    "/v1/completions",
-    "/v1/moderations",
-)
+ENDPOINTS = BATCH_ENDPOINTS
 #: the columns of :func:`problems_table`
 PROBLEM_COLUMNS = ["line", "code", "param", "message"]
 
@@ -124,16 +123,9 @@ def write_jsonl(requests: Iterable[Mapping[str, Any]], path: str | Path) -> Path
     anything, when two requests share a ``custom_id`` (the API would fail the whole batch).
     """
     requests = list(requests)
-    seen: set[Any] = set()
-    duplicates: list[Any] = []
-    for request in requests:
-        custom_id = request.get("custom_id")
-        if custom_id in seen and custom_id not in duplicates:
-            duplicates.append(custom_id)
-        seen.add(custom_id)
-    if duplicates:
-        names = ", ".join(repr(d) for d in duplicates)
-        raise ValueError(f"duplicate custom_id: {names}; each request needs its own custom_id")
+    repeated = duplicates(request.get("custom_id") for request in requests)
+    if repeated:
+        raise ValueError("; ".join(f"request {n}: {error.message}" for n, error in repeated))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
@@ -151,7 +143,12 @@ def check_batch_file(
     the first request. Model names are checked against the local server's catalog; pass
     ``any_model=True`` for a model it does not know (a newer one, in live mode): the file must
     still use one model throughout. Not checked: the enqueued-token limit (it depends on your
-    account and running batches) and the 200 MB upload limit (the upload itself is refused).
+    account and running batches).
+
+    First come the checks the upload itself makes (``client.files.create`` refuses a file that
+    is not named ``.jsonl``, is empty, is not UTF-8, is over 200 MB or whose first line is not a
+    JSON object): such a file gets that one problem, with the upload's message and a null code.
+    Then every line is checked as a validating batch would.
 
     Returns the problems (``code``, ``message``, ``param``, ``line``: the same the API puts in
     ``batch.errors.data``), in line order; an empty list for a good file. Raises
@@ -160,7 +157,10 @@ def check_batch_file(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no batch input file at {path}")
-    report = validate_file(path, endpoint, count_tokens=False, any_model=any_model)
+    refused = check_upload(path)
+    if refused is not None:
+        return [refused]
+    report = validate_file(path, endpoint, count_tokens=False, any_model=any_model, max_errors=None)
     return list(report.errors)
 
 

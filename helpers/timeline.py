@@ -10,22 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .local_server.lifecycle import STAMP, TERMINAL
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from openai.types import Batch
 
 #: (status, the Batch field holding when it began), in lifecycle order
-STATUS_TIMESTAMPS: tuple[tuple[str, str], ...] = (
-    ("validating", "created_at"),
-    ("in_progress", "in_progress_at"),
-    ("finalizing", "finalizing_at"),
-    ("cancelling", "cancelling_at"),
-    ("failed", "failed_at"),
-    ("completed", "completed_at"),
-    ("expired", "expired_at"),
-    ("cancelled", "cancelled_at"),
-)
-_FINAL = ("failed", "completed", "expired", "cancelled")
+STATUS_TIMESTAMPS: tuple[tuple[str, str], ...] = (("validating", "created_at"), *STAMP.items())
+_FINAL = TERMINAL
 _COLORS = {
     "validating": "tab:blue",
     "in_progress": "tab:cyan",

@@ -16,19 +16,12 @@ from typing import Any
 from openai.types import Batch
 from tqdm.auto import tqdm
 
+from .local_server.lifecycle import TERMINAL, TRANSITIONS
+
 #: the statuses a batch never leaves
-TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "expired", "cancelled"})
-#: every status a batch can have, in lifecycle order
-STATUSES: tuple[str, ...] = (
-    "validating",
-    "failed",
-    "in_progress",
-    "finalizing",
-    "completed",
-    "expired",
-    "cancelling",
-    "cancelled",
-)
+TERMINAL_STATUSES: frozenset[str] = TERMINAL
+#: every status a batch can have
+STATUSES: tuple[str, ...] = tuple(TRANSITIONS)
 
 
 #: what the bar shows: "in_progress: 1 completed, 0 failed of 3 |######    |  33%"

@@ -21,7 +21,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import ids
 from .config import Settings
-from .errors import APIError, BadRequest, NotFound, Unauthorized
+from .constants import BATCH_ENDPOINTS
+from .errors import (
+    APIError,
+    BadRequest,
+    Unauthorized,
+    invalid_json_body,
+    invalid_url,
+    server_error,
+    unknown_model,
+)
 from .models import list_models, resolve_model
 from .responder import LocalResponder
 from .runner import Runner
@@ -29,13 +38,6 @@ from .service import Service
 
 log = logging.getLogger("helpers.local_server")
 DEFAULT_NAMESPACE = "default"
-SYNC_ENDPOINTS = (
-    "/v1/chat/completions",
-    "/v1/completions",
-    "/v1/responses",
-    "/v1/embeddings",
-    "/v1/moderations",
-)
 
 
 def load_keys(path: Path | None) -> dict[str, str] | None:
@@ -109,13 +111,7 @@ def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
         try:
             return json.loads(raw) if raw else None
         except ValueError:
-            raise BadRequest(
-                "We could not parse the JSON body of your request. (HINT: This likely means "
-                "you aren't using your HTTP library correctly. The OpenAI API expects a JSON "
-                "payload, but what was sent was not valid JSON. If you have trouble figuring "
-                "out how to fix this, please contact us through our help center at "
-                "help.openai.com.)"
-            ) from None
+            raise invalid_json_body() from None
 
     async def object_body(request: Request) -> dict[str, Any]:
         body = await json_body(request)
@@ -132,23 +128,20 @@ def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code in (404, 405):
-            err = NotFound(f"Invalid URL ({request.method} {request.url.path})")
-            err.status_code = exc.status_code
+            err = invalid_url(request.method, request.url.path, exc.status_code)
         else:
             err = APIError(str(exc.detail), status_code=exc.status_code)
         return JSONResponse(err.body(), status_code=err.status_code)
 
     @app.exception_handler(Exception)
-    async def server_error(_: Request, exc: Exception) -> JSONResponse:
+    async def unhandled_error(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        err = APIError(
-            "The local server had an error while processing your request.",
-            status_code=500,
-            error_type="server_error",
-        )
         # this handler runs outside the middleware below, so it sets the request id itself
+        request_id = "req_" + ids.request_id()
         return JSONResponse(
-            err.body(), status_code=500, headers={"x-request-id": "req_" + ids.request_id()}
+            server_error(request_id).body(),
+            status_code=500,
+            headers={"x-request-id": request_id},
         )
 
     @app.middleware("http")
@@ -247,7 +240,7 @@ def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
         status, payload = await run_in_threadpool(local_responder.respond, url, body)
         return JSONResponse(payload, status_code=status)
 
-    for url in SYNC_ENDPOINTS:
+    for url in BATCH_ENDPOINTS:
 
         async def endpoint(request: Request, _url: str = url):
             return await answer(_url, request)
@@ -270,9 +263,7 @@ def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
         namespace(request)
         info = resolve_model(model_id)
         if info is None:
-            raise NotFound(
-                f"The model '{model_id}' does not exist", param="model", code="model_not_found"
-            )
+            raise unknown_model(model_id)
         return {"id": model_id, "object": "model", "created": info.created, "owned_by": "system"}
 
     # -- control surface --------------------------------------------------------------------

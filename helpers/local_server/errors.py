@@ -1,14 +1,46 @@
-"""OpenAI's error envelope, raised by the domain and turned into HTTP responses in one place.
+"""Every error the local server sends, and its wording, in one place.
 
-Every error the local server returns is an :class:`APIError`. Routes never build error JSON by
-hand: they let the exception propagate and :func:`helpers.local_server.app.create_app` renders it
-as ``{"error": {"message", "type", "param", "code"}}`` with the right HTTP status, exactly the
-shape OpenAI's published spec calls ``ErrorResponse``.
+Two shapes reach a client:
+
+- :class:`APIError`: an HTTP error with OpenAI's envelope ``{"error": {"message", "type",
+  "param", "code"}}`` (the spec's ``ErrorResponse``). Routes raise it and
+  :func:`helpers.local_server.app.create_app` renders it; the responder raises it too, and the
+  runner writes its :meth:`APIError.body` into a batch's error file as that line's response.
+- :class:`BatchError`: one entry of ``batch.errors.data`` (``code``, ``message``, ``param``,
+  ``line``), made by :func:`batch_error` from :data:`BATCH_MESSAGES`, and also what
+  :func:`helpers.check_batch_file` returns.
+
+What OpenAI was observed returning is reproduced exactly; wording that is not known is marked
+``UNCONFIRMED`` here and listed under "Known deviations" in ``docs/local-server.md``. Change a
+message here and every caller follows.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
+
+# -- HTTP errors --------------------------------------------------------------------------------
+
+#: observed, e.g. ChatGPTNextWeb/NextChat#4064 (2024)
+INVALID_JSON_BODY = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
+    "your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was "
+    "not valid JSON. If you have trouble figuring out how to fix this, please contact us through "
+    "our help center at help.openai.com.)"
+)
+#: the real 500 (openai/openai-cua-sample-app#54, 2025); the request id is added when known
+SERVER_ERROR = (
+    "The server had an error processing your request. Sorry about that! You can retry your "
+    "request, or contact us through our help center at help.openai.com if you keep seeing this "
+    "error."
+)
+QUOTA_EXCEEDED = (
+    "You exceeded your current quota, please check your plan and billing details. For more "
+    "information on this error, read the docs: "
+    "https://platform.openai.com/docs/guides/error-codes/api-errors."
+)
 
 
 class APIError(Exception):
@@ -61,6 +93,10 @@ class Unauthorized(APIError):
     status_code = 401
 
 
+class Forbidden(APIError):
+    status_code = 403
+
+
 class NotFound(APIError):
     status_code = 404
 
@@ -73,6 +109,22 @@ class Conflict(APIError):
     def __init__(self, message: str, **kwargs: Any) -> None:
         kwargs.setdefault("should_retry", False)
         super().__init__(message, **kwargs)
+
+
+def server_error(request_id: str | None = None) -> APIError:
+    """The 500 the real API sends when something breaks on its side."""
+    message = SERVER_ERROR
+    if request_id:
+        message += f" (Please include the request ID {request_id} in your email.)"
+    return APIError(message, status_code=500, error_type="server_error")
+
+
+def invalid_json_body() -> BadRequest:
+    return BadRequest(INVALID_JSON_BODY)
+
+
+def invalid_url(method: str, path: str, status_code: int = 404) -> APIError:
+    return APIError(f"Invalid URL ({method} {path})", status_code=status_code)
 
 
 def missing_parameter(name: str) -> BadRequest:
@@ -96,6 +148,34 @@ def invalid_type(name: str, expected: str, got: Any) -> BadRequest:
     )
 
 
+def empty_array(name: str) -> BadRequest:
+    return BadRequest(
+        f"Invalid '{name}': empty array. Expected an array with minimum length 1, but got an "
+        "empty array instead.",
+        param=name,
+        code="empty_array",
+    )
+
+
+def out_of_range(name: str, kind: str, value: Any, bound: Any, *, above: bool) -> BadRequest:
+    """``integer``/``decimal`` ``above``/``below`` its maximum/minimum, as OpenAI words it."""
+    side, word, sign = ("above", "maximum", "<=") if above else ("below", "minimum", ">=")
+    return BadRequest(
+        f"Invalid '{name}': {kind} {side} {word} value. Expected a value {sign} {bound}, but got "
+        f"{value} instead.",
+        param=name,
+        code=f"{kind}_{side}_{'max' if above else 'min'}_value",
+    )
+
+
+def not_between(name: str, value: int, low: int, high: int) -> BadRequest:
+    return BadRequest(
+        f"Invalid '{name}': integer {value} is not between {low} and {high}.",
+        param=name,
+        code="invalid_value",
+    )
+
+
 def json_type_name(value: Any) -> str:
     """How OpenAI names a JSON value's type in its messages ("an array", "a string", ...)."""
     if value is None:
@@ -113,3 +193,316 @@ def json_type_name(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return "an unknown value"
+
+
+#: (message, type, code) of a batch line forced to fail with only an HTTP status
+_STATUS_BODIES: dict[int, tuple[str, str, str | None]] = {
+    400: ("Invalid request.", "invalid_request_error", None),
+    429: (QUOTA_EXCEEDED, "insufficient_quota", "insufficient_quota"),
+    500: (SERVER_ERROR, "server_error", None),
+}
+
+
+def status_error(status: int) -> APIError:
+    """A typical error for an HTTP ``status`` (a forced line's, or a failed upstream call's)."""
+    message, kind, code = _STATUS_BODIES.get(
+        status, (f"The request failed with status {status}.", "invalid_request_error", None)
+    )
+    return APIError(message, status_code=status, error_type=kind, code=code)
+
+
+# -- what the endpoints a batch line targets refuse (the responder's errors) ------------------
+
+
+def _fmt_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _choices(supported: list[str]) -> str:
+    quoted = [f"'{s}'" for s in supported]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+
+
+def invalid_choice(name: str, value: Any, supported: list[str]) -> BadRequest:
+    """``Invalid value: "x". Supported values are: 'a', 'b', and 'c'.`` (value as JSON)."""
+    return BadRequest(
+        f"Invalid value: {json.dumps(value, default=repr)}. Supported values are: "
+        f"{_choices(supported)}.",
+        param=name,
+        code="invalid_value",
+    )
+
+
+def integer_out_of_range(name: str, value: int, bound: int, *, above: bool) -> BadRequest:
+    return out_of_range(name, "integer", value, bound, above=above)
+
+
+def decimal_out_of_range(name: str, value: float, bound: float, *, above: bool) -> BadRequest:
+    return out_of_range(name, "decimal", _fmt_number(value), _fmt_number(bound), above=above)
+
+
+def nan_value(name: str) -> BadRequest:
+    return BadRequest(f"Invalid value for '{name}': NaN.", param=name, code="invalid_value")
+
+
+def model_required() -> BadRequest:
+    return BadRequest("you must provide a model parameter")
+
+
+def model_not_found(model: str) -> APIError:
+    return APIError(
+        f"The model `{model}` does not exist or you do not have access to it.",
+        status_code=404,
+        code="model_not_found",
+    )
+
+
+def unknown_model(model: str) -> NotFound:
+    """``GET /v1/models/{model}`` for a model that does not exist."""
+    return NotFound(f"The model '{model}' does not exist", param="model", code="model_not_found")
+
+
+def not_a_chat_model() -> APIError:
+    return APIError(
+        "This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
+        "Did you mean to use v1/completions?",
+        status_code=404,
+        param="model",
+    )
+
+
+def chat_model_in_completions() -> APIError:
+    return APIError(
+        "This is a chat model and not supported in the v1/completions endpoint. Did you mean to "
+        "use v1/chat/completions?",
+        status_code=404,
+        param="model",
+    )
+
+
+def endpoint_unsupported(model: str, path: str) -> BadRequest:
+    return BadRequest(f"The model `{model}` does not support the {path} endpoint.", param="model")
+
+
+def streaming_unsupported() -> BadRequest:
+    return BadRequest(
+        "Streaming is not supported by the local server.", param="stream", code="unsupported_value"
+    )
+
+
+def context_length_exceeded(window: int, prompt: int, param: str) -> BadRequest:
+    return BadRequest(
+        f"This model's maximum context length is {window} tokens. However, your messages "
+        f"resulted in {prompt} tokens. Please reduce the length of the messages.",
+        param=param,
+        code="context_length_exceeded",
+    )
+
+
+def context_and_completion_exceeded(
+    window: int, prompt: int, requested: int, param: str
+) -> BadRequest:
+    return BadRequest(
+        f"This model's maximum context length is {window} tokens. However, you requested "
+        f"{prompt + requested} tokens ({prompt} in the messages, {requested} in the "
+        "completion). Please reduce the length of the messages or completion.",
+        param=param,
+        code="context_length_exceeded",
+    )
+
+
+def legacy_context_exceeded(window: int, prompt: int, completion: int) -> BadRequest:
+    """The wording the completions and embeddings endpoints use for long prompts."""
+    return BadRequest(
+        f"This model's maximum context length is {window} tokens, however you requested "
+        f"{prompt + completion} tokens ({prompt} in your prompt; {completion} for the "
+        "completion). Please reduce your prompt; or completion length."
+    )
+
+
+def responses_context_exceeded() -> BadRequest:
+    return BadRequest(
+        "Your input exceeds the context window of this model. Please adjust your input and try "
+        "again.",
+        param="input",
+        code="context_length_exceeded",
+    )
+
+
+def output_limit_exceeded(param: str, requested: int, maximum: int) -> BadRequest:
+    return BadRequest(
+        f"{param} is too large: {requested}. This model supports at most {maximum} completion "
+        f"tokens, whereas you provided {requested}.",
+        param=param,
+        code="invalid_value",
+    )
+
+
+def previous_response_not_found(previous: Any) -> BadRequest:
+    return BadRequest(
+        f"Previous response with id '{previous}' not found.",
+        param="previous_response_id",
+        code="previous_response_not_found",
+    )
+
+
+def invalid_embedding_input() -> BadRequest:
+    return BadRequest(
+        "'$.input' is invalid. Please check the API reference: "
+        "https://platform.openai.com/docs/api-reference."
+    )
+
+
+def dimensions_unsupported() -> BadRequest:
+    return BadRequest(
+        "This model does not support specifying dimensions.",
+        param="dimensions",
+        code="invalid_value",
+    )
+
+
+def dimensions_out_of_range(requested: int, native: int) -> BadRequest:
+    return BadRequest(
+        f"Invalid value for 'dimensions' = {requested}. Must be between 1 and {native}.",
+        param="dimensions",
+        code="invalid_value",
+    )
+
+
+def too_many_embedding_tokens(total: int, maximum: int) -> BadRequest:
+    return BadRequest(
+        f"Requested {total} tokens, max {maximum} tokens per request",
+        code="max_tokens_per_request",
+    )
+
+
+def text_only_moderation(model: str) -> BadRequest:
+    return BadRequest(
+        f"The model `{model}` only supports text input; use omni-moderation-latest for images.",
+        param="input",
+        code="invalid_value",
+    )
+
+
+# -- batch errors (``batch.errors.data`` and what check_batch_file reports) ---------------------
+
+#: the message of each batch error, by the key :func:`batch_error` takes
+BATCH_MESSAGES = {
+    # observed on the real API
+    "invalid_json_line": "This line is not parseable as valid JSON.",
+    "missing_required_parameter": "Missing required parameter: '{param}'.",
+    "invalid_url": "The URL provided for this request does not match the batch endpoint.",
+    "model_not_found": "The provided model '{model}' is not supported by the Batch API.",
+    "streaming_unsupported": "{label}: Streaming is not supported in the Batch API.",
+    # "Model parameter is required." observed; for messages, prompt and input UNCONFIRMED
+    "parameter_required": "{name} parameter is required.",
+    "file_not_found": (
+        "Cannot find file {file_id}, or organization {organization} does not have access to it."
+    ),
+    "token_limit_exceeded": (
+        "Enqueued token limit reached for {model} in organization {organization}. "
+        "Limit: {limit:,} enqueued tokens. "
+        "Please try again once some in_progress batches have been completed."
+    ),
+    # observed at upload (HTTP 400, code null), also reported by check_batch_file
+    "invalid_file_format": "Invalid file format for Batch API. Must be .jsonl",
+    "file_too_large": "File is too large.",
+    # UNCONFIRMED wording (codes observed; text as OpenAI-compatible services word it)
+    "mismatched_model": (
+        "The model '{model}' for this request does not match the rest of the batch. "
+        "Each batch must contain requests for a single model."
+    ),
+    "duplicate_custom_id": (
+        "The custom_id '{custom_id}' for this request is a duplicate of another request. "
+        "The custom_id parameter must be unique for each request in a batch."
+    ),
+    # UNCONFIRMED codes and wording
+    "invalid_method": "The method '{method}' is not supported. Only 'POST' is supported.",
+    "invalid_type": "Invalid type for '{param}': expected {expected}, but got {got} instead.",
+    "empty_file": "The batch input file is empty. It must contain at least one request.",
+    "too_many_requests": (
+        "The batch input file contains {count:,} requests, more than the maximum of "
+        "{limit:,} requests per batch."
+    ),
+    "too_many_embedding_inputs": (
+        "The batch input file contains {count:,} embedding inputs, more than the maximum of "
+        "{limit:,} embedding inputs per batch."
+    ),
+    "wrong_purpose": (
+        "The input file {file_id} was uploaded with purpose '{purpose}'. "
+        "A batch input file must be uploaded with purpose 'batch'."
+    ),
+    "forced": "The batch was forced to fail with code '{code}'.",
+    "validation_crashed": "The local server could not validate the input file.",
+}
+#: the code of each batch error whose code is not its key (None: code null, as at upload)
+_BATCH_CODES: dict[str, str | None] = {
+    "parameter_required": "invalid_request",
+    "invalid_method": "invalid_request",
+    "file_not_found": "invalid_request",
+    "wrong_purpose": "invalid_request",
+    "invalid_file_format": None,
+    "file_too_large": None,
+    "validation_crashed": "server_error",
+}
+
+
+@dataclass(frozen=True)
+class BatchError:
+    """One problem, as the API reports it in ``batch.errors.data``."""
+
+    code: str | None
+    message: str
+    param: str | None = None
+    line: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "param": self.param, "line": self.line}
+
+    def as_api_error(self) -> BadRequest:
+        """The same problem as an HTTP 400 (how an upload is refused)."""
+        return BadRequest(self.message, param=self.param, code=self.code)
+
+
+def batch_error(
+    key: str, *, param: str | None = None, line: int | None = None, **fmt: Any
+) -> BatchError:
+    """The batch error ``key`` of :data:`BATCH_MESSAGES`, its placeholders filled from ``fmt``.
+
+    ``param`` is both a field of the error and a placeholder of some messages.
+    """
+    code = _BATCH_CODES.get(key, key)
+    return BatchError(code, BATCH_MESSAGES[key].format(param=param, **fmt), param=param, line=line)
+
+
+def token_limit_error(model: str, limit: int, organization: str) -> BatchError:
+    return batch_error("token_limit_exceeded", model=model, limit=limit, organization=organization)
+
+
+def file_not_found_error(file_id: str, organization: str) -> BatchError:
+    return batch_error(
+        "file_not_found", param="file_id", file_id=file_id, organization=organization
+    )
+
+
+def wrong_purpose_error(file_id: str, purpose: str) -> BatchError:
+    return batch_error("wrong_purpose", param="input_file_id", file_id=file_id, purpose=purpose)
+
+
+# -- result lines of requests that never ran ---------------------------------------------------
+
+#: ``error`` of the error-file line of a request that never ran, by how its batch ended
+UNRUN_ERRORS: dict[str, dict[str, str]] = {
+    "expired": {
+        "code": "batch_expired",
+        "message": "This request could not be executed before the completion window expired.",
+    },
+    # UNCONFIRMED wording
+    "cancelled": {
+        "code": "batch_cancelled",
+        "message": "This request was not executed because the batch was cancelled.",
+    },
+}
+UNRUN_CODES = frozenset(e["code"] for e in UNRUN_ERRORS.values())

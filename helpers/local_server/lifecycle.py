@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+#: the statuses a batch never leaves
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
+#: the statuses the runner still has to move a batch out of
+ACTIVE = frozenset({"validating", "in_progress", "finalizing", "cancelling"})
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "validating": frozenset({"in_progress", "failed", "cancelling", "expired"}),
@@ -29,13 +32,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "cancelled": frozenset(),
 }
 
+#: the timestamp each status sets, in lifecycle order
 STAMP = {
     "in_progress": "in_progress_at",
     "finalizing": "finalizing_at",
-    "completed": "completed_at",
-    "failed": "failed_at",
-    "expired": "expired_at",
     "cancelling": "cancelling_at",
+    "failed": "failed_at",
+    "completed": "completed_at",
+    "expired": "expired_at",
     "cancelled": "cancelled_at",
 }
 

@@ -30,19 +30,11 @@ from typing import Any
 
 import numpy as np
 
-from helpers.local_server import tokens
-from helpers.local_server.errors import json_type_name
-from helpers.local_server.models import ModelInfo, resolve_model
+from . import errors, tokens
+from .errors import APIError, empty_array, invalid_type, missing_parameter
+from .models import ModelInfo, resolve_model
 
-__all__ = ["MODERATION_CATEGORIES", "SUPPORTED_URLS", "LocalResponder"]
-
-SUPPORTED_URLS: tuple[str, ...] = (
-    "/v1/chat/completions",
-    "/v1/completions",
-    "/v1/responses",
-    "/v1/embeddings",
-    "/v1/moderations",
-)
+__all__ = ["MODERATION_CATEGORIES", "LocalResponder"]
 
 # The categories of openai.types.moderation.Categories (by their wire names).
 MODERATION_CATEGORIES: tuple[str, ...] = (
@@ -76,41 +68,11 @@ DEFAULT_MODERATION_MODEL = "omni-moderation-latest"
 QUOTE_CHARS = 200
 RESPONSES_MIN_OUTPUT_TOKENS = 16
 MAX_N = 128
-MAX_EMBEDDING_INPUTS = 2048
+MAX_INPUTS_PER_EMBEDDING_REQUEST = 2048
 MAX_EMBEDDING_TOKENS_PER_REQUEST = 300_000
 CHAT_ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 _ROLES_NEEDING_CONTENT = frozenset({"system", "user", "developer", "tool"})
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-_INVALID_JSON_MESSAGE = (
-    "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
-    "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
-    "sent was not valid JSON.)"
-)
-_SERVER_ERROR_MESSAGE = "The server had an error while processing your request. Sorry about that!"
-
-
-class _RequestError(Exception):
-    """A request the real API would refuse; turned into an error envelope."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        param: str | None = None,
-        code: str | None = None,
-        type_: str = "invalid_request_error",
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.envelope: dict[str, Any] = {
-            "error": {"message": message, "type": type_, "param": param, "code": code}
-        }
-
-
-# ---------------------------------------------------------------------------
-# Small helpers
-# ---------------------------------------------------------------------------
 
 
 def _is_int(value: object) -> bool:
@@ -121,35 +83,6 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _missing(param: str) -> _RequestError:
-    return _RequestError(
-        400, f"Missing required parameter: '{param}'.", param, "missing_required_parameter"
-    )
-
-
-def _invalid_type(param: str, expected: str, value: object) -> _RequestError:
-    return _RequestError(
-        400,
-        f"Invalid type for '{param}': expected {expected}, but got {json_type_name(value)} instead.",
-        param,
-        "invalid_type",
-    )
-
-
-def _empty_array(param: str) -> _RequestError:
-    return _RequestError(
-        400,
-        f"Invalid '{param}': empty array. Expected an array with minimum length 1, "
-        "but got an empty array instead.",
-        param,
-        "empty_array",
-    )
-
-
-def _fmt_number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
 def _optional_int(
     body: dict[str, Any], name: str, minimum: int, maximum: int | None = None
 ) -> int | None:
@@ -157,23 +90,11 @@ def _optional_int(
     if value is None:
         return None
     if not _is_int(value):
-        raise _invalid_type(name, "an integer", value)
+        raise invalid_type(name, "an integer", value)
     if value < minimum:
-        raise _RequestError(
-            400,
-            f"Invalid '{name}': integer below minimum value. Expected a value >= {minimum}, "
-            f"but got {value} instead.",
-            name,
-            "integer_below_min_value",
-        )
+        raise errors.integer_out_of_range(name, value, minimum, above=False)
     if maximum is not None and value > maximum:
-        raise _RequestError(
-            400,
-            f"Invalid '{name}': integer above maximum value. Expected a value <= {maximum}, "
-            f"but got {value} instead.",
-            name,
-            "integer_above_max_value",
-        )
+        raise errors.integer_out_of_range(name, value, maximum, above=True)
     return value
 
 
@@ -183,25 +104,13 @@ def _optional_number(body: dict[str, Any], name: str, minimum: float, maximum: f
     if value is None:
         return 1.0
     if not _is_number(value):
-        raise _invalid_type(name, "a decimal", value)
+        raise invalid_type(name, "a decimal", value)
     if math.isnan(value):
-        raise _RequestError(400, f"Invalid value for '{name}': NaN.", name, "invalid_value")
+        raise errors.nan_value(name)
     if value < minimum:
-        raise _RequestError(
-            400,
-            f"Invalid '{name}': decimal below minimum value. Expected a value >= "
-            f"{_fmt_number(minimum)}, but got {_fmt_number(value)} instead.",
-            name,
-            "decimal_below_min_value",
-        )
+        raise errors.decimal_out_of_range(name, value, minimum, above=False)
     if value > maximum:
-        raise _RequestError(
-            400,
-            f"Invalid '{name}': decimal above maximum value. Expected a value <= "
-            f"{_fmt_number(maximum)}, but got {_fmt_number(value)} instead.",
-            name,
-            "decimal_above_max_value",
-        )
+        raise errors.decimal_out_of_range(name, value, maximum, above=True)
     return float(value)
 
 
@@ -303,44 +212,12 @@ def _check_chat_limits(
     window = info.context_window
     if requested is None:
         if prompt_tokens > window:
-            raise _RequestError(
-                400,
-                f"This model's maximum context length is {window} tokens. However, your "
-                f"messages resulted in {prompt_tokens} tokens. Please reduce the length of "
-                "the messages.",
-                prompt_param,
-                "context_length_exceeded",
-            )
+            raise errors.context_length_exceeded(window, prompt_tokens, prompt_param)
         return
     if prompt_tokens + requested > window:
-        raise _RequestError(
-            400,
-            f"This model's maximum context length is {window} tokens. However, you requested "
-            f"{prompt_tokens + requested} tokens ({prompt_tokens} in the messages, {requested} "
-            "in the completion). Please reduce the length of the messages or completion.",
-            prompt_param,
-            "context_length_exceeded",
-        )
+        raise errors.context_and_completion_exceeded(window, prompt_tokens, requested, prompt_param)
     if requested > info.max_output_tokens:
-        raise _RequestError(
-            400,
-            f"{param} is too large: {requested}. This model supports at most "
-            f"{info.max_output_tokens} completion tokens, whereas you provided {requested}.",
-            param,
-            "invalid_value",
-        )
-
-
-def _legacy_context_error(window: int, prompt: int, completion: int) -> _RequestError:
-    """The wording the completions and embeddings endpoints use for long prompts."""
-    return _RequestError(
-        400,
-        f"This model's maximum context length is {window} tokens, however you requested "
-        f"{prompt + completion} tokens ({prompt} in your prompt; {completion} for the "
-        "completion). Please reduce your prompt; or completion length.",
-        None,
-        None,
-    )
+        raise errors.output_limit_exceeded(param, requested, info.max_output_tokens)
 
 
 def _text_or_token_inputs(value: object, param: str) -> list[str | list[int]]:
@@ -354,9 +231,9 @@ def _text_or_token_inputs(value: object, param: str) -> list[str | list[int]]:
     if isinstance(value, str):
         return [value]
     if not isinstance(value, list):
-        raise _invalid_type(param, expected, value)
+        raise invalid_type(param, expected, value)
     if not value:
-        raise _empty_array(param)
+        raise empty_array(param)
     if all(_is_int(v) for v in value):
         return [list(value)]
     units: list[str | list[int]] = []
@@ -366,7 +243,7 @@ def _text_or_token_inputs(value: object, param: str) -> list[str | list[int]]:
         elif isinstance(item, list) and item and all(_is_int(v) for v in item):
             units.append(list(item))
         else:
-            raise _invalid_type(f"{param}[{index}]", "a string or an array of integers", item)
+            raise invalid_type(f"{param}[{index}]", "a string or an array of integers", item)
     return units
 
 
@@ -383,6 +260,9 @@ def _unit_vector(seed: bytes, native: int, dimensions: int) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
+_Handler = Callable[[ModelInfo, str, dict[str, Any], "int | None"], dict[str, Any]]
+
+
 class LocalResponder:
     """Answers requests locally, with the JSON shapes of the real endpoints.
 
@@ -393,7 +273,7 @@ class LocalResponder:
 
     def __init__(self, now: Callable[[], int] = lambda: int(time.time())) -> None:
         self._now = now
-        self._handlers: dict[str, Callable[[ModelInfo, str, dict[str, Any]], dict[str, Any]]] = {
+        self._handlers: dict[str, _Handler] = {
             "/v1/chat/completions": self._chat,
             "/v1/completions": self._completions,
             "/v1/responses": self._responses,
@@ -401,114 +281,86 @@ class LocalResponder:
             "/v1/moderations": self._moderations,
         }
 
-    def respond(self, url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        """Answer one request as the real endpoint would: (HTTP status, JSON body)."""
+    def respond(
+        self, url: str, body: dict[str, Any], *, input_tokens: int | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        """Answer one request as the real endpoint would: (HTTP status, JSON body).
+
+        ``input_tokens``, when the caller has already counted the request's input tokens (a
+        batch counts them once, at validation), saves counting them again.
+        """
         try:
-            return 200, self._dispatch(url, body)
-        except _RequestError as error:
-            return error.status, error.envelope
+            return 200, self._dispatch(url, body, input_tokens)
+        except APIError as error:
+            return error.status_code, error.body()
         except Exception:  # a bug here must not take a whole batch down
-            return 500, {
-                "error": {
-                    "message": _SERVER_ERROR_MESSAGE,
-                    "type": "server_error",
-                    "param": None,
-                    "code": None,
-                }
-            }
+            return 500, errors.server_error().body()
 
     # -- routing and checks shared by every endpoint -------------------------
 
-    def _dispatch(self, url: str, body: object) -> dict[str, Any]:
+    def _dispatch(self, url: str, body: object, input_tokens: int | None) -> dict[str, Any]:
         path = url.strip().rstrip("/") if isinstance(url, str) else ""
         handler = self._handlers.get(path)
         if handler is None:
-            raise _RequestError(404, f"Invalid URL (POST {url})")
+            raise errors.invalid_url("POST", str(url))
         if not isinstance(body, dict):
-            raise _RequestError(400, _INVALID_JSON_MESSAGE)
+            raise errors.invalid_json_body()
         if body.get("stream") is True:
-            raise _RequestError(
-                400,
-                "Streaming is not supported by the local server.",
-                "stream",
-                "unsupported_value",
-            )
+            raise errors.streaming_unsupported()
         model = body.get("model")
         if model is None and path == "/v1/moderations":
             model = DEFAULT_MODERATION_MODEL
         if model is None:
-            raise _RequestError(400, "you must provide a model parameter")
+            raise errors.model_required()
         if not isinstance(model, str):
-            raise _invalid_type("model", "a string", model)
+            raise invalid_type("model", "a string", model)
         info = resolve_model(model)
         if info is None:
-            raise _RequestError(
-                404,
-                f"The model `{model}` does not exist or you do not have access to it.",
-                None,
-                "model_not_found",
-            )
+            raise errors.model_not_found(model)
         self._check_endpoint(info, model, path)
-        return handler(info, model, body)
+        return handler(info, model, body, input_tokens)
 
     @staticmethod
     def _check_endpoint(info: ModelInfo, model: str, path: str) -> None:
         if info.supports(path):
             return
         if path == "/v1/chat/completions":
-            raise _RequestError(
-                404,
-                "This is not a chat model and thus not supported in the v1/chat/completions "
-                "endpoint. Did you mean to use v1/completions?",
-                "model",
-            )
+            raise errors.not_a_chat_model()
         if path == "/v1/completions" and info.kind == "chat":
-            raise _RequestError(
-                404,
-                "This is a chat model and not supported in the v1/completions endpoint. "
-                "Did you mean to use v1/chat/completions?",
-                "model",
-            )
-        raise _RequestError(
-            400, f"The model `{model}` does not support the {path} endpoint.", "model"
-        )
+            raise errors.chat_model_in_completions()
+        raise errors.endpoint_unsupported(model, path)
 
     # -- /v1/chat/completions ----------------------------------------------
 
     @staticmethod
     def _validate_messages(messages: object) -> list[dict[str, Any]]:
         if messages is None:
-            raise _missing("messages")
+            raise missing_parameter("messages")
         if not isinstance(messages, list):
-            raise _invalid_type("messages", "an array of objects", messages)
+            raise invalid_type("messages", "an array of objects", messages)
         if not messages:
-            raise _empty_array("messages")
+            raise empty_array("messages")
         for index, message in enumerate(messages):
             where = f"messages[{index}]"
             if not isinstance(message, dict):
-                raise _invalid_type(where, "an object", message)
+                raise invalid_type(where, "an object", message)
             role = message.get("role")
             if role is None:
-                raise _missing(f"{where}.role")
+                raise missing_parameter(f"{where}.role")
             if role not in CHAT_ROLES:
-                supported = ", ".join(f"'{r}'" for r in CHAT_ROLES[:-1])
-                raise _RequestError(
-                    400,
-                    f"Invalid value: {json.dumps(role)}. Supported values are: {supported}, "
-                    f"and '{CHAT_ROLES[-1]}'.",
-                    f"{where}.role",
-                    "invalid_value",
-                )
+                raise errors.invalid_choice(f"{where}.role", role, list(CHAT_ROLES))
             content = message.get("content")
             if content is None and role in _ROLES_NEEDING_CONTENT:
-                raise _missing(f"{where}.content")
+                raise missing_parameter(f"{where}.content")
             if content is not None and not isinstance(content, str | list):
-                raise _invalid_type(
+                raise invalid_type(
                     f"{where}.content", "one of a string or array of objects", content
                 )
         return messages
 
-    def _chat(self, info: ModelInfo, model: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _chat(
+        self, info: ModelInfo, model: str, body: dict[str, Any], counted: int | None
+    ) -> dict[str, Any]:
         messages = self._validate_messages(body.get("messages"))
         limit_param = "max_tokens" if body.get("max_tokens") is not None else None
         if limit_param is None and body.get("max_completion_tokens") is not None:
@@ -519,7 +371,9 @@ class LocalResponder:
         _optional_number(body, "top_p", 0, 1)
 
         encoding = info.encoding
-        prompt_tokens = tokens.chat_prompt_tokens(messages, encoding)
+        prompt_tokens = (
+            counted if counted is not None else tokens.chat_prompt_tokens(messages, encoding)
+        )
         _check_chat_limits(info, prompt_tokens, limit, limit_param or "max_tokens", "messages")
 
         text = _placeholder(
@@ -554,9 +408,11 @@ class LocalResponder:
 
     # -- /v1/completions -----------------------------------------------------
 
-    def _completions(self, info: ModelInfo, model: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _completions(
+        self, info: ModelInfo, model: str, body: dict[str, Any], counted: int | None
+    ) -> dict[str, Any]:
         if body.get("prompt") is None:
-            raise _missing("prompt")
+            raise missing_parameter("prompt")
         prompts = _text_or_token_inputs(body.get("prompt"), "prompt")
         limit = _optional_int(body, "max_tokens", 0)
         n = _optional_int(body, "n", 1, MAX_N) or 1
@@ -570,15 +426,9 @@ class LocalResponder:
         requested = limit or 0
         for count in counts:
             if count + requested > info.context_window:
-                raise _legacy_context_error(info.context_window, count, requested)
+                raise errors.legacy_context_exceeded(info.context_window, count, requested)
         if requested > info.max_output_tokens:
-            raise _RequestError(
-                400,
-                f"max_tokens is too large: {requested}. This model supports at most "
-                f"{info.max_output_tokens} completion tokens, whereas you provided {requested}.",
-                "max_tokens",
-                "invalid_value",
-            )
+            raise errors.output_limit_exceeded("max_tokens", requested, info.max_output_tokens)
 
         choices: list[dict[str, Any]] = []
         completion_tokens = 0
@@ -611,44 +461,37 @@ class LocalResponder:
 
     # -- /v1/responses -------------------------------------------------------
 
-    def _responses(self, info: ModelInfo, model: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _responses(
+        self, info: ModelInfo, model: str, body: dict[str, Any], counted: int | None
+    ) -> dict[str, Any]:
         value = body.get("input")
         if value is None:
-            raise _missing("input")
+            raise missing_parameter("input")
         if isinstance(value, list):
             if not value:
-                raise _empty_array("input")
+                raise empty_array("input")
             for index, item in enumerate(value):
                 if not isinstance(item, dict):
-                    raise _invalid_type(f"input[{index}]", "an object", item)
+                    raise invalid_type(f"input[{index}]", "an object", item)
         elif not isinstance(value, str):
-            raise _invalid_type("input", "one of a string or array of input items", value)
+            raise invalid_type("input", "one of a string or array of input items", value)
         instructions = body.get("instructions")
         if instructions is not None and not isinstance(instructions, str):
-            raise _invalid_type("instructions", "a string", instructions)
+            raise invalid_type("instructions", "a string", instructions)
         previous = body.get("previous_response_id")
         if previous is not None:
-            raise _RequestError(
-                400,
-                f"Previous response with id '{previous}' not found.",
-                "previous_response_id",
-                "previous_response_not_found",
-            )
+            raise errors.previous_response_not_found(previous)
         limit = _optional_int(body, "max_output_tokens", RESPONSES_MIN_OUTPUT_TOKENS)
         temperature = _optional_number(body, "temperature", 0, 2)
         top_p = _optional_number(body, "top_p", 0, 1)
 
         encoding = info.encoding
         messages = tokens.responses_input_messages(body)
-        input_tokens = tokens.chat_prompt_tokens(messages, encoding)
+        input_tokens = (
+            counted if counted is not None else tokens.chat_prompt_tokens(messages, encoding)
+        )
         if limit is None and input_tokens > info.context_window:
-            raise _RequestError(
-                400,
-                "Your input exceeds the context window of this model. Please adjust your input "
-                "and try again.",
-                "input",
-                "context_length_exceeded",
-            )
+            raise errors.responses_context_exceeded()
         _check_chat_limits(info, input_tokens, limit, "max_output_tokens", "input")
 
         quoted = value if isinstance(value, str) else _last_message_text(value)
@@ -722,19 +565,17 @@ class LocalResponder:
 
     # -- /v1/embeddings ------------------------------------------------------
 
-    def _embeddings(self, info: ModelInfo, model: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _embeddings(
+        self, info: ModelInfo, model: str, body: dict[str, Any], counted: int | None
+    ) -> dict[str, Any]:
         value = body.get("input")
         if value is None:
-            raise _missing("input")
-        invalid_input = _RequestError(
-            400,
-            "'$.input' is invalid. Please check the API reference: "
-            "https://platform.openai.com/docs/api-reference.",
-        )
+            raise missing_parameter("input")
+        invalid_input = errors.invalid_embedding_input()
         if value == "" or value == []:
             raise invalid_input
         units = _text_or_token_inputs(value, "input")
-        if len(units) > MAX_EMBEDDING_INPUTS or any(u == "" for u in units):
+        if len(units) > MAX_INPUTS_PER_EMBEDDING_REQUEST or any(u == "" for u in units):
             raise invalid_input
 
         native = info.dimensions or 0
@@ -742,46 +583,23 @@ class LocalResponder:
         requested = body.get("dimensions")
         if requested is not None:
             if info.id == "text-embedding-ada-002":
-                raise _RequestError(
-                    400,
-                    "This model does not support specifying dimensions.",
-                    "dimensions",
-                    "invalid_value",
-                )
+                raise errors.dimensions_unsupported()
             if not _is_int(requested):
-                raise _invalid_type("dimensions", "an integer", requested)
+                raise invalid_type("dimensions", "an integer", requested)
             if requested < 1 or requested > native:
-                raise _RequestError(
-                    400,
-                    f"Invalid value for 'dimensions' = {requested}. Must be between 1 and "
-                    f"{native}.",
-                    "dimensions",
-                    "invalid_value",
-                )
+                raise errors.dimensions_out_of_range(requested, native)
             dimensions = requested
         encoding_format = body.get("encoding_format")
         if encoding_format is not None and encoding_format not in ("float", "base64"):
-            raise _RequestError(
-                400,
-                f"Invalid value: {json.dumps(encoding_format)}. Supported values are: "
-                "'float' and 'base64'.",
-                "encoding_format",
-                "invalid_value",
-            )
+            raise errors.invalid_choice("encoding_format", encoding_format, ["float", "base64"])
 
         token_lists = [tokens.encode(u, info.encoding) if isinstance(u, str) else u for u in units]
         for ids in token_lists:
             if len(ids) > info.context_window:
-                raise _legacy_context_error(info.context_window, len(ids), 0)
+                raise errors.legacy_context_exceeded(info.context_window, len(ids), 0)
         total = sum(len(ids) for ids in token_lists)
         if total > MAX_EMBEDDING_TOKENS_PER_REQUEST:
-            raise _RequestError(
-                400,
-                f"Requested {total} tokens, max {MAX_EMBEDDING_TOKENS_PER_REQUEST} tokens "
-                "per request",
-                None,
-                "max_tokens_per_request",
-            )
+            raise errors.too_many_embedding_tokens(total, MAX_EMBEDDING_TOKENS_PER_REQUEST)
 
         data: list[dict[str, Any]] = []
         for index, ids in enumerate(token_lists):
@@ -802,27 +620,29 @@ class LocalResponder:
 
     # -- /v1/moderations -----------------------------------------------------
 
-    def _moderations(self, info: ModelInfo, model: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _moderations(
+        self, info: ModelInfo, model: str, body: dict[str, Any], counted: int | None
+    ) -> dict[str, Any]:
         value = body.get("input")
         if value is None:
-            raise _missing("input")
+            raise missing_parameter("input")
         # Each entry: (text to score, does it include an image?)
         inputs: list[tuple[str, bool]]
         if isinstance(value, str):
             inputs = [(value, False)]
         elif isinstance(value, list):
             if not value:
-                raise _empty_array("input")
+                raise empty_array("input")
             if all(isinstance(item, str) for item in value):
                 inputs = [(item, False) for item in value]
             elif all(isinstance(item, dict) for item in value):
                 inputs = [self._multimodal_input(info, value)]
             else:
-                raise _invalid_type(
+                raise invalid_type(
                     "input", "one of a string, array of strings, or array of objects", value
                 )
         else:
-            raise _invalid_type(
+            raise invalid_type(
                 "input", "one of a string, array of strings, or array of objects", value
             )
 
@@ -857,13 +677,7 @@ class LocalResponder:
     @staticmethod
     def _multimodal_input(info: ModelInfo, parts: list[dict[str, Any]]) -> tuple[str, bool]:
         if info.id != "omni-moderation-latest":
-            raise _RequestError(
-                400,
-                f"The model `{info.id}` only supports text input; use omni-moderation-latest "
-                "for images.",
-                "input",
-                "invalid_value",
-            )
+            raise errors.text_only_moderation(info.id)
         texts: list[str] = []
         has_image = False
         for index, part in enumerate(parts):
@@ -873,11 +687,5 @@ class LocalResponder:
             elif kind == "image_url":
                 has_image = True
             else:
-                raise _RequestError(
-                    400,
-                    f"Invalid value: {json.dumps(kind, default=repr)}. Supported values are: "
-                    "'text' and 'image_url'.",
-                    f"input[{index}].type",
-                    "invalid_value",
-                )
+                raise errors.invalid_choice(f"input[{index}].type", kind, ["text", "image_url"])
         return " ".join(texts), has_image

@@ -1,41 +1,70 @@
 """The domain: files, batches and the control operations, independent of HTTP.
 
-Routes in :mod:`helpers.local_server.app` parse a request and call one method here; every rule
-(limits, validation, what a cancel does to which status) lives in this module, in
-:mod:`.validation` or in :mod:`.lifecycle`, and every failure is an :class:`.errors.APIError`.
+Every state change of a file or a batch happens here, and every File and Batch object is built
+here (:func:`new_file_object`, :func:`new_batch`). Routes in :mod:`.app` parse a request and call
+one method; the runner (:mod:`.runner`) decides *when* a batch moves and calls the methods under
+"Running batches" to move it. Rules live here, in :mod:`.validation` (what an input file must be)
+and in :mod:`.lifecycle` (which status may follow which); every failure is an
+:class:`.errors.APIError`.
+
+One lock (:attr:`Service.lock`) makes each change atomic: writing a batch's result lines and
+saving its counts, publishing its result files, a reset. It is never held while a request is
+answered or a file is validated, so a slow responder delays nobody else.
 """
 
 from __future__ import annotations
 
-import codecs
 import json
 import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import ids
 from .config import PACES, Pace, Settings, pace_from
-from .errors import APIError, BadRequest, Conflict, NotFound, invalid_type, invalid_value
-from .errors import missing_parameter as missing
-from .lifecycle import CANCEL_IS_NOOP, CANCELLABLE, TERMINAL, transition
-from .store import Store
-from .validation import (
+from .constants import (
     BATCH_ENDPOINTS,
+    BATCH_WINDOW,
     COMPLETION_WINDOWS,
+    DAY,
+    DEFAULT_FILE_EXPIRY,
+    DEFAULT_TOKEN_LIMIT,
+    FILE_EXPIRY_RANGE,
+    FILE_PURPOSES,
     MAX_BATCH_FILE_BYTES,
+    MAX_FILE_BYTES,
+    METADATA_MAX_KEY,
+    METADATA_MAX_KEYS,
+    METADATA_MAX_VALUE,
 )
+from .errors import (
+    APIError,
+    BadRequest,
+    BatchError,
+    Conflict,
+    NotFound,
+    batch_error,
+    file_not_found_error,
+    invalid_json_body,
+    invalid_type,
+    invalid_value,
+    not_between,
+    token_limit_error,
+    wrong_purpose_error,
+)
+from .errors import missing_parameter as missing
+from .lifecycle import ACTIVE, CANCEL_IS_NOOP, CANCELLABLE, transition
+from .models import resolve_model
+from .store import Store
+from .validation import UploadCheck, ValidationReport, first_model, validate_file
+from .worklog import Progress, WorkLog
 
-DAY = 86_400
-FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
-MAX_FILE_BYTES = 512 * 1024 * 1024
-DEFAULT_FILE_EXPIRY = 30 * DAY  # purpose=batch files, and result files
-METADATA_MAX_KEYS = 16
-METADATA_MAX_KEY = 64
-METADATA_MAX_VALUE = 512
+#: bytes read from an upload at a time
 CHUNK = 1024 * 1024
 
 ZERO_USAGE = {
@@ -71,6 +100,16 @@ class Clock:
         self._store.set_setting("clock_offset", 0.0)
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What validating a batch found: its errors, or the report to start running it with."""
+
+    errors: list[BatchError]
+    report: ValidationReport | None = None
+    #: the forced validation outcome that decided it, deleted when the verdict is saved
+    force_seq: int | None = None
+
+
 class Service:
     """Files, batches and control operations for every namespace of one state directory."""
 
@@ -78,14 +117,13 @@ class Service:
         self.settings = settings
         self.store = store or Store(settings.state_dir)
         self.clock = Clock(self.store)
-        self.wake = threading.Event()  # set to make the runner look again at once
-        #: held by the runner while it advances one batch, and by reset: a reset never lands
-        #: in the middle of a step (which could recreate files of deleted batches)
-        self.step_lock = threading.RLock()
+        #: set whenever there is something new for the runner to look at
+        self.wake = threading.Event()
+        #: makes each change below atomic; never held while a request is answered
+        self.lock = threading.RLock()
         saved = self.store.get_setting("pace")
         self.pace: Pace = pace_from(saved) if saved else settings.pace
         self.token_limit: int | None = self.store.get_setting("token_limit", settings.token_limit)
-        self.on_reset: list[Callable[[list[str]], None]] = []
 
     # -- files ------------------------------------------------------------------------------
 
@@ -108,35 +146,32 @@ class Service:
         expires_at = self._file_expiry(now, purpose, expires_after, from_form=True)
         file_id = ids.file_id()
         path = self.store.file_path(file_id)
+        name = safe_filename(filename)
         limit = MAX_BATCH_FILE_BYTES if purpose == "batch" else MAX_FILE_BYTES
+        check = UploadCheck(name)
         try:
-            size, first_line, utf8 = _copy_stream(stream, path, limit)
-            if size > limit:
-                raise BadRequest("File is too large.")
+            with open(path, "wb") as out:
+                while chunk := stream.read(CHUNK):
+                    check.feed(chunk)
+                    if check.size > limit:
+                        raise batch_error("file_too_large").as_api_error()
+                    out.write(chunk)
             if purpose == "batch":
-                _check_batch_upload(safe_filename(filename), first_line, utf8, size)
+                problem = check.result(path)
+                if problem is not None:
+                    raise problem.as_api_error()
+            obj = new_file_object(file_id, check.size, now, name, purpose, expires_at)
+            self.store.insert_file(namespace, obj)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        obj = {
-            "id": file_id,
-            "object": "file",
-            "bytes": size,
-            "created_at": now,
-            "filename": safe_filename(filename),
-            "purpose": purpose,
-            "status": "processed",
-            "expires_at": expires_at,
-            "status_details": None,
-        }
-        self.store.insert_file(namespace, obj)
         return obj
 
     def _file_expiry(
         self,
         now: int,
         purpose: str,
-        expires_after: dict | None,
+        expires_after: dict[str, Any] | None,
         *,
         name: str = "expires_after",
         from_form: bool = False,
@@ -158,12 +193,9 @@ class Service:
             seconds = int(seconds)
         if not isinstance(seconds, int) or isinstance(seconds, bool):
             raise invalid_type(f"{name}.seconds", "an integer", seconds)
-        if not 3600 <= seconds <= 2_592_000:
-            raise BadRequest(
-                f"Invalid '{name}.seconds': integer {seconds} is not between 3600 and 2592000.",
-                param=f"{name}.seconds",
-                code="invalid_value",
-            )
+        low, high = FILE_EXPIRY_RANGE
+        if not low <= seconds <= high:
+            raise not_between(f"{name}.seconds", seconds, low, high)
         return now + seconds
 
     def get_file(self, namespace: str, file_id: str) -> dict[str, Any]:
@@ -207,11 +239,7 @@ class Service:
 
     def create_batch(self, namespace: str, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
-            raise BadRequest(
-                "We could not parse the JSON body of your request. (HINT: This likely means you "
-                "aren't using your HTTP library correctly. The OpenAI API expects a JSON "
-                "payload, but what was sent was not valid JSON.)"
-            )
+            raise invalid_json_body()
         for name in ("input_file_id", "endpoint", "completion_window"):
             if body.get(name) is None:
                 raise missing(name)
@@ -234,10 +262,7 @@ class Service:
             output_expiry = self._file_expiry(0, "batch", spec, name="output_expires_after")
         now = self.clock.now()
         batch = new_batch(ids.batch_id(now), endpoint, input_file_id, window, metadata, now)
-        internal = {
-            "entered": time.time(),
-            "output_expiry": output_expiry,
-        }
+        internal = {"entered": time.time(), "output_expiry": output_expiry}
         self.store.insert_batch(namespace, batch, internal)
         self.wake.set()
         return batch
@@ -254,42 +279,296 @@ class Service:
         return _list(page, more)
 
     def cancel_batch(self, namespace: str, batch_id: str) -> dict[str, Any]:
-        found = self.store.get_batch(namespace, batch_id)
-        if found is None:
-            raise NotFound(f"No batch found with id '{batch_id}'.", param="batch_id")
-        with self.store.transaction():  # re-read under the lock: the runner may move it
-            batch, internal = self.store.get_batch(namespace, batch_id)  # type: ignore[misc]
+        self.get_batch(namespace, batch_id)
+        with self._editing(batch_id) as (batch, internal):
             status = batch["status"]
             if status in CANCEL_IS_NOOP:
                 return batch
             if status not in CANCELLABLE:
                 raise Conflict(f"Cannot cancel a batch with status '{status}'.")
-            # the runner has already begun ending it (its window has passed): too late
-            ending = internal.get("ending")
-            if ending is None and self.clock.now() >= batch["expires_at"]:
-                ending = "expired"
-            if ending is not None:
+            ending = self._ending(batch, internal)
+            if ending is not None:  # its window has passed: it is expiring, too late
                 raise Conflict(f"Cannot cancel a batch with status '{ending}'.")
-            transition(batch, "cancelling", self.clock.now())
-            internal["entered"] = time.time()
-            self.store.save_batch(batch, internal)
-        self.wake.set()
+            self._move(batch, internal, "cancelling")
         return batch
+
+    # -- running batches (called by the runner) ----------------------------------------------
+
+    def active_batches(self) -> list[tuple[str, str]]:
+        """(namespace, id) of every batch that has not ended, oldest first."""
+        return self.store.active_batch_ids()
+
+    def load(self, batch_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """A batch and its internal state, whatever its namespace."""
+        return self.store.get_batch(None, batch_id)
+
+    def worklog(self, batch_id: str) -> WorkLog:
+        return WorkLog(self.store.work_dir, batch_id)
+
+    def due_ending(
+        self, namespace: str, batch: dict[str, Any], internal: dict[str, Any]
+    ) -> str | None:
+        """How a running batch must end now, if it must: "expired" or "cancelled", or None.
+
+        An ending already under way (decided before a restart) goes on; a validating or running
+        batch expires when its 24 h window has passed or an expiry was forced.
+        """
+        ending = internal.get("ending")
+        if ending is not None:
+            return (
+                ending if batch["status"] in ("validating", "in_progress", "cancelling") else None
+            )
+        if batch["status"] not in CANCELLABLE:
+            return None
+        if self._ending(batch, internal) is not None:
+            return "expired"
+        if self.store.forces(namespace, "expiry", batch["id"]):
+            return "expired"  # the forced expiry is deleted when the ending is marked
+        return None
+
+    def _ending(self, batch: dict[str, Any], internal: dict[str, Any]) -> str | None:
+        """The one rule for "this batch is ending": marked so, or its window has passed."""
+        if internal.get("ending") is not None:
+            return internal["ending"]
+        if self.clock.now() >= batch["expires_at"]:
+            return "expired"
+        return None
+
+    def validate(self, namespace: str, batch: dict[str, Any]) -> Verdict:
+        """Validate a batch's input file (slow for a big file: call it without the lock).
+
+        A forced validation outcome wins; then the input file must exist, have purpose
+        ``batch`` and pass :func:`.validation.validate_file`.
+        """
+        forced = self.store.forces(namespace, "validation", batch["id"])
+        if forced:
+            seq, outcome = forced[0]
+            return Verdict([self._forced_validation_error(namespace, batch, outcome)], None, seq)
+        file = self.store.get_file(namespace, batch["input_file_id"])
+        if file is None or (file.get("expires_at") and file["expires_at"] <= self.clock.now()):
+            return Verdict(
+                [file_not_found_error(batch["input_file_id"], self.settings.organization)]
+            )
+        if file["purpose"] != "batch":
+            return Verdict([wrong_purpose_error(file["id"], file["purpose"])])
+        report = validate_file(
+            self.store.file_path(file["id"]),
+            batch["endpoint"],
+            any_model=bool(self.settings.upstream),
+        )
+        return Verdict(list(report.errors), report)
+
+    def _forced_validation_error(
+        self, namespace: str, batch: dict[str, Any], outcome: dict[str, Any]
+    ) -> BatchError:
+        code, message = outcome["code"], outcome.get("message")
+        if code == "token_limit_exceeded" and not message:
+            file = self.store.get_file(namespace, batch["input_file_id"])
+            model = first_model(self.store.file_path(file["id"])) if file else None
+            limit = self.token_limit or DEFAULT_TOKEN_LIMIT
+            return token_limit_error(model or "gpt-4o-mini", limit, self.settings.organization)
+        return BatchError(
+            code,
+            message or batch_error("forced", code=code).message,
+            outcome.get("param"),
+            outcome.get("line"),
+        )
+
+    def finish_validation(self, namespace: str, batch_id: str, verdict: Verdict) -> None:
+        """Save a verdict: ``failed`` with ``errors.data``, or ``in_progress`` with its requests.
+
+        The enqueued-token limit is checked here, under the lock, against the batches running
+        at this moment.
+        """
+        with self._editing(batch_id, "validating") as found:
+            if found is None:
+                return
+            batch, internal = found
+            if verdict.force_seq is not None:
+                self.store.delete_force(verdict.force_seq)
+            errors = list(verdict.errors)
+            report = verdict.report
+            if not errors and report is not None and report.model is not None:
+                limit = self.token_limit
+                enqueued = self.store.enqueued_tokens(namespace, report.model, batch_id)
+                if limit is not None and enqueued + report.input_tokens > limit:
+                    errors.append(
+                        token_limit_error(report.model, limit, self.settings.organization)
+                    )
+            if errors or report is None:
+                self._fail(batch, internal, errors)
+                return
+            self.worklog(batch_id).keep_input(
+                self.store.file_path(batch["input_file_id"]),
+                report.line_tokens if len(report.line_tokens) == report.requests else None,
+            )
+            info = resolve_model(report.model or "")
+            batch["request_counts"]["total"] = report.requests
+            batch["model"] = info.snapshot if info else report.model
+            internal["model"] = report.model
+            internal["input_tokens"] = report.input_tokens
+            self._move(batch, internal, "in_progress")
+
+    def fail_validation(self, batch_id: str, error: BatchError) -> None:
+        """End a validating batch with one error (validation itself broke)."""
+        with self._editing(batch_id, "validating") as found:
+            if found is not None:
+                self._fail(*found, [error])
+
+    def _fail(
+        self, batch: dict[str, Any], internal: dict[str, Any], errors: list[BatchError]
+    ) -> None:
+        batch["errors"] = {"object": "list", "data": [e.as_dict() for e in errors]}
+        self._move(batch, internal, "failed")
+
+    def forced_lines(self, namespace: str, batch_id: str) -> dict[str, tuple[int, dict[str, Any]]]:
+        """Forced outcomes for the lines of a batch, by custom_id: (seq, outcome)."""
+        forces: dict[str, tuple[int, dict[str, Any]]] = {}
+        for seq, outcome in self.store.forces(namespace, "line", batch_id):
+            forces.setdefault(outcome["custom_id"], (seq, outcome))
+        return forces
+
+    def record_results(
+        self,
+        batch_id: str,
+        log: WorkLog,
+        progress: Progress,
+        lines: list[tuple[dict[str, Any], bool]],
+        *,
+        used_forces: list[int] = (),  # type: ignore[assignment]
+    ) -> bool:
+        """Append result lines (``(line, ok)``) to a batch's work log and save its counts.
+
+        The lines, the counts and the deletion of the forced outcomes they used land together.
+        Returns False, writing nothing, when the batch no longer exists (a reset) or has ended.
+        """
+        with self.lock:
+            found = self.load(batch_id)
+            if found is None or found[0]["status"] not in ACTIVE:
+                return False
+            log.append([ln for ln, ok in lines if ok], [ln for ln, ok in lines if not ok])
+            for line, ok in lines:
+                progress.count(line, ok=ok)
+            with self._editing(batch_id) as (batch, _):
+                for seq in used_forces:
+                    self.store.delete_force(seq)
+                counts = batch["request_counts"]
+                counts["completed"], counts["failed"] = progress.completed, progress.failed
+        return True
+
+    def finish_requests(self, batch_id: str, progress: Progress) -> None:
+        """Every request has run: ``in_progress`` → ``finalizing``."""
+        with self._editing(batch_id, "in_progress") as found:
+            if found is not None:
+                batch, internal = found
+                counts = batch["request_counts"]
+                counts["completed"], counts["failed"] = progress.completed, progress.failed
+                self._move(batch, internal, "finalizing")
+
+    def begin_ending(self, namespace: str, batch_id: str, status: str, final: str) -> bool:
+        """Mark a batch as ending in ``final`` (from now on a cancel cannot change that).
+
+        Returns whether the batch is still in ``status`` and so marked.
+        """
+        with self._editing(batch_id, status) as found:
+            if found is None:
+                return False
+            found[1]["ending"] = final
+            self.store.delete_forces(namespace, "expiry", batch_id)
+        return True
+
+    def publish(
+        self, namespace: str, batch_id: str, expect: str, final: str, progress: Progress | None
+    ) -> bool:
+        """End a batch in ``final``: its work files become ``batch_output`` files.
+
+        First the file ids, counts and usage are saved with the batch (``publish``); then the
+        work files are moved; then the file objects and the final status are written in one
+        transaction. A restart at any point picks up from the saved ``publish``. Returns whether
+        the batch ended (False: it was no longer in ``expect``).
+        """
+        log = self.worklog(batch_id)
+        with self.lock:
+            with self._editing(batch_id, expect) as found:
+                if found is None:
+                    return False
+                batch, internal = found
+                pending = internal.get("publish")
+                if pending is None:  # decide everything first, so a restart reuses it
+                    pending = internal["publish"] = {
+                        "files": {kind: ids.file_id() for kind in log.results()},
+                        "counts": [progress.completed, progress.failed] if progress else None,
+                        "usage": progress.usage_object() if progress else None,
+                    }
+            shuffle = self.settings.output_order == "shuffled"
+            for kind, file_id in pending["files"].items():
+                log.take(kind, self.store.file_path(file_id), shuffle=shuffle)
+            now = self.clock.now()
+            expiry = internal.get("output_expiry") or DEFAULT_FILE_EXPIRY
+            with self._editing(batch_id, expect) as found:
+                if found is None:
+                    return False
+                batch, internal = found
+                for kind, file_id in pending["files"].items():
+                    if self.store.get_file(namespace, file_id) is None:
+                        size = self.store.file_path(file_id).stat().st_size
+                        name = f"{batch_id}_{kind}.jsonl"
+                        obj = new_file_object(
+                            file_id, size, now, name, "batch_output", now + expiry
+                        )
+                        self.store.insert_file(namespace, obj)
+                batch["output_file_id"] = pending["files"].get("output")
+                batch["error_file_id"] = pending["files"].get("error")
+                if pending["counts"] is not None:
+                    counts = batch["request_counts"]
+                    counts["completed"], counts["failed"] = pending["counts"]
+                if pending["usage"] is not None:
+                    batch["usage"] = pending["usage"]
+                self._move(batch, internal, final)
+            log.remove()
+        return True
+
+    def clean_work_dir(self) -> None:
+        """Delete work files left by batches that are no longer running (a crash at the end)."""
+        active = {batch_id for _, batch_id in self.active_batches()}
+        for path in self.store.work_dir.iterdir():
+            if path.name.split(".", 1)[0] not in active:
+                path.unlink(missing_ok=True)
+
+    @contextmanager
+    def _editing(self, batch_id: str, expect: str | None = None) -> Iterator[Any]:
+        """Read, change and save one batch in a transaction under the lock.
+
+        Yields (batch, internal), or None when the batch is gone or not in ``expect``.
+        """
+        with self.lock, self.store.transaction():
+            found = self.load(batch_id)
+            if found is None or (expect is not None and found[0]["status"] != expect):
+                if expect is None:
+                    raise NotFound(f"No batch found with id '{batch_id}'.", param="batch_id")
+                yield None
+                return
+            yield found
+            self.store.save_batch(*found)
+
+    def _move(self, batch: dict[str, Any], internal: dict[str, Any], status: str) -> None:
+        transition(batch, status, self.clock.now())
+        internal["entered"] = time.time()
+        self.wake.set()
 
     # -- control ----------------------------------------------------------------------------
 
     def reset(self, namespace: str, *, single_user: bool) -> dict[str, Any]:
-        with self.step_lock:
-            batch_ids = self.store.reset(namespace)
-            for hook in self.on_reset:
-                hook(batch_ids)
+        """Delete a namespace's files, batches and forced outcomes (and their work files)."""
+        with self.lock:
+            self.store.reset(namespace)
         if single_user:
             self.clock.reset()
             self.set_pace(self.settings.pace)
             self.set_token_limit(self.settings.token_limit)
         return self.state()
 
-    def set_pace(self, value: str | dict | Pace) -> Pace:
+    def set_pace(self, value: str | dict[str, Any] | Pace) -> Pace:
         try:
             self.pace = pace_from(value)
         except ValueError as exc:
@@ -348,7 +627,7 @@ class Service:
     def force_expiry(self, namespace: str, batch_id: str) -> dict[str, Any]:
         """Expire a running batch now, as if its 24 hours had passed."""
         batch = self.get_batch(namespace, batch_id)
-        if batch["status"] in TERMINAL or batch["status"] in ("cancelling", "finalizing"):
+        if batch["status"] not in CANCELLABLE:
             raise Conflict(f"Cannot expire a batch with status '{batch['status']}'.")
         self.store.add_force(namespace, "expiry", batch_id, None, {})
         self.wake.set()
@@ -369,7 +648,24 @@ class Service:
         }
 
 
-# -- helpers ----------------------------------------------------------------------------------
+# -- the objects the API returns ----------------------------------------------------------------
+
+
+def new_file_object(
+    file_id: str, size: int, now: int, filename: str, purpose: str, expires_at: int | None
+) -> dict[str, Any]:
+    """A File object as the real API returns it: every key, explicit nulls."""
+    return {
+        "id": file_id,
+        "object": "file",
+        "bytes": size,
+        "created_at": now,
+        "filename": filename,
+        "purpose": purpose,
+        "status": "processed",
+        "expires_at": expires_at,
+        "status_details": None,
+    }
 
 
 def new_batch(
@@ -393,7 +689,7 @@ def new_batch(
         "error_file_id": None,
         "created_at": now,
         "in_progress_at": None,
-        "expires_at": now + DAY,
+        "expires_at": now + BATCH_WINDOW,
         "finalizing_at": None,
         "completed_at": None,
         "failed_at": None,
@@ -453,69 +749,6 @@ def safe_filename(name: str | None) -> str:
     return base.replace("\x00", "")
 
 
-def _copy_stream(stream: BinaryIO, path: Path, limit: int) -> tuple[int, bytes, bool]:
-    """Copy an upload to ``path`` chunk by chunk, stopping past ``limit``.
-
-    Returns (bytes seen, the first non-blank line, whether everything decoded as UTF-8).
-    """
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
-    size = 0
-    head = b""
-    first_line: bytes | None = None
-    with open(path, "wb") as out:
-        while True:
-            chunk = stream.read(CHUNK)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > limit:
-                return size, b"", utf8
-            out.write(chunk)
-            if utf8:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = False
-            if first_line is None and len(head) < 16 * CHUNK:
-                head += chunk
-                for line in head.split(b"\n")[:-1]:
-                    if line.strip():
-                        first_line = line
-                        break
-        if utf8:
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                utf8 = False
-    if first_line is None:
-        # a first line longer than the head is still a line: read it back from disk
-        first_line = _first_line(path) if len(head) >= 16 * CHUNK else head.strip()
-    return size, first_line, utf8
-
-
-def _first_line(path: Path) -> bytes:
-    """The first non-blank line of a file on disk, without its newline."""
-    with open(path, "rb") as fh:
-        for raw in fh:
-            if raw.strip():
-                return raw.rstrip(b"\n")
-    return b""
-
-
-def _check_batch_upload(filename: str, first_line: bytes, utf8: bool, size: int) -> None:
-    """Upload-time checks for purpose=batch: a .jsonl name, UTF-8, a first line that parses."""
-    bad_format = BadRequest("Invalid file format for Batch API. Must be .jsonl")
-    if not filename.lower().endswith(".jsonl") or size == 0 or not utf8:
-        raise bad_format
-    try:
-        first = json.loads(first_line.decode("utf-8-sig"))
-    except ValueError:
-        raise bad_format from None
-    if not isinstance(first, dict):
-        raise bad_format
-
-
 def _int_param(name: str, value: Any, *, default: int, low: int, high: int) -> int:
     if value is None or value == "":
         return default
@@ -524,11 +757,7 @@ def _int_param(name: str, value: Any, *, default: int, low: int, high: int) -> i
     except (TypeError, ValueError):
         raise invalid_type(name, "an integer", value) from None
     if not low <= number <= high:
-        raise BadRequest(
-            f"Invalid '{name}': integer {number} is not between {low} and {high}.",
-            param=name,
-            code="invalid_value",
-        )
+        raise not_between(name, number, low, high)
     return number
 
 
@@ -542,4 +771,13 @@ def _list(data: list[dict[str, Any]], more: bool) -> dict[str, Any]:
     }
 
 
-__all__ = ["APIError", "Service", "Clock", "new_batch", "check_metadata", "safe_filename"]
+__all__ = [
+    "APIError",
+    "Clock",
+    "Service",
+    "Verdict",
+    "check_metadata",
+    "new_batch",
+    "new_file_object",
+    "safe_filename",
+]

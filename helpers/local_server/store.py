@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .lifecycle import ACTIVE
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -56,7 +58,7 @@ CREATE TABLE IF NOT EXISTS settings (
 );
 """
 
-ACTIVE_STATUSES = ("validating", "in_progress", "finalizing", "cancelling")
+ACTIVE_STATUSES = tuple(sorted(ACTIVE))
 
 
 class Store:
@@ -121,10 +123,6 @@ class Store:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, json.dumps(value)),
             )
-
-    def delete_setting(self, key: str) -> None:
-        with self.transaction() as db:
-            db.execute("DELETE FROM settings WHERE key = ?", (key,))
 
     # -- files ------------------------------------------------------------------------------
 
@@ -273,6 +271,14 @@ class Store:
     def delete_force(self, seq: int) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM forces WHERE seq = ?", (seq,))
+
+    def delete_forces(self, namespace: str, kind: str, target: str) -> None:
+        """Delete the forced outcomes of ``kind`` aimed at ``target``."""
+        with self.transaction() as db:
+            db.execute(
+                "DELETE FROM forces WHERE namespace = ? AND kind = ? AND target = ?",
+                (namespace, kind, target),
+            )
 
     # -- reset ------------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx2
 
+from .errors import APIError
+
 
 class UpstreamResponder:
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 600.0) -> None:
@@ -19,18 +21,15 @@ class UpstreamResponder:
         headers = {"Authorization": f"Bearer {api_key or 'local'}"}
         self._client = httpx2.Client(headers=headers, timeout=timeout, trust_env=False)
 
-    def respond(self, url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def respond(
+        self, url: str, body: dict[str, Any], *, input_tokens: int | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        """Send one request upstream: (HTTP status, JSON body). ``input_tokens`` is unused."""
         path = url[len("/v1") :] if url.startswith("/v1/") else url
         response = self._client.post(self.base_url + path, json=body)
         try:
             payload = response.json()
         except ValueError:
-            payload = {
-                "error": {
-                    "message": response.text[:1000] or "The upstream server sent no JSON.",
-                    "type": "server_error",
-                    "param": None,
-                    "code": None,
-                }
-            }
+            message = response.text[:1000] or "The upstream server sent no JSON."
+            payload = APIError(message, error_type="server_error").body()
         return response.status_code, payload

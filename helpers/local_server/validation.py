@@ -1,44 +1,51 @@
 """The rules a batch input file must pass, with OpenAI's codes, messages and line numbers.
 
-One implementation serves two callers: the local server, when a batch leaves ``validating``, and
-:func:`helpers.check_batch_file`, which lets a learner see the same problems before uploading.
-Nothing here touches the network, the database or FastAPI.
+One implementation serves two callers: the local server (at upload, and when a batch leaves
+``validating``) and :func:`helpers.check_batch_file`, which lets a learner see the same problems
+before uploading. Nothing here touches the network, the database or FastAPI; the wording of every
+error is in :mod:`.errors`.
 
-What OpenAI documents or was observed returning is reproduced exactly (see ``MESSAGES``); where
-the real wording is unknown the choice is marked ``UNCONFIRMED`` and listed in
-``docs/local-server.md`` under "Known deviations". Change a message in ``MESSAGES`` and both
-callers follow.
+- :class:`UploadCheck` / :func:`check_upload`: what ``POST /v1/files`` refuses for
+  ``purpose=batch`` (a name that is not ``.jsonl``, an empty file, not UTF-8, a first line that is
+  not a JSON object);
+- :func:`validate_lines` / :func:`validate_file`: what fails a batch while it validates, every bad
+  line with its 1-based line number, and the input tokens of each request.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import json_type_name
+from .constants import (
+    MAX_BATCH_FILE_BYTES,
+    MAX_EMBEDDING_INPUTS,
+    MAX_REPORTED_ERRORS,
+    MAX_REQUESTS,
+)
+from .errors import BatchError, batch_error, json_type_name
+
+__all__ = [
+    "BatchError",
+    "UploadCheck",
+    "ValidationReport",
+    "check_line",
+    "check_upload",
+    "count_embedding_inputs",
+    "duplicates",
+    "first_model",
+    "infer_endpoint",
+    "iter_lines",
+    "validate_file",
+    "validate_lines",
+]
 from .models import resolve_model
 from .tokens import request_input_tokens
-
-#: Endpoints a batch can target on the local server (the real API also accepts
-#: /v1/images/generations, /v1/images/edits and /v1/videos, which it does not emulate).
-BATCH_ENDPOINTS = (
-    "/v1/responses",
-    "/v1/chat/completions",
-    "/v1/embeddings",
-    "/v1/completions",
-    "/v1/moderations",
-)
-COMPLETION_WINDOWS = ("24h",)
-
-MAX_REQUESTS = 50_000
-MAX_EMBEDDING_INPUTS = 50_000
-MAX_BATCH_FILE_BYTES = 200 * 1024 * 1024  # 209,715,200
-#: The real API's cap on errors.data entries is unknown (UNCONFIRMED); this keeps a failed
-#: batch of a huge broken file readable.
-MAX_REPORTED_ERRORS = 1_000
 
 _ENDPOINT_LABEL = {
     "/v1/chat/completions": "Chat Completions",
@@ -47,70 +54,96 @@ _ENDPOINT_LABEL = {
     "/v1/embeddings": "Embeddings",
     "/v1/moderations": "Moderations",
 }
-# the body parameter without which each endpoint cannot run, and its message
+#: the body parameter without which each endpoint cannot run
 _REQUIRED_BODY_PARAM = {
-    "/v1/chat/completions": ("messages", "Messages parameter is required."),
-    "/v1/completions": ("prompt", "Prompt parameter is required."),  # UNCONFIRMED wording
-    "/v1/responses": ("input", "Input parameter is required."),  # UNCONFIRMED wording
-    "/v1/embeddings": ("input", "Input parameter is required."),  # UNCONFIRMED wording
-    "/v1/moderations": ("input", "Input parameter is required."),  # UNCONFIRMED wording
+    "/v1/chat/completions": "messages",
+    "/v1/completions": "prompt",
+    "/v1/responses": "input",
+    "/v1/embeddings": "input",
+    "/v1/moderations": "input",
 }
 
-MESSAGES = {
-    # observed on the real API
-    "invalid_json_line": "This line is not parseable as valid JSON.",
-    "missing_required_parameter": "Missing required parameter: '{param}'.",
-    "invalid_url": "The URL provided for this request does not match the batch endpoint.",
-    "model_not_found": "The provided model '{model}' is not supported by the Batch API.",
-    "streaming_unsupported": "{label}: Streaming is not supported in the Batch API.",
-    "model_required": "Model parameter is required.",
-    "file_not_found": (
-        "Cannot find file {file_id}, or organization {organization} does not have access to it."
-    ),
-    "token_limit_exceeded": (
-        "Enqueued token limit reached for {model} in organization {organization}. "
-        "Limit: {limit:,} enqueued tokens. "
-        "Please try again once some in_progress batches have been completed."
-    ),
-    # UNCONFIRMED wording (codes observed; text as OpenAI-compatible services word it)
-    "mismatched_model": (
-        "The model '{model}' for this request does not match the rest of the batch. "
-        "Each batch must contain requests for a single model."
-    ),
-    "duplicate_custom_id": (
-        "The custom_id '{custom_id}' for this request is a duplicate of another request. "
-        "The custom_id parameter must be unique for each request in a batch."
-    ),
-    # UNCONFIRMED codes and wording
-    "invalid_method": "The method '{method}' is not supported. Only 'POST' is supported.",
-    "invalid_type": "Invalid type for '{param}': expected {expected}, but got {got} instead.",
-    "empty_file": "The batch input file is empty. It must contain at least one request.",
-    "too_many_requests": (
-        "The batch input file contains {count:,} requests, more than the maximum of "
-        "{limit:,} requests per batch."
-    ),
-    "too_many_embedding_inputs": (
-        "The batch input file contains {count:,} embedding inputs, more than the maximum of "
-        "{limit:,} embedding inputs per batch."
-    ),
-    "wrong_purpose": (
-        "The input file {file_id} was uploaded with purpose '{purpose}'. "
-        "A batch input file must be uploaded with purpose 'batch'."
-    ),
-}
+# -- upload-time checks --------------------------------------------------------------------------
+
+#: how much of an upload is kept in memory to find its first line; a longer first line is read
+#: back from disk
+_HEAD_BYTES = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class BatchError:
-    """One problem, as the API reports it in ``batch.errors.data``."""
+class UploadCheck:
+    """The upload-time checks of a ``purpose=batch`` file, fed chunk by chunk as it streams in.
 
-    code: str
-    message: str
-    param: str | None = None
-    line: int | None = None
+    Refused (HTTP 400 ``Invalid file format for Batch API. Must be .jsonl``, code null): a name
+    that does not end in ``.jsonl``, an empty file, bytes that are not UTF-8, a first non-blank
+    line that is not a JSON object (a UTF-8 BOM and a trailing ``\\r`` are tolerated). Later lines
+    are checked when a batch validates the file.
+    """
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "param": self.param, "line": self.line}
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.size = 0
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._utf8 = True
+        self._head = b""
+        self._first_line: bytes | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self._utf8:
+            try:
+                self._decoder.decode(chunk)
+            except UnicodeDecodeError:
+                self._utf8 = False
+        if self._first_line is None and len(self._head) < _HEAD_BYTES:
+            self._head += chunk
+            for line in self._head.split(b"\n")[:-1]:
+                if line.strip():
+                    self._first_line = line
+                    break
+
+    def result(self, path: str | Path | None = None) -> BatchError | None:
+        """The problem found, or None. ``path`` (the bytes on disk) serves a very long first line."""
+        if self._utf8:
+            try:
+                self._decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                self._utf8 = False
+        bad = batch_error("invalid_file_format")
+        if not self.filename.lower().endswith(".jsonl") or self.size == 0 or not self._utf8:
+            return bad
+        first = self._first_line
+        if first is None:
+            long_first = len(self._head) >= _HEAD_BYTES and path is not None
+            first = _first_line(Path(path)) if long_first else self._head.strip()  # type: ignore[arg-type]
+        try:
+            parsed = json.loads(first.decode("utf-8-sig"))
+        except (ValueError, RecursionError):
+            return bad
+        return None if isinstance(parsed, dict) else bad
+
+
+def check_upload(path: str | Path, filename: str | None = None) -> BatchError | None:
+    """What ``POST /v1/files`` with ``purpose=batch`` would refuse in the file at ``path``."""
+    path = Path(path)
+    check = UploadCheck(filename if filename is not None else path.name)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            check.feed(chunk)
+            if check.size > MAX_BATCH_FILE_BYTES:
+                return batch_error("file_too_large")
+    return check.result(path)
+
+
+def _first_line(path: Path) -> bytes:
+    """The first non-blank line of a file on disk, without its newline."""
+    with open(path, "rb") as fh:
+        for raw in fh:
+            if raw.strip():
+                return raw.rstrip(b"\n")
+    return b""
+
+
+# -- validating a batch's input file -------------------------------------------------------------
 
 
 @dataclass
@@ -121,19 +154,10 @@ class ValidationReport:
     requests: int = 0
     model: str | None = None
     input_tokens: int = 0
+    #: input tokens of each request, in file order (when tokens were counted and all lines
+    #: are good): the run reuses them instead of tokenizing every prompt again
+    line_tokens: array = field(default_factory=lambda: array("q"))
     embedding_inputs: int = 0
-    truncated: bool = False  # more errors than MAX_REPORTED_ERRORS were found
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def _error(code: str, key: str | None = None, *, param=None, line=None, **fmt) -> BatchError:
-    # ``param`` is both a field of the error and a placeholder of some messages
-    return BatchError(
-        code, MESSAGES[key or code].format(param=param, **fmt), param=param, line=line
-    )
 
 
 def iter_lines(path: str | Path) -> Iterator[bytes]:
@@ -167,55 +191,70 @@ def check_line(
     """
     try:
         request = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return _error("invalid_json_line", line=number), None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return batch_error("invalid_json_line", line=number), None
     if not isinstance(request, dict):
         # JSON, but not an object: UNCONFIRMED, reported as unparseable
-        return _error("invalid_json_line", line=number), None
+        return batch_error("invalid_json_line", line=number), None
     for name in ("custom_id", "method", "url", "body"):
         if name not in request or request[name] is None:
-            return _error("missing_required_parameter", param=name, line=number), request
+            return batch_error("missing_required_parameter", param=name, line=number), request
     custom_id, method, url, body = (request[k] for k in ("custom_id", "method", "url", "body"))
     if not isinstance(custom_id, str):
         return _type_error("custom_id", "a string", custom_id, number), request
     if not isinstance(url, str) or url != endpoint:
-        return _error("invalid_url", param="url", line=number), request
+        return batch_error("invalid_url", param="url", line=number), request
     if not isinstance(method, str) or method.upper() != "POST":
-        return _error(
-            "invalid_request", "invalid_method", param="method", line=number, method=method
-        ), request
+        return batch_error("invalid_method", param="method", line=number, method=method), request
     if not isinstance(body, dict):
         return _type_error("body", "an object", body, number), request
     model = body.get("model")
     if model is None or model == "":
-        return _error("invalid_request", "model_required", param="body.model", line=number), request
+        return batch_error(
+            "parameter_required", param="body.model", line=number, name="Model"
+        ), request
     if not isinstance(model, str):
         return _type_error("body.model", "a string", model, number), request
     info = resolve_model(model)
     if not any_model and (info is None or endpoint not in info.endpoints):
-        return _error("model_not_found", param="body.model", line=number, model=model), request
+        return batch_error("model_not_found", param="body.model", line=number, model=model), request
     if first_model is not None and model != first_model:
-        return _error("mismatched_model", param="body.model", line=number, model=model), request
+        return batch_error(
+            "mismatched_model", param="body.model", line=number, model=model
+        ), request
     if body.get("stream") is True:
-        return _error(
+        return batch_error(
             "streaming_unsupported",
             param="body.stream",
             line=number,
             label=_ENDPOINT_LABEL.get(endpoint, "Batch"),
         ), request
     required = _REQUIRED_BODY_PARAM.get(endpoint)
-    if required is not None and body.get(required[0]) is None:
-        param, message = required
-        return BatchError("invalid_request", message, param=f"body.{param}", line=number), request
-    if custom_id in seen_ids:
-        return _error(
+    if required is not None and body.get(required) is None:
+        return batch_error(
+            "parameter_required", param=f"body.{required}", line=number, name=required.title()
+        ), request
+    if custom_id in seen_ids:  # the rule :func:`duplicates` applies to a whole list
+        return batch_error(
             "duplicate_custom_id", param="custom_id", line=number, custom_id=custom_id
         ), request
     return None, request
 
 
+def duplicates(custom_ids: Iterable[Any]) -> list[tuple[int, BatchError]]:
+    """Every repeated custom_id, by 1-based position, with the batch error it would get."""
+    seen: set[Any] = set()
+    found = []
+    for position, custom_id in enumerate(custom_ids, start=1):
+        if custom_id in seen:
+            error = batch_error("duplicate_custom_id", param="custom_id", custom_id=custom_id)
+            found.append((position, error))
+        seen.add(custom_id)
+    return found
+
+
 def _type_error(param: str, expected: str, got: Any, line: int) -> BatchError:
-    return _error(
+    return batch_error(
         "invalid_type", param=param, line=line, expected=expected, got=json_type_name(got)
     )
 
@@ -239,10 +278,8 @@ def validate_lines(
     first_model: str | None = None
 
     def add(err: BatchError) -> None:
-        if max_errors is not None and len(report.errors) >= max_errors:
-            report.truncated = True
-            return
-        report.errors.append(err)
+        if max_errors is None or len(report.errors) < max_errors:
+            report.errors.append(err)
 
     for number, raw in enumerate(lines, start=1):
         if isinstance(raw, bytes):
@@ -276,15 +313,17 @@ def validate_lines(
         if endpoint == "/v1/embeddings":
             report.embedding_inputs += count_embedding_inputs(body.get("input"))
         if count_tokens:
-            report.input_tokens += request_input_tokens(endpoint, body)
+            tokens = request_input_tokens(endpoint, body)
+            report.input_tokens += tokens
+            report.line_tokens.append(tokens)
 
     if report.requests == 0:
-        add(_error("empty_file"))
+        add(batch_error("empty_file"))
     elif report.requests > MAX_REQUESTS:
-        add(_error("too_many_requests", count=report.requests, limit=MAX_REQUESTS))
+        add(batch_error("too_many_requests", count=report.requests, limit=MAX_REQUESTS))
     if report.embedding_inputs > MAX_EMBEDDING_INPUTS:
         add(
-            _error(
+            batch_error(
                 "too_many_embedding_inputs",
                 count=report.embedding_inputs,
                 limit=MAX_EMBEDDING_INPUTS,
@@ -315,31 +354,21 @@ def validate_file(
 
 def infer_endpoint(path: str | Path) -> str | None:
     """The ``url`` of the first parseable request in a file, or None."""
+    return _first_of(path, lambda request: request.get("url"))
+
+
+def first_model(path: str | Path) -> str | None:
+    """The ``body.model`` of the first parseable request in a file, or None."""
+    return _first_of(path, lambda request: (request.get("body") or {}).get("model"))
+
+
+def _first_of(path: str | Path, pick: Any) -> str | None:
     for raw in iter_lines(path):
         try:
             request = json.loads(raw)
-        except ValueError:
+            value = pick(request) if isinstance(request, dict) else None
+        except (ValueError, RecursionError, AttributeError):
             continue
-        if isinstance(request, dict) and isinstance(request.get("url"), str):
-            return request["url"]
+        if isinstance(value, str):
+            return value
     return None
-
-
-def token_limit_error(model: str, limit: int, organization: str) -> BatchError:
-    return _error("token_limit_exceeded", model=model, limit=limit, organization=organization)
-
-
-def file_not_found_error(file_id: str, organization: str) -> BatchError:
-    return _error(
-        "invalid_request",
-        "file_not_found",
-        param="file_id",
-        file_id=file_id,
-        organization=organization,
-    )
-
-
-def wrong_purpose_error(file_id: str, purpose: str) -> BatchError:
-    return _error(
-        "invalid_request", "wrong_purpose", param="input_file_id", file_id=file_id, purpose=purpose
-    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import openai
 import pandas as pd
 import pytest
 
@@ -179,9 +180,42 @@ def test_unknown_models_are_reported_unless_any_model_is_allowed(tmp_path):
 def test_check_batch_file_reports_an_empty_file_and_a_missing_one(tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n")
-    assert [(p.code, p.line) for p in check_batch_file(empty)] == [("empty_file", None)]
+    # a file of blank lines is refused by the upload itself
+    [problem] = check_batch_file(empty)
+    assert problem.as_dict() == {
+        "code": None,
+        "message": "Invalid file format for Batch API. Must be .jsonl",
+        "param": None,
+        "line": None,
+    }
     with pytest.raises(FileNotFoundError):
         check_batch_file(tmp_path / "missing.jsonl")
+
+
+BAD_UPLOADS = {
+    "notes.txt": b'{"custom_id": "a"}\n',  # not named .jsonl
+    "latin1.jsonl": '{"custom_id": "caf\u00e9"}\n'.encode("latin-1"),  # not UTF-8
+    "pretty.jsonl": b'{\n  "custom_id": "a"\n}\n',  # first line is not an object
+    "list.jsonl": b'[1, 2]\n{"custom_id": "a"}\n',
+    "empty.jsonl": b"",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_UPLOADS))
+def test_check_batch_file_reports_what_the_upload_refuses_as_the_upload_does(
+    client, tmp_path, name
+):
+    path = tmp_path / name
+    path.write_bytes(BAD_UPLOADS[name])
+    [problem] = check_batch_file(path)
+    with open(path, "rb") as fh, pytest.raises(openai.BadRequestError) as refused:
+        client.files.create(file=fh, purpose="batch")
+    error = refused.value.response.json()["error"]
+    assert (problem.code, problem.message, problem.param) == (
+        error["code"],
+        error["message"],
+        error["param"],
+    )
 
 
 def test_check_batch_file_agrees_with_the_server_field_by_field(client, tmp_path):

@@ -51,11 +51,7 @@ BAD_JSON_BODY = (
     "was not valid JSON. If you have trouble figuring out how to fix this, please contact us "
     "through our help center at help.openai.com.)"
 )
-NOT_AN_OBJECT_BODY = (
-    "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
-    "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent "
-    "was not valid JSON.)"
-)
+NOT_AN_OBJECT_BODY = BAD_JSON_BODY  # the same message for JSON that is not an object
 PURPOSES = "'assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'"
 ENDPOINTS = (
     "'/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions', "
