@@ -55,6 +55,7 @@ test: install lint test-unit test-notebooks
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check helpers tests scripts benchmarks notebooks
+	$(VENV)/bin/mypy
 	$(PY) scripts/readme_table.py --check
 	$(PY) scripts/check_notebooks.py
 

@@ -35,7 +35,7 @@ _INT_COLUMNS = ("status_code", "input_tokens", "output_tokens")
 def _text_of(content: Any) -> Any:
     """The text of a message's content: a string, or the text parts of a list joined."""
     if isinstance(content, list):
-        texts = [p.get("text") for p in content if isinstance(p, dict) and p.get("text")]
+        texts = [str(p["text"]) for p in content if isinstance(p, dict) and p.get("text")]
         return "\n".join(texts) if texts else None
     return content
 
@@ -74,14 +74,14 @@ def _row(line: dict[str, Any]) -> dict[str, Any]:
     response = line.get("response")
     if isinstance(response, dict):
         row["status_code"] = response.get("status_code")
-        body = response.get("body") if isinstance(response.get("body"), dict) else {}
+        body: dict[str, Any] = response["body"] if isinstance(response.get("body"), dict) else {}
         error = body.get("error")
         if isinstance(error, dict):
             row["error_code"] = error.get("code") or error.get("type")
             row["error_message"] = error.get("message")
         elif (row["status_code"] or 0) < 400:
             row["answer"] = _answer(body)
-        usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+        usage: dict[str, Any] = body["usage"] if isinstance(body.get("usage"), dict) else {}
         row["input_tokens"] = usage.get("prompt_tokens", usage.get("input_tokens"))
         row["output_tokens"] = usage.get("completion_tokens", usage.get("output_tokens"))
     error = line.get("error")

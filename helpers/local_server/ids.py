@@ -10,15 +10,20 @@ The formats follow what the real API returns today:
 
 from __future__ import annotations
 
+import random
 import secrets
 import string
 
 _BASE62 = string.digits + string.ascii_letters
+#: ids only need to be unique, not secret (a key's namespace, not its ids, keeps its objects
+#: private), so they come from a fast generator seeded from the system's randomness
+_random = random.Random(secrets.randbits(128))
 
 
 def _timed_hex(now: int) -> str:
     # 8 hex of time, 4 random, the constant "8190" seen in every real sample, 16 random
-    return f"{now & 0xFFFFFFFF:08x}{secrets.token_hex(2)}8190{secrets.token_hex(8)}"
+    bits = _random.getrandbits(80)
+    return f"{now & 0xFFFFFFFF:08x}{bits >> 64:04x}8190{bits & 0xFFFFFFFFFFFFFFFF:016x}"
 
 
 def batch_id(now: int) -> str:
@@ -30,8 +35,8 @@ def batch_request_id(now: int) -> str:
 
 
 def file_id() -> str:
-    return "file-" + "".join(secrets.choice(_BASE62) for _ in range(22))
+    return "file-" + "".join(_random.choice(_BASE62) for _ in range(22))
 
 
 def request_id() -> str:
-    return secrets.token_hex(16)
+    return f"{_random.getrandbits(128):032x}"

@@ -142,8 +142,8 @@ def _content_text(content: object) -> str | None:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        texts = [
-            part.get("text")
+        texts: list[str] = [
+            part["text"]
             for part in content
             if isinstance(part, dict) and isinstance(part.get("text"), str)
         ]
@@ -381,7 +381,7 @@ class LocalResponder:
         )
         content, completion_tokens, cut = _generate(text, limit, encoding)
         finish_reason = "length" if cut else "stop"
-        choices = [
+        choices: list[dict[str, Any]] = [
             {
                 "index": index,
                 "message": {

@@ -241,6 +241,8 @@ class Runner:
             (line, line["response"] is not None and line["response"]["status_code"] < 400)
             for line in lines
         ]
+        if self._stop.is_set():  # abandoned: after a restart these requests run again
+            return
         if not self.service.record_results(
             batch["id"], run.log, run.progress, results, used_forces=used
         ):

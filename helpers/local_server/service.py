@@ -413,7 +413,8 @@ class Service:
         """End a validating batch with one error (validation itself broke)."""
         with self._editing(batch_id, "validating") as found:
             if found is not None:
-                self._fail(*found, [error])
+                batch, internal = found
+                self._fail(batch, internal, [error])
 
     def _fail(
         self, batch: dict[str, Any], internal: dict[str, Any], errors: list[BatchError]

@@ -75,7 +75,7 @@ def _chunks(text: str) -> Iterable[str]:
     yield text[start:]
 
 
-def encode(text: str, encoding: str = DEFAULT_ENCODING) -> list[int]:
+def encode(text: object, encoding: str = DEFAULT_ENCODING) -> list[int]:
     """Return the token ids of ``text``.
 
     Text that looks like a special token (``<|endoftext|>``) is encoded as
@@ -90,7 +90,7 @@ def encode(text: str, encoding: str = DEFAULT_ENCODING) -> list[int]:
     return tokens
 
 
-def count_tokens(text: str, encoding: str = DEFAULT_ENCODING) -> int:
+def count_tokens(text: object, encoding: str = DEFAULT_ENCODING) -> int:
     """Return how many tokens ``text`` is in ``encoding`` (0 for non-strings)."""
     return len(encode(text, encoding))
 

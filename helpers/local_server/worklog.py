@@ -17,6 +17,7 @@ two result files become its ``batch_output`` files (:meth:`WorkLog.take`).
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import shutil
@@ -74,35 +75,38 @@ class Progress:
 
 
 def _tokens(value: Any) -> int:
-    """A token count from a reply's usage; anything that is not a whole number counts 0."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return 0
-    if value != value or value in (float("inf"), float("-inf")) or value < 0:
-        return 0
-    return int(value)
+    """A token count from a reply's usage; anything that is not a whole number >= 0 counts 0."""
+    if type(value) is int:
+        return value if value >= 0 else 0
+    if isinstance(value, float) and math.isfinite(value) and value >= 0:
+        return int(value)
+    return 0
+
+
+def _first(usage: dict[str, Any], name: str, alias: str) -> Any:
+    value = usage.get(name)
+    return usage.get(alias) if value is None else value
 
 
 def add_usage(total: dict[str, int], body: Any) -> None:
-    """Add a chat, Responses or embeddings reply's ``usage`` to ``total``."""
+    """Add a chat, Responses or embeddings reply's ``usage`` to ``total``.
+
+    Chat's names (``prompt_tokens`` ...) and Responses' (``input_tokens`` ...) are both read; a
+    field that is missing or not a count adds nothing.
+    """
     usage = body.get("usage") if isinstance(body, dict) else None
     if not isinstance(usage, dict):
         return
-
-    def field_of(*names: str) -> Any:
-        for name in names:
-            if usage.get(name) is not None:
-                return usage[name]
-        return None
-
-    details_in = field_of("input_tokens_details", "prompt_tokens_details")
-    details_out = field_of("output_tokens_details", "completion_tokens_details")
-    cached = details_in.get("cached_tokens") if isinstance(details_in, dict) else None
-    reasoning = details_out.get("reasoning_tokens") if isinstance(details_out, dict) else None
+    details_in = _first(usage, "input_tokens_details", "prompt_tokens_details")
+    details_out = _first(usage, "output_tokens_details", "completion_tokens_details")
     for key, value in (
-        ("input_tokens", field_of("input_tokens", "prompt_tokens")),
-        ("output_tokens", field_of("output_tokens", "completion_tokens")),
-        ("cached_tokens", cached),
-        ("reasoning_tokens", reasoning),
+        ("input_tokens", _first(usage, "input_tokens", "prompt_tokens")),
+        ("output_tokens", _first(usage, "output_tokens", "completion_tokens")),
+        ("cached_tokens", details_in.get("cached_tokens") if type(details_in) is dict else 0),
+        (
+            "reasoning_tokens",
+            details_out.get("reasoning_tokens") if type(details_out) is dict else 0,
+        ),
     ):
         total[key] = total.get(key, 0) + _tokens(value)
 
