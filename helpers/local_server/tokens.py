@@ -48,6 +48,8 @@ REPLY_PRIMING_TOKENS = 3
 # bpe-openai refuses single strings of a million characters or more, so long
 # texts are encoded in pieces cut at whitespace (where the tokenizer splits anyway).
 _CHUNK_CHARS = 100_000
+# strings up to this long have their counts cached
+_SHORT_CHARS = 16
 _TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
 
 
@@ -84,6 +86,8 @@ def encode(text: object, encoding: str = DEFAULT_ENCODING) -> list[int]:
     if not isinstance(text, str) or not text:
         return []
     enc = _get_encoding(encoding)
+    if len(text) <= _CHUNK_CHARS:
+        return list(enc.encode_ordinary(text))
     tokens: list[int] = []
     for piece in _chunks(text):
         tokens.extend(enc.encode_ordinary(piece))
@@ -92,6 +96,13 @@ def encode(text: object, encoding: str = DEFAULT_ENCODING) -> list[int]:
 
 def count_tokens(text: object, encoding: str = DEFAULT_ENCODING) -> int:
     """Return how many tokens ``text`` is in ``encoding`` (0 for non-strings)."""
+    if isinstance(text, str) and len(text) <= _SHORT_CHARS:
+        return _count_short(text, encoding)  # roles, names: the same few strings again and again
+    return len(encode(text, encoding))
+
+
+@functools.lru_cache(maxsize=4096)
+def _count_short(text: str, encoding: str) -> int:
     return len(encode(text, encoding))
 
 
