@@ -8,33 +8,42 @@ client sends can reach it by accident.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import ids
 from .config import Settings
-from .constants import BATCH_ENDPOINTS
+from .constants import (
+    BATCH_ENDPOINTS,
+    MAX_FILE_BYTES,
+    MAX_FORM_OVERHEAD,
+    MAX_JSON_BODY_BYTES,
+    VERSION,
+)
 from .errors import (
     APIError,
     BadRequest,
     Unauthorized,
-    invalid_json_body,
+    file_too_large,
+    invalid_host,
     invalid_url,
     server_error,
+    storage_failed,
     unknown_model,
 )
+from .forms import FormReader
+from .http import JSONResponse, host_allowed, is_loopback, parse_json, read_body
 from .models import list_models, resolve_model
 from .responder import LocalResponder
 from .runner import Runner
-from .service import Service
+from .service import FileUpload, Service
 
 log = logging.getLogger("helpers.local_server")
 DEFAULT_NAMESPACE = "default"
@@ -79,8 +88,10 @@ def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
         finally:
             runner.stop()
 
+    loopback_only = is_loopback(settings.host)
     app = FastAPI(
         title="Local Batch API server",
+        default_response_class=JSONResponse,
         description="A local, faithful emulation of OpenAI's Files and Batch APIs.",
         lifespan=lifespan,
         docs_url="/_local/docs",
@@ -107,11 +118,8 @@ def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
         return keys[key]
 
     async def json_body(request: Request) -> Any:
-        raw = await request.body()
-        try:
-            return json.loads(raw) if raw else None
-        except ValueError:
-            raise invalid_json_body() from None
+        raw = await read_body(request, MAX_JSON_BODY_BYTES)
+        return parse_json(raw) if raw else None
 
     async def object_body(request: Request) -> dict[str, Any]:
         body = await json_body(request)
@@ -131,6 +139,13 @@ def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
             err = invalid_url(request.method, request.url.path, exc.status_code)
         else:
             err = APIError(str(exc.detail), status_code=exc.status_code)
+        # a 405 names the methods the route allows (Allow), as HTTP asks
+        return JSONResponse(err.body(), status_code=err.status_code, headers=exc.headers)
+
+    @app.exception_handler(OSError)
+    async def storage_error(_: Request, exc: OSError) -> JSONResponse:
+        log.error("the state directory refused a write: %s", exc)
+        err = storage_failed(settings.state_dir, exc)
         return JSONResponse(err.body(), status_code=err.status_code)
 
     @app.exception_handler(Exception)
@@ -146,6 +161,11 @@ def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
 
     @app.middleware("http")
     async def request_id(request: Request, call_next):
+        if loopback_only and not host_allowed(request.headers.get("host")):
+            # a web page the learner visits must not reach this server through the browser
+            # (DNS rebinding): on loopback, only loopback host names are answered
+            err = invalid_host(request.headers.get("host"))
+            return JSONResponse(err.body(), status_code=err.status_code)
         response = await call_next(request)
         response.headers["x-request-id"] = "req_" + ids.request_id()
         return response
@@ -155,38 +175,40 @@ def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
     @app.post("/v1/files")
     async def upload_file(request: Request):
         ns = namespace(request)
-        not_multipart = BadRequest(
-            "Could not parse multipart form: the request body must be multipart/form-data "
-            "with a 'file' part and a 'purpose' field."
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_FILE_BYTES + MAX_FORM_OVERHEAD:
+            raise file_too_large()  # refused before a byte is read
+        uploads: list[FileUpload] = []
+
+        def open_file(filename: str, fields: dict[str, str]) -> FileUpload:
+            uploads.append(service.begin_upload(filename, fields.get("purpose")))
+            return uploads[-1]
+
+        form = FormReader(request.headers.get("content-type", ""), open_file)
+        try:
+            async for chunk in request.stream():
+                # the file's bytes go to disk in a worker thread; past the limit this raises
+                # and the rest of the body is never read
+                await run_in_threadpool(form.feed, chunk)
+            form.finish()
+        except BaseException:
+            for upload in uploads:
+                upload.abort()
+            raise
+        fields = form.fields
+        expires_after = None
+        if fields.get("expires_after[anchor]") or fields.get("expires_after[seconds]"):
+            expires_after = {
+                "anchor": fields.get("expires_after[anchor]"),
+                "seconds": fields.get("expires_after[seconds]"),
+            }
+        return await run_in_threadpool(
+            service.finish_upload,
+            ns,
+            uploads[0] if uploads else None,
+            purpose=fields.get("purpose"),
+            expires_after=expires_after,
         )
-        # any other body (JSON, a urlencoded form, none) would parse as an empty form
-        content_type = request.headers.get("content-type", "").split(";", 1)[0]
-        if content_type.strip().lower() != "multipart/form-data":
-            raise not_multipart
-        try:
-            form = await request.form(max_files=1, max_fields=20)
-        except Exception:
-            raise not_multipart from None
-        try:
-            upload = form.get("file")
-            if isinstance(upload, str):
-                raise BadRequest("The 'file' field must be a file upload.", param="file")
-            expires_after = None
-            if form.get("expires_after[anchor]") or form.get("expires_after[seconds]"):
-                expires_after = {
-                    "anchor": form.get("expires_after[anchor]"),
-                    "seconds": form.get("expires_after[seconds]"),
-                }
-            return await run_in_threadpool(
-                service.upload_file,
-                ns,
-                stream=upload.file if upload is not None else None,
-                filename=upload.filename if upload is not None else None,
-                purpose=form.get("purpose"),
-                expires_after=expires_after,
-            )
-        finally:
-            await form.close()
 
     @app.get("/v1/files")
     async def list_files(request: Request):
@@ -270,12 +292,13 @@ def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
 
     @app.get("/_local/health")
     async def health():
-        return {"status": "ok", "state_dir": str(settings.state_dir), "pid": service.state()["pid"]}
+        # anyone may ask, so it says only that the server is up: no paths, no pid
+        return {"status": "ok", "version": VERSION, "instance": service.instance}
 
     @app.get("/_local/state")
     async def state(request: Request):
         namespace(request)
-        return service.state()
+        return service.state(details=keys is None)
 
     @app.post("/_local/reset")
     async def reset(request: Request):

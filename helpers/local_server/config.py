@@ -7,6 +7,7 @@ a few seconds.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -45,23 +46,40 @@ PACES: dict[str, Pace] = {
 }
 
 
+#: the longest any status may be made to last, in seconds (a pace is for demonstrations)
+MAX_PACE_SECONDS = 86_400.0
+
+
 def pace_from(value: str | dict | Pace | None) -> Pace:
-    """A Pace from a preset name, a dict of fields (missing ones from "normal"), or a Pace."""
+    """A Pace from a preset name, a dict of fields (missing ones from "normal"), or a Pace.
+
+    Raises ValueError for an unknown preset or field, and for a value that is not a finite
+    number of seconds between 0 and :data:`MAX_PACE_SECONDS`.
+    """
     if value is None:
         return PACES["normal"]
     if isinstance(value, Pace):
-        return value
+        return pace_from(value.as_dict())
     if isinstance(value, str):
         if value not in PACES:
             raise ValueError(f"unknown pace {value!r}; choose one of {', '.join(PACES)}")
         return PACES[value]
+    if not isinstance(value, dict):
+        raise ValueError("a pace is a preset name or an object of seconds per status")
     base = asdict(PACES["normal"])
     unknown = set(value) - set(base)
     if unknown:
-        raise ValueError(f"unknown pace fields: {', '.join(sorted(unknown))}")
+        raise ValueError(f"unknown pace fields: {', '.join(sorted(map(str, unknown)))}")
     for name, seconds in value.items():
-        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-            raise ValueError(f"pace field {name!r} must be a number of seconds >= 0")
+        if (
+            not isinstance(seconds, int | float)
+            or isinstance(seconds, bool)
+            or not math.isfinite(seconds)
+            or not 0 <= seconds <= MAX_PACE_SECONDS
+        ):
+            raise ValueError(
+                f"pace field {name!r} must be a number of seconds from 0 to {MAX_PACE_SECONDS:g}"
+            )
         base[name] = float(seconds)
     return Pace(**base)
 

@@ -8,6 +8,14 @@ live with its transition table in :mod:`.lifecycle`. Sources for each figure are
 
 from __future__ import annotations
 
+from importlib import metadata
+
+try:
+    #: the version of this project, as installed
+    VERSION = metadata.version("batch-api-step-by-step")
+except metadata.PackageNotFoundError:  # run from a checkout without installing
+    VERSION = "0+unknown"
+
 DAY = 86_400
 
 #: endpoints a batch can target on the local server (the real API also accepts
@@ -43,6 +51,11 @@ FILE_PURPOSES: tuple[str, ...] = (
 DEFAULT_FILE_EXPIRY = 30 * DAY
 #: the range ``expires_after.seconds`` (and ``output_expires_after.seconds``) may take
 FILE_EXPIRY_RANGE = (3_600, 2_592_000)
+
+#: the largest JSON request body the local server reads (the real limit is UNCONFIRMED)
+MAX_JSON_BODY_BYTES = 32 * 1024 * 1024
+#: room for the multipart framing and fields around an upload's file
+MAX_FORM_OVERHEAD = 1024 * 1024
 
 METADATA_MAX_KEYS = 16
 METADATA_MAX_KEY = 64

@@ -123,6 +123,38 @@ def invalid_json_body() -> BadRequest:
     return BadRequest(INVALID_JSON_BODY)
 
 
+def request_too_large(limit: int) -> APIError:
+    """A request body past the local server's limit (the real limit is UNCONFIRMED)."""
+    return APIError(
+        f"The request body is too large: at most {limit:,} bytes are accepted.",
+        status_code=413,
+        code="request_too_large",
+    )
+
+
+def file_too_large() -> BadRequest:
+    """An upload past the size limit for its purpose (observed at upload)."""
+    return batch_error("file_too_large").as_api_error()
+
+
+def invalid_host(host: str | None) -> BadRequest:
+    return BadRequest(
+        f"Invalid host header {host!r}: this server answers only requests addressed to "
+        "localhost, 127.0.0.1 or [::1]."
+    )
+
+
+def storage_failed(state_dir: Any, exc: OSError) -> APIError:
+    """The state directory refused a write (a full disk, a read-only folder)."""
+    reason = exc.strerror or "the write failed"
+    return APIError(
+        f"The local server could not write to its state directory {state_dir}: {reason}. "
+        "Nothing was changed; free some space (or make the folder writable) and try again.",
+        status_code=507,
+        error_type="server_error",
+    )
+
+
 def invalid_url(method: str, path: str, status_code: int = 404) -> APIError:
     return APIError(f"Invalid URL ({method} {path})", status_code=status_code)
 
@@ -230,6 +262,15 @@ def invalid_choice(name: str, value: Any, supported: list[str]) -> BadRequest:
     return BadRequest(
         f"Invalid value: {json.dumps(value, default=repr)}. Supported values are: "
         f"{_choices(supported)}.",
+        param=name,
+        code="invalid_value",
+    )
+
+
+def invalid_part_type(name: str, value: str, supported: list[str]) -> BadRequest:
+    """A content part of a type the role cannot send (observed: aallam/openai-kotlin#320)."""
+    return BadRequest(
+        f"Invalid value: '{value}'. Supported values are: {_choices(supported)}.",
         param=name,
         code="invalid_value",
     )

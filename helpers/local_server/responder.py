@@ -75,6 +75,35 @@ _ROLES_NEEDING_CONTENT = frozenset({"system", "user", "developer", "tool"})
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
+#: the content part types each chat role may send (UNCONFIRMED beyond text and image_url)
+_CHAT_PART_TYPES: dict[str, tuple[str, ...]] = {
+    "user": ("text", "image_url", "input_audio", "file"),
+    "assistant": ("text", "refusal"),
+}
+_RESPONSES_PART_TYPES = (
+    "input_text",
+    "input_image",
+    "input_file",
+    "input_audio",
+    "output_text",
+    "refusal",
+)
+
+
+def _check_parts(where: str, parts: list[Any], supported: tuple[str, ...]) -> None:
+    """Each content part is an object whose ``type`` is one the role may send."""
+    for index, part in enumerate(parts):
+        if not isinstance(part, dict):
+            raise invalid_type(f"{where}[{index}]", "an object", part)
+        kind = part.get("type")
+        if kind is None:
+            raise missing_parameter(f"{where}[{index}].type")
+        if not isinstance(kind, str):
+            raise invalid_type(f"{where}[{index}].type", "a string", kind)
+        if kind not in supported:
+            raise errors.invalid_part_type(f"{where}[{index}].type", kind, list(supported))
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -356,6 +385,8 @@ class LocalResponder:
                 raise invalid_type(
                     f"{where}.content", "one of a string or array of objects", content
                 )
+            if isinstance(content, list):
+                _check_parts(f"{where}.content", content, _CHAT_PART_TYPES.get(role, ("text",)))
         return messages
 
     def _chat(
@@ -473,6 +504,12 @@ class LocalResponder:
             for index, item in enumerate(value):
                 if not isinstance(item, dict):
                     raise invalid_type(f"input[{index}]", "an object", item)
+                kind = item.get("type")
+                if kind is not None and not isinstance(kind, str):
+                    raise invalid_type(f"input[{index}].type", "a string", kind)
+                content = item.get("content")
+                if isinstance(content, list):
+                    _check_parts(f"input[{index}].content", content, _RESPONSES_PART_TYPES)
         elif not isinstance(value, str):
             raise invalid_type("input", "one of a string or array of input items", value)
         instructions = body.get("instructions")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,7 +30,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .errors import UNRUN_ERRORS, APIError, batch_error, status_error
+from .errors import UNRUN_ERRORS, batch_error, server_error, status_error
 from .service import Service
 from .worklog import Progress, WorkLog, error_line, result_line
 
@@ -37,6 +38,13 @@ log = logging.getLogger("helpers.local_server.runner")
 
 #: how many requests one job runs before it saves progress (with a local responder)
 CHUNK_LINES = 500
+#: after a failed step or job, a batch waits before its next try: this, doubled each time...
+RETRY_FIRST = 0.1
+#: ... up to this (a full disk is retried until space returns, never in a tight loop)
+RETRY_MAX = 5.0
+#: after this many failures in a row that are not the disk's, a batch's next requests are
+#: written as 500 lines without being answered, so that it ends instead of retrying forever
+GIVE_UP_AFTER = 3
 
 
 class Responder(Protocol):
@@ -63,6 +71,7 @@ class Runner:
         self.concurrency = max(1, concurrency)
         self._runs: dict[str, _Run] = {}
         self._busy: set[str] = set()  # batches with a job running
+        self._failures: dict[str, tuple[int, float, bool]] = {}  # id: (count, retry at, disk?)
         self._idle = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -71,7 +80,7 @@ class Runner:
     # -- thread -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.service.clean_work_dir()
+        self.service.clean_leftovers()
         self._thread = threading.Thread(target=self._loop, name="batch-runner", daemon=True)
         self._thread.start()
 
@@ -108,17 +117,31 @@ class Runner:
         for gone in set(self._runs) - {batch_id for _, batch_id in active}:
             if gone not in self._busy:
                 del self._runs[gone]  # ended, or reset
+        now = time.monotonic()
         for namespace, batch_id in active:
             if self._stop.is_set():
                 break
-            if batch_id in self._busy:
+            if batch_id in self._busy or self._failures.get(batch_id, (0, 0.0, False))[1] > now:
                 continue
             try:
                 busy |= self._advance(namespace, batch_id)
-            except Exception:
-                log.exception("batch %s could not advance", batch_id)
-                self._runs.pop(batch_id, None)  # start again from what the work log holds
+            except Exception as exc:
+                self._failed(batch_id, exc)
         return busy
+
+    def _failed(self, batch_id: str, exc: BaseException) -> None:
+        """Note a failure: the batch starts again from its work log after a growing pause."""
+        count = self._failures.get(batch_id, (0, 0.0, False))[0] + 1
+        disk = isinstance(exc, OSError | sqlite3.Error)
+        delay = min(RETRY_FIRST * 2 ** (count - 1), RETRY_MAX)
+        self._failures[batch_id] = (count, time.monotonic() + delay, disk)
+        self._runs.pop(batch_id, None)
+        if disk:
+            log.warning(
+                "batch %s: the state directory refused a write (%s); retrying", batch_id, exc
+            )
+        else:
+            log.error("batch %s failed a step (%d in a row)", batch_id, count, exc_info=exc)
 
     def _advance(self, namespace: str, batch_id: str) -> bool:
         found = self.service.load(batch_id)
@@ -150,9 +173,10 @@ class Runner:
         def run() -> None:
             try:
                 job()
-            except Exception:
-                log.exception("a job of batch %s failed", batch_id)
-                self._runs.pop(batch_id, None)  # its requests run again from the work log
+            except Exception as exc:
+                self._failed(batch_id, exc)  # its requests run again from the work log
+            else:
+                self._failures.pop(batch_id, None)
             finally:
                 with self._idle:
                     self._busy.discard(batch_id)
@@ -217,11 +241,15 @@ class Runner:
         forces = self.service.forced_lines(namespace, batch["id"])
         used: list[int] = []
         url = batch["endpoint"]
+        failures, _, disk = self._failures.get(batch["id"], (0, 0.0, False))
+        give_up = failures >= GIVE_UP_AFTER and not disk
 
         def answer(item: tuple[dict[str, Any], int | None]) -> dict[str, Any]:
             request, tokens = item
             custom_id = request["custom_id"]
             now = self.service.clock.now()
+            if give_up:  # this chunk kept failing: its requests fail instead of the batch
+                return result_line(custom_id, now, 500, server_error().body())
             forced = forces.get(custom_id)
             if forced is not None:
                 used.append(forced[0])
@@ -316,4 +344,4 @@ class _Workers:
         return [f.result() for f in futures]
 
 
-__all__ = ["APIError", "CHUNK_LINES", "Responder", "Runner"]
+__all__ = ["CHUNK_LINES", "Responder", "Runner"]

@@ -15,8 +15,10 @@ answered or a file is validated, so a slow responder delays nobody else.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -64,6 +66,8 @@ from .store import Store
 from .validation import UploadCheck, ValidationReport, first_model, validate_file
 from .worklog import Progress, WorkLog
 
+log = logging.getLogger("helpers.local_server.service")
+
 #: bytes read from an upload at a time
 CHUNK = 1024 * 1024
 
@@ -79,16 +83,24 @@ ZERO_USAGE = {
 class Clock:
     """The server's clock: real time plus an offset that control calls can move forward."""
 
+    #: the furthest the clock may be moved, in total
+    MAX_OFFSET = 100 * 365 * DAY
+
     def __init__(self, store: Store) -> None:
         self._store = store
-        self.offset = float(store.get_setting("clock_offset", 0.0))
+        saved = store.get_setting("clock_offset", 0.0)
+        valid = isinstance(saved, int | float) and math.isfinite(saved)
+        self.offset = float(saved) if valid and 0 <= saved <= self.MAX_OFFSET else 0.0
 
     def now(self) -> int:
         return int(time.time() + self.offset)
 
     def advance(self, seconds: float) -> int:
-        if not math.isfinite(seconds) or seconds > 100 * 365 * DAY:
-            raise BadRequest("seconds must be a finite number of seconds.", param="seconds")
+        if not math.isfinite(seconds) or self.offset + seconds > self.MAX_OFFSET:
+            raise BadRequest(
+                "seconds must be a finite number; the clock moves at most 100 years in all.",
+                param="seconds",
+            )
         if seconds < 0:
             raise BadRequest("The clock only moves forward.", param="seconds")
         self.offset += seconds
@@ -98,6 +110,44 @@ class Clock:
     def reset(self) -> None:
         self.offset = 0.0
         self._store.set_setting("clock_offset", 0.0)
+
+
+class FileUpload:
+    """One upload being received: its bytes go to a temporary file as they arrive, checked as
+    they go (size, and for batch files :class:`.validation.UploadCheck`).
+
+    :meth:`write` raises ``File is too large.`` as soon as the limit is passed, so the caller can
+    stop reading; :meth:`abort` leaves nothing on disk.
+    """
+
+    def __init__(self, store: Store, filename: str, limit: int) -> None:
+        self.filename = filename
+        self.limit = limit
+        self.check = UploadCheck(filename)
+        self.path = store.files_dir / f".upload-{ids.request_id()}"
+        self._out: BinaryIO | None = open(self.path, "wb")  # noqa: SIM115 - closed by close/abort
+
+    @property
+    def size(self) -> int:
+        return self.check.size
+
+    def write(self, data: bytes) -> None:
+        self.check.feed(data)
+        if self.check.size > self.limit:
+            raise batch_error("file_too_large").as_api_error()
+        assert self._out is not None, "write after close"
+        self._out.write(data)
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    def abort(self) -> None:
+        try:
+            self.close()
+        finally:
+            self.path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -121,9 +171,25 @@ class Service:
         self.wake = threading.Event()
         #: makes each change below atomic; never held while a request is answered
         self.lock = threading.RLock()
+        #: a random token that tells this process apart from any other on the same port
+        self.instance = ids.request_id()
+        self.pace: Pace = settings.pace
+        self.token_limit: int | None = settings.token_limit
+        self._load_settings()
+
+    def _load_settings(self) -> None:
+        """Take the pace and token limit saved at run time, unless they are not valid ones."""
         saved = self.store.get_setting("pace")
-        self.pace: Pace = pace_from(saved) if saved else settings.pace
-        self.token_limit: int | None = self.store.get_setting("token_limit", settings.token_limit)
+        if saved is not None:
+            try:
+                self.pace = pace_from(saved)
+            except ValueError:
+                log.warning("ignoring the saved pace %r: not a valid pace", saved)
+        limit = self.store.get_setting("token_limit", self.token_limit)
+        if limit is None or _valid_token_limit(limit):
+            self.token_limit = limit
+        else:
+            log.warning("ignoring the saved token limit %r: not a positive integer", limit)
 
     # -- files ------------------------------------------------------------------------------
 
@@ -136,34 +202,59 @@ class Service:
         purpose: Any,
         expires_after: dict[str, Any] | None,
     ) -> dict[str, Any]:
+        """Store an upload read from ``stream`` (in one go; the route streams it instead)."""
         if stream is None:
             raise missing("file")
-        if purpose is None or purpose == "":
-            raise missing("purpose")
-        if purpose not in FILE_PURPOSES:
-            raise invalid_value("purpose", purpose, list(FILE_PURPOSES))
-        now = self.clock.now()
-        expires_at = self._file_expiry(now, purpose, expires_after, from_form=True)
-        file_id = ids.file_id()
-        path = self.store.file_path(file_id)
-        name = safe_filename(filename)
-        limit = MAX_BATCH_FILE_BYTES if purpose == "batch" else MAX_FILE_BYTES
-        check = UploadCheck(name)
+        upload = self.begin_upload(filename, purpose)
         try:
-            with open(path, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    check.feed(chunk)
-                    if check.size > limit:
-                        raise batch_error("file_too_large").as_api_error()
-                    out.write(chunk)
+            while chunk := stream.read(CHUNK):
+                upload.write(chunk)
+        except BaseException:
+            upload.abort()
+            raise
+        return self.finish_upload(namespace, upload, purpose=purpose, expires_after=expires_after)
+
+    def begin_upload(self, filename: str | None, purpose: Any = None) -> FileUpload:
+        """Start receiving a file's bytes (see :class:`FileUpload`)."""
+        limit = MAX_BATCH_FILE_BYTES if purpose == "batch" else MAX_FILE_BYTES
+        return FileUpload(self.store, safe_filename(filename), limit)
+
+    def finish_upload(
+        self,
+        namespace: str,
+        upload: FileUpload | None,
+        *,
+        purpose: Any,
+        expires_after: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Check a received upload against the rules and store it as a File, or discard it."""
+        try:
+            if upload is None:
+                raise missing("file")
+            if purpose is None or purpose == "":
+                raise missing("purpose")
+            if purpose not in FILE_PURPOSES:
+                raise invalid_value("purpose", purpose, list(FILE_PURPOSES))
+            now = self.clock.now()
+            expires_at = self._file_expiry(now, purpose, expires_after, from_form=True)
+            upload.close()
             if purpose == "batch":
-                problem = check.result(path)
+                if upload.size > MAX_BATCH_FILE_BYTES:
+                    raise batch_error("file_too_large").as_api_error()
+                problem = upload.check.result(upload.path)
                 if problem is not None:
                     raise problem.as_api_error()
-            obj = new_file_object(file_id, check.size, now, name, purpose, expires_at)
-            self.store.insert_file(namespace, obj)
+            file_id = ids.file_id()
+            obj = new_file_object(file_id, upload.size, now, upload.filename, purpose, expires_at)
+            os.replace(upload.path, self.store.file_path(file_id))
+            try:
+                self.store.insert_file(namespace, obj)
+            except BaseException:
+                self.store.file_path(file_id).unlink(missing_ok=True)
+                raise
         except BaseException:
-            path.unlink(missing_ok=True)
+            if upload is not None:
+                upload.abort()
             raise
         return obj
 
@@ -447,8 +538,7 @@ class Service:
             found = self.load(batch_id)
             if found is None or found[0]["status"] not in ACTIVE:
                 return False
-            log.append([ln for ln, ok in lines if ok], [ln for ln, ok in lines if not ok])
-            for line, ok in lines:
+            for line, ok in log.append(lines):
                 progress.count(line, ok=ok)
             with self._editing(batch_id) as (batch, _):
                 for seq in used_forces:
@@ -529,11 +619,15 @@ class Service:
             log.remove()
         return True
 
-    def clean_work_dir(self) -> None:
-        """Delete work files left by batches that are no longer running (a crash at the end)."""
+    def clean_leftovers(self) -> None:
+        """Delete what a crash can leave: work files of batches no longer running, and uploads
+        that were never finished."""
         active = {batch_id for _, batch_id in self.active_batches()}
         for path in self.store.work_dir.iterdir():
             if path.name.split(".", 1)[0] not in active:
+                path.unlink(missing_ok=True)
+        for pattern in (".upload-*", ".deleted-*"):
+            for path in self.store.files_dir.glob(pattern):
                 path.unlink(missing_ok=True)
 
     @contextmanager
@@ -579,10 +673,11 @@ class Service:
         return self.pace
 
     def set_token_limit(self, limit: Any) -> int | None:
-        if limit is not None and (
-            not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
-        ):
-            raise BadRequest("token_limit must be a positive integer or null.", param="token_limit")
+        if limit is not None and not _valid_token_limit(limit):
+            raise BadRequest(
+                "token_limit must be a positive integer (at most 10**15) or null.",
+                param="token_limit",
+            )
         self.token_limit = limit
         self.store.set_setting("token_limit", limit)
         return limit
@@ -590,22 +685,34 @@ class Service:
     def advance_clock(self, seconds: Any) -> int:
         if not isinstance(seconds, int | float) or isinstance(seconds, bool):
             raise BadRequest("seconds must be a number.", param="seconds")
-        now = self.clock.advance(float(seconds))
+        try:
+            seconds = float(seconds)
+        except OverflowError:  # an integer too large for a float
+            seconds = math.inf
+        now = self.clock.advance(seconds)
         self.wake.set()
         return now
 
     def force_line(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         """Decide the outcome of the request with ``custom_id`` the next time one runs."""
         custom_id = body.get("custom_id")
-        if not isinstance(custom_id, str):
+        if not isinstance(custom_id, str) or not custom_id:
             raise missing("custom_id")
-        batch_id = body.get("batch_id")
+        batch_id = _optional_str(body, "batch_id")
         status_code = body.get("status_code")
         error = body.get("error")
         if status_code is None and error is None:
             raise BadRequest("Give status_code (with an optional error body) or error.")
-        if status_code is not None and (not isinstance(status_code, int) or status_code < 100):
-            raise BadRequest("status_code must be an HTTP status code.", param="status_code")
+        if status_code is not None:
+            if not isinstance(status_code, int) or not 400 <= status_code <= 599:
+                raise BadRequest(
+                    "status_code must be an HTTP error status, from 400 to 599.",
+                    param="status_code",
+                )
+            if error is not None:
+                error = _forced_error_body(error)
+        else:
+            error = _forced_line_error(error)
         outcome = {"status_code": status_code, "error": error}
         self.store.add_force(namespace, "line", batch_id, custom_id, outcome)
         return {"custom_id": custom_id, "batch_id": batch_id, **outcome}
@@ -613,15 +720,19 @@ class Service:
     def force_validation(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         """Make a batch (or the next one validated) fail validation with the given errors."""
         code = body.get("code")
-        if not isinstance(code, str):
+        if not isinstance(code, str) or not code:
             raise missing("code")
+        line = body.get("line")
+        if line is not None and (not isinstance(line, int) or isinstance(line, bool) or line < 1):
+            raise BadRequest("line must be a line number (1 or more) or null.", param="line")
         outcome = {
             "code": code,
-            "message": body.get("message"),
-            "param": body.get("param"),
-            "line": body.get("line"),
+            "message": _optional_str(body, "message"),
+            "param": _optional_str(body, "param"),
+            "line": line,
         }
-        self.store.add_force(namespace, "validation", body.get("batch_id"), None, outcome)
+        batch_id = _optional_str(body, "batch_id")
+        self.store.add_force(namespace, "validation", batch_id, None, outcome)
         self.wake.set()
         return outcome
 
@@ -634,19 +745,23 @@ class Service:
         self.wake.set()
         return batch
 
-    def state(self) -> dict[str, Any]:
-        return {
+    def state(self, *, details: bool = True) -> dict[str, Any]:
+        """The clock, pace and token limit; with ``details``, also where the server keeps its
+        state and what it talks to (not for a key of a shared server)."""
+        state: dict[str, Any] = {
             "object": "local_server.state",
             "now": self.clock.now(),
             "clock_offset": self.clock.offset,
             "pace": self.pace.as_dict(),
             "paces": {name: p.as_dict() for name, p in PACES.items()},
             "token_limit": self.token_limit,
-            "state_dir": str(self.settings.state_dir),
-            "pid": os.getpid(),
-            "upstream": self.settings.upstream,
-            "keys_file": str(self.settings.keys_file) if self.settings.keys_file else None,
         }
+        if details:
+            state["state_dir"] = str(self.settings.state_dir)
+            state["pid"] = os.getpid()
+            state["upstream"] = self.settings.upstream
+            state["keys_file"] = str(self.settings.keys_file) if self.settings.keys_file else None
+        return state
 
 
 # -- the objects the API returns ----------------------------------------------------------------
@@ -750,13 +865,56 @@ def safe_filename(name: str | None) -> str:
     return base.replace("\x00", "")
 
 
+def _valid_token_limit(limit: Any) -> bool:
+    return isinstance(limit, int) and not isinstance(limit, bool) and 1 <= limit <= 10**15
+
+
+def _optional_str(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise invalid_type(name, "a string", value)
+    return value
+
+
+def _forced_error_body(error: Any) -> dict[str, Any]:
+    """A forced line's HTTP error body, ``{"error": {...}}`` (or just the inner object)."""
+    if not isinstance(error, dict):
+        raise invalid_type("error", "an object", error)
+    inner = error.get("error", error)
+    if not isinstance(inner, dict) or not isinstance(inner.get("message"), str):
+        raise BadRequest(
+            "error must be an error body: an object with a string 'message'.", param="error"
+        )
+    return {
+        "error": {
+            "message": inner["message"],
+            "type": str(inner.get("type") or "invalid_request_error"),
+            "param": inner.get("param") if isinstance(inner.get("param"), str) else None,
+            "code": inner.get("code") if isinstance(inner.get("code"), str) else None,
+        }
+    }
+
+
+def _forced_line_error(error: Any) -> dict[str, str]:
+    """A forced line's ``error`` when it got no HTTP answer: ``{"code", "message"}`` strings."""
+    if not (
+        isinstance(error, dict)
+        and isinstance(error.get("code"), str)
+        and isinstance(error.get("message"), str)
+    ):
+        raise BadRequest(
+            "error must be an object with a string 'code' and a string 'message'.", param="error"
+        )
+    return {"code": error["code"], "message": error["message"]}
+
+
 def _int_param(name: str, value: Any, *, default: int, low: int, high: int) -> int:
     if value is None or value == "":
         return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise invalid_type(name, "an integer", value) from None
+    # plain decimal digits only: Python's int() would also take "1_0", " 7 " or "١٠"
+    if not (isinstance(value, int) or re.fullmatch(r"-?[0-9]{1,19}", str(value))):
+        raise invalid_type(name, "an integer", value)
+    number = int(value)
     if not low <= number <= high:
         raise not_between(name, number, low, high)
     return number

@@ -16,6 +16,7 @@ HTTP layer in front of it, and a single writer never sees "database is locked".
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -170,12 +171,28 @@ class Store:
         return rows[:limit], len(rows) > limit
 
     def delete_file(self, namespace: str, file_id: str) -> bool:
-        with self.transaction() as db:
-            deleted = db.execute(
-                "DELETE FROM files WHERE id = ? AND namespace = ?", (file_id, namespace)
-            ).rowcount
-        if deleted:
-            self.file_path(file_id).unlink(missing_ok=True)
+        """Delete a file's row and bytes, all or nothing.
+
+        The bytes are first moved aside (a read-only folder refuses that, and nothing has
+        changed); then the row goes; then the bytes. If the row cannot go, the bytes come back.
+        """
+        path = self.file_path(file_id)
+        aside = self.files_dir / f".deleted-{file_id}"
+        moved = path.exists()
+        if moved:
+            os.replace(path, aside)
+        try:
+            with self.transaction() as db:
+                deleted = db.execute(
+                    "DELETE FROM files WHERE id = ? AND namespace = ?", (file_id, namespace)
+                ).rowcount
+        except BaseException:
+            if moved:
+                os.replace(aside, path)
+            raise
+        if moved and not deleted:
+            os.replace(aside, path)
+        aside.unlink(missing_ok=True)  # left behind only if this fails: removed at the next start
         return bool(deleted)
 
     # -- batches ----------------------------------------------------------------------------

@@ -150,6 +150,8 @@ def _content_tokens(content: object, encoding: str) -> int:
             total += count_tokens(part, encoding)
         elif isinstance(part, dict):
             kind = part.get("type")
+            if not isinstance(kind, str | None):
+                continue  # not a part any endpoint accepts: it carries no tokens
             if kind in _TEXT_PART_TYPES or (kind is None and "text" in part):
                 total += count_tokens(part.get("text"), encoding)
             elif kind == "refusal":
@@ -169,6 +171,8 @@ def _tool_call_tokens(message: dict[str, Any], encoding: str) -> int:
                 total += count_tokens(function.get("name"), encoding)
                 total += count_tokens(function.get("arguments"), encoding)
     kind = message.get("type")
+    if not isinstance(kind, str):
+        return total
     if kind == "function_call":
         total += count_tokens(message.get("name"), encoding)
         total += count_tokens(message.get("arguments"), encoding)

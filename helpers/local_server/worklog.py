@@ -21,6 +21,7 @@ import math
 import os
 import random
 import shutil
+import time
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from . import ids
-from .errors import UNRUN_CODES
+from .errors import UNRUN_CODES, server_error
 from .validation import iter_lines
 
 #: the kinds of result file, and the work file each comes from
@@ -189,9 +190,23 @@ class WorkLog:
             if request["custom_id"] not in done:
                 yield request, tokens
 
-    def append(self, output: list[dict[str, Any]], errors: list[dict[str, Any]]) -> None:
-        _append(self.files["output"], output)
-        _append(self.files["error"], errors)
+    def append(self, lines: list[tuple[dict[str, Any], bool]]) -> list[tuple[dict[str, Any], bool]]:
+        """Append result lines, ``(line, ok)``: ``ok`` ones to the output file, the rest to the
+        error file. Returns the lines as written: one whose response cannot be written as strict
+        JSON (NaN, a value JSON has no type for) is replaced by a 500 line for its request."""
+        written: list[tuple[dict[str, Any], bool]] = []
+        texts: dict[bool, list[str]] = {True: [], False: []}
+        for line, ok in lines:
+            try:
+                text = json.dumps(line, allow_nan=False)
+            except (TypeError, ValueError, RecursionError):
+                line, ok = _unwritable(line), False
+                text = json.dumps(line)
+            texts[ok].append(text + "\n")
+            written.append((line, ok))
+        _append(self.files["output"], texts[True])
+        _append(self.files["error"], texts[False])
+        return written
 
     # -- when it ends ----------------------------------------------------------------------
 
@@ -239,11 +254,16 @@ def _repair(path: Path) -> None:
         fh.truncate(0)
 
 
-def _append(path: Path, lines: list[dict[str, Any]]) -> None:
+def _unwritable(line: dict[str, Any]) -> dict[str, Any]:
+    """The 500 line that stands for a result that could not be written as JSON."""
+    return result_line(str(line.get("custom_id")), int(time.time()), 500, server_error().body())
+
+
+def _append(path: Path, texts: list[str]) -> None:
     """Append whole lines with one write, in OpenAI's JSON style (", " and ": ")."""
-    if not lines:
+    if not texts:
         return
-    data = "".join(json.dumps(line) + "\n" for line in lines).encode("utf-8")
+    data = "".join(texts).encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
     try:
         view = memoryview(data)

@@ -1,0 +1,105 @@
+"""HTTP plumbing the routes share: bounded bodies, strict JSON, safe rendering, the Host check.
+
+- :func:`read_body` reads a request body up to a limit and stops there (413 past it);
+- :func:`parse_json` accepts only what a strict JSON parser would: valid UTF-8, no lone UTF-16
+  surrogates, no nesting deep enough to exhaust the stack (each is the 400 for a body that is
+  not valid JSON);
+- :class:`JSONResponse` renders any stored object: text that cannot be UTF-8 (a lone surrogate
+  that slipped in before these checks existed) is escaped rather than failing the response;
+- :func:`host_allowed` is the DNS-rebinding guard of a server bound to loopback.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse as _JSONResponse
+
+from .errors import invalid_json_body, request_too_large
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+class JSONResponse(_JSONResponse):
+    """Starlette's JSON response, made unable to fail on text that is not valid Unicode."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return json.dumps(
+                content, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+            ).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: escape it, \\udXXX is valid JSON
+            return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request's body, refused with 413 (without reading on) once it passes ``limit``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise request_too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise request_too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse a request body as strict JSON, or raise the 400 for a body that is not JSON."""
+    try:
+        text = raw.decode("utf-8")
+        value = json.loads(text)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise invalid_json_body() from None
+    if _SURROGATE_ESCAPE.search(raw) and has_lone_surrogate(value):
+        raise invalid_json_body()
+    return value
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether any string in a parsed JSON value (keys included) holds a lone surrogate."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a bind address (or host name) is this machine only."""
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def host_allowed(header: str | None) -> bool:
+    """Whether a ``Host`` header names this machine by a loopback name (any port)."""
+    if not header:
+        return False
+    host = header.strip().lower()
+    if host.startswith("["):  # [::1] or [::1]:8765
+        host = host[1 : host.find("]")] if "]" in host else host
+    elif host.count(":") == 1:
+        host, _, port = host.partition(":")
+        if port and not port.isdigit():
+            return False
+    return is_loopback(host)
