@@ -89,13 +89,15 @@ def _alive(pid: int) -> bool:
 
 def _alive_windows(pid: int) -> bool:
     """Whether a process runs, on Windows, where ``os.kill(pid, 0)`` would terminate it."""
+    if sys.platform != "win32":  # also tells type checkers on other systems to skip the rest
+        raise RuntimeError("only for Windows")
     import ctypes
     from ctypes import wintypes
 
     process_query_limited_information = 0x1000
     still_active = 259
     error_access_denied = 5
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
     kernel32.OpenProcess.argtypes = (wintypes.DWORD, wintypes.BOOL, wintypes.DWORD)
     kernel32.OpenProcess.restype = wintypes.HANDLE
     kernel32.GetExitCodeProcess.argtypes = (wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD))
@@ -105,7 +107,7 @@ def _alive_windows(pid: int) -> bool:
     handle = kernel32.OpenProcess(process_query_limited_information, False, pid)
     if not handle:
         # no such process, or one we may not look at (which therefore exists)
-        return ctypes.get_last_error() == error_access_denied  # type: ignore[attr-defined]
+        return ctypes.get_last_error() == error_access_denied
     try:
         code = wintypes.DWORD()
         if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
@@ -162,12 +164,10 @@ def _start(
         p for p in (str(package_root), env.get("PYTHONPATH", "")) if p
     )
     # Detached from the caller's terminal, so its Ctrl+C does not stop the server too.
+    new_session, creationflags = True, 0
     if sys.platform == "win32":
-        detach: dict = {
-            "creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW
-        }
-    else:
-        detach = {"start_new_session": True}
+        new_session = False
+        creationflags = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW
     with open(state_dir / "server.log", "ab") as log:
         return subprocess.Popen(
             command,
@@ -176,7 +176,8 @@ def _start(
             stdin=subprocess.DEVNULL,
             env=env,
             cwd=str(package_root),
-            **detach,
+            start_new_session=new_session,
+            creationflags=creationflags,
         )
 
 
