@@ -4,20 +4,34 @@ Everything listed in ``__all__`` is public and documented; the rest is internal.
 wraps the ``openai`` SDK: notebooks call ``client.files.create``, ``client.batches.create`` and
 friends themselves, and the helpers that need the API take that ``client`` as an argument.
 The local Batch API server lives in :mod:`helpers.local_server`.
+
+``import helpers`` is cheap: the names that need pandas, the ``openai`` SDK, tqdm or
+matplotlib are imported on first use (PEP 562), so the local server, which imports this
+package, does not load them.
 """
 
-from .batch_files import (
-    build_requests,
-    check_batch_file,
-    problems_table,
-    split_batch_file,
-    write_jsonl,
-)
-from .results import parse_result_lines, read_results, retry_file
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# ``setup`` names both a function and this package's submodule: importing the submodule
+# anywhere would make ``helpers.setup`` the module, so it is imported here, where the function
+# then takes the name. It needs nothing but the standard library and the local server's launcher.
 from .setup import Mode, is_local, setup
-from .tables import batch_errors_table, batches_table
-from .timeline import plot_timeline
-from .waiting import TERMINAL_STATUSES, wait_for_batch, wait_for_status
+
+if TYPE_CHECKING:
+    from .batch_files import (
+        build_requests,
+        check_batch_file,
+        problems_table,
+        split_batch_file,
+        write_jsonl,
+    )
+    from .results import parse_result_lines, read_results, retry_file
+    from .tables import batch_errors_table, batches_table
+    from .timeline import plot_timeline
+    from .waiting import TERMINAL_STATUSES, wait_for_batch, wait_for_status
 
 __all__ = [
     "TERMINAL_STATUSES",
@@ -38,3 +52,38 @@ __all__ = [
     "wait_for_status",
     "write_jsonl",
 ]
+
+# public name -> the submodule that defines it, imported on first access
+_LAZY = {
+    "build_requests": "batch_files",
+    "check_batch_file": "batch_files",
+    "problems_table": "batch_files",
+    "split_batch_file": "batch_files",
+    "write_jsonl": "batch_files",
+    "parse_result_lines": "results",
+    "read_results": "results",
+    "retry_file": "results",
+    "batch_errors_table": "tables",
+    "batches_table": "tables",
+    "plot_timeline": "timeline",
+    "TERMINAL_STATUSES": "waiting",
+    "wait_for_batch": "waiting",
+    "wait_for_status": "waiting",
+}
+# submodules reachable as attributes after ``import helpers``, as when they were imported eagerly
+_SUBMODULES = ("batch_files", "local_server", "results", "tables", "timeline", "waiting")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, *_SUBMODULES})

@@ -99,17 +99,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _lock_state_dir(state_dir: Path):
-    """Hold an exclusive lock on the state directory for the life of this process, or None."""
-    import fcntl
+    """Hold an exclusive lock on the state directory for the life of this process, or None.
+
+    ``filelock`` takes an operating-system lock (``flock``, or ``msvcrt`` on Windows), which
+    ends with the process, however the process ends.
+    """
+    from filelock import FileLock, Timeout
 
     state_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(state_dir / "server.lock", "w")  # noqa: SIM115 - kept open on purpose
+    lock = FileLock(state_dir / "server.lock")
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
+        lock.acquire(blocking=False)
+    except Timeout:
         return None
-    return handle
+    return lock  # kept by the caller: the lock lasts as long as this object
 
 
 def main(argv: list[str] | None = None) -> int:

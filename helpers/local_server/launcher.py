@@ -3,11 +3,14 @@
 The server writes nothing about itself; the launcher records ``server.json`` (port, pid, URL)
 in the state directory after the server answers its health check, and holds a file lock while it
 does so, so two notebooks starting at once end up sharing one server.
+
+Nothing here is POSIX-only at import time: the lock is the ``filelock`` package's, and the few
+calls that differ on Windows (is a process alive, start one in the background, stop it) choose
+their way when they run.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import signal
@@ -18,6 +21,8 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from filelock import FileLock
 
 from .config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_DIR
 
@@ -67,17 +72,49 @@ def _free_port() -> int:
 
 def _alive(pid: int) -> bool:
     """Whether a process runs (a zombie, killed but not yet reaped by its parent, does not)."""
+    if sys.platform == "win32":
+        return _alive_windows(pid)
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # signal 0: only checks that the process exists (POSIX)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    try:
+    try:  # Linux tells zombies apart; elsewhere a zombie counts as alive until reaped
         with open(f"/proc/{pid}/stat") as fh:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True
+
+
+def _alive_windows(pid: int) -> bool:
+    """Whether a process runs, on Windows, where ``os.kill(pid, 0)`` would terminate it."""
+    if sys.platform != "win32":  # also tells type checkers on other systems to skip the rest
+        raise RuntimeError("only for Windows")
+    import ctypes
+    from ctypes import wintypes
+
+    process_query_limited_information = 0x1000
+    still_active = 259
+    error_access_denied = 5
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.OpenProcess.argtypes = (wintypes.DWORD, wintypes.BOOL, wintypes.DWORD)
+    kernel32.OpenProcess.restype = wintypes.HANDLE
+    kernel32.GetExitCodeProcess.argtypes = (wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD))
+    kernel32.GetExitCodeProcess.restype = wintypes.BOOL
+    kernel32.CloseHandle.argtypes = (wintypes.HANDLE,)
+    kernel32.CloseHandle.restype = wintypes.BOOL
+    handle = kernel32.OpenProcess(process_query_limited_information, False, pid)
+    if not handle:
+        # no such process, or one we may not look at (which therefore exists)
+        return ctypes.get_last_error() == error_access_denied
+    try:
+        code = wintypes.DWORD()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True
+        return code.value == still_active
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def find_server(
@@ -126,15 +163,21 @@ def _start(
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(package_root), env.get("PYTHONPATH", "")) if p
     )
+    # Detached from the caller's terminal, so its Ctrl+C does not stop the server too.
+    new_session, creationflags = True, 0
+    if sys.platform == "win32":
+        new_session = False
+        creationflags = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW
     with open(state_dir / "server.log", "ab") as log:
         return subprocess.Popen(
             command,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            start_new_session=True,
             env=env,
             cwd=str(package_root),
+            start_new_session=new_session,
+            creationflags=creationflags,
         )
 
 
@@ -155,8 +198,7 @@ def ensure_server(
     state_dir = Path(state_dir).resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "server.log"
-    with open(state_dir / ".launcher.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with FileLock(state_dir / ".launcher.lock"):
         found = find_server(state_dir)
         if found is not None:
             return found
@@ -202,6 +244,9 @@ def stop_server(state_dir: str | Path = DEFAULT_STATE_DIR, timeout: float = 10.0
     info = find_server(state_dir)
     if info is None:
         return False
+    # SIGTERM lets uvicorn shut down cleanly. On Windows, os.kill with it calls TerminateProcess
+    # (a console Ctrl+Break would not reach a server started without a console): the server
+    # takes that like any crash, its state being written crash-safely.
     os.kill(info.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and _healthy(info.port, Path(info.state_dir), 0.3):

@@ -23,8 +23,6 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-import bpe_openai
-
 from helpers.local_server.models import resolve_model
 
 __all__ = [
@@ -55,6 +53,10 @@ _TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
 
 @functools.lru_cache(maxsize=8)
 def _get_encoding(name: str) -> Any:
+    # Imported here, not at the top: bpe-openai builds its tables on import (about half a
+    # second), which the server's start should not wait for.
+    import bpe_openai
+
     try:
         return bpe_openai.get_encoding(name)
     except Exception:
