@@ -7,13 +7,13 @@ Other commands: ``status`` (is a server up for this state directory?), ``stop``,
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
-from .config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_DIR, PACES, Settings
+from .config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_DIR, PACES, Settings, is_loopback
 
 
 def _default_state_dir() -> Path:
@@ -115,6 +115,18 @@ def _lock_state_dir(state_dir: Path):
     return lock  # kept by the caller: the lock lasts as long as this object
 
 
+def _unusable(state_dir: Path) -> str | None:
+    """Why the server could not keep its state in ``state_dir``, or None if it can."""
+    probe = state_dir / ".write-test"
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
@@ -136,6 +148,22 @@ def main(argv: list[str] | None = None) -> int:
             upstream_concurrency=args.upstream_concurrency,
             output_order=args.output_order,
         )
+        if not is_loopback(settings.host) and settings.keys_file is None:
+            print(
+                f"Refusing to listen on {settings.host} without --keys-file: any machine that "
+                "can reach it could use and change this server. Give a keys file (see "
+                "docs/classroom.md), or bind 127.0.0.1.",
+                file=sys.stderr,
+            )
+            return 2
+        problem = _unusable(settings.state_dir)
+        if problem is not None:
+            print(
+                f"Cannot use {settings.state_dir} as the state directory: {problem}. Make it "
+                "writable, or choose another with --state-dir (or BATCH_LOCAL_STATE_DIR).",
+                file=sys.stderr,
+            )
+            return 1
         lock = _lock_state_dir(settings.state_dir)
         if lock is None:
             print(
@@ -144,18 +172,30 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 1
-        app = create_app(settings)
+        try:
+            app = create_app(settings, record=True)
+        except (OSError, sqlite3.Error) as exc:
+            print(f"Cannot open the state in {settings.state_dir}: {exc}.", file=sys.stderr)
+            return 1
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
         return 0
 
     from .launcher import ensure_server, find_server, stop_server
 
+    state_dir = Path(args.state_dir).resolve()
     if args.command == "status":
-        info = find_server(args.state_dir)
-        print(json.dumps(info.__dict__ if info else None))
-        return 0 if info else 1
+        info = find_server(state_dir)
+        if info is None:
+            print(f"No local server is running for {state_dir}.")
+            return 1
+        print(f"A local server is running for {state_dir} at {info.base_url} (pid {info.pid}).")
+        return 0
     if args.command == "stop":
-        return 0 if stop_server(args.state_dir) else 1
+        if stop_server(state_dir):
+            print(f"Stopped the local server for {state_dir}.")
+            return 0
+        print(f"No local server is running for {state_dir}: nothing to stop.")
+        return 1
     info = ensure_server(args.state_dir, port=args.port, pace=args.pace)
     print(info.base_url)
     return 0

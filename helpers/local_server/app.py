@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import ids
-from .config import Settings
+from .config import Settings, is_loopback
 from .constants import (
     BATCH_ENDPOINTS,
     MAX_FILE_BYTES,
@@ -39,7 +39,8 @@ from .errors import (
     unknown_model,
 )
 from .forms import FormReader
-from .http import JSONResponse, host_allowed, is_loopback, parse_json, read_body
+from .http import JSONResponse, host_allowed, parse_json, read_body
+from .launcher import record_server
 from .models import list_models, resolve_model
 from .responder import LocalResponder
 from .runner import Runner
@@ -65,7 +66,9 @@ def _mask(key: str) -> str:
     return key[:3] + "*" * max(0, len(key) - 7) + key[-4:] if len(key) > 8 else "*" * len(key)
 
 
-def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
+def create_app(settings: Settings, *, start_runner: bool = True, record: bool = False) -> FastAPI:
+    """The server's app. ``record``: write ``server.json`` at start-up (the ``serve`` command
+    does, so that launchers and notebooks find it)."""
     service = Service(settings)
     keys = load_keys(settings.keys_file)
     if settings.upstream:
@@ -81,6 +84,8 @@ def create_app(settings: Settings, *, start_runner: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
+        if record:
+            record_server(settings.state_dir, settings.port, service.instance)
         if start_runner:
             runner.start()
         try:

@@ -7,6 +7,7 @@ a few seconds.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 from dataclasses import asdict, dataclass, field
@@ -17,6 +18,19 @@ DEFAULT_HOST = "127.0.0.1"
 #: the state directory used when none is given: inside the repository, ignored by git
 DEFAULT_STATE_DIR = Path(__file__).resolve().parents[2] / ".local-batch-api"
 ORGANIZATION = "org-local"
+
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a bind address (or host name) is this machine only."""
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)

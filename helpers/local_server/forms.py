@@ -112,8 +112,8 @@ class FormReader:
         self._name = name.decode("utf-8", "replace")
         filename = options.get(b"filename")
         if self._name == "file" and filename is not None:
-            if self.file_seen:
-                raise BadRequest("Only one file can be uploaded at a time.", param="file")
+            if self.file_seen:  # one file per upload
+                raise not_multipart()
             self.file_seen = True
             self._sink = self._open_file(filename.decode("utf-8", "replace"), self.fields)
         elif self._name == "file":

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from typing import Any
@@ -19,11 +18,11 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse as _JSONResponse
 
+from .config import is_loopback
 from .errors import invalid_json_body, request_too_large
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class JSONResponse(_JSONResponse):
@@ -79,16 +78,6 @@ def has_lone_surrogate(value: Any) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
-
-
-def is_loopback(host: str) -> bool:
-    """Whether a bind address (or host name) is this machine only."""
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def host_allowed(header: str | None) -> bool:

@@ -1,8 +1,11 @@
 """Make sure one server is running for a state directory: reuse a healthy one, or start one.
 
-The server writes nothing about itself; the launcher records ``server.json`` (port, pid, URL)
-in the state directory after the server answers its health check, and holds a file lock while it
-does so, so two notebooks starting at once end up sharing one server.
+A server records itself in its state directory, ``server.json`` (URL, port, pid and a random
+``instance`` token), as it starts. Its health check (``/_local/health``), open to anyone, says
+only that it is up, its version and that token: the launcher trusts a server when the token on
+the recorded port matches the record, so nothing about the state directory is told to strangers.
+The launcher holds a file lock while it looks and starts, so two notebooks starting at once end
+up sharing one server.
 
 Nothing here is POSIX-only at import time: the lock is the ``filelock`` package's, and the few
 calls that differ on Windows (is a process alive, start one in the background, stop it) choose
@@ -43,16 +46,44 @@ class ServerInfo:
         return self.base_url[: -len("/v1")]
 
 
-def _healthy(port: int, state_dir: Path, timeout: float = 1.0) -> int | None:
-    """The pid of the server on ``port`` if it is up and serves ``state_dir``."""
+RECORD = "server.json"
+
+
+def record_server(state_dir: Path, port: int, instance: str) -> None:
+    """Write the running server's record (called by the server itself as it starts)."""
+    record = {
+        "base_url": f"http://{DEFAULT_HOST}:{port}/v1",
+        "port": port,
+        "pid": os.getpid(),
+        "state_dir": str(state_dir),
+        "instance": instance,
+    }
+    tmp = state_dir / (RECORD + ".tmp")
+    tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    os.replace(tmp, state_dir / RECORD)
+
+
+def _read_record(state_dir: Path) -> dict | None:
+    try:
+        saved = json.loads((state_dir / RECORD).read_text(encoding="utf-8"))
+        int(saved["port"]), int(saved["pid"]), str(saved["instance"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return saved
+
+
+def _healthy(port: int, instance: str, timeout: float = 1.0) -> bool:
+    """Whether the server on ``port`` is up and is the recorded ``instance``."""
     try:
         with _NO_PROXY.open(f"http://{DEFAULT_HOST}:{port}/_local/health", timeout=timeout) as r:
             health = json.load(r)
     except (OSError, ValueError):
-        return None
-    if health.get("status") != "ok" or Path(health.get("state_dir", "")) != state_dir:
-        return None
-    return int(health.get("pid", 0))
+        return False
+    return (
+        isinstance(health, dict)
+        and health.get("status") == "ok"
+        and (health.get("instance") == instance)
+    )
 
 
 def _port_free(port: int) -> bool:
@@ -126,18 +157,15 @@ def find_server(
     while the recorded process is alive, keep asking for up to ``patience`` seconds.
     """
     state_dir = Path(state_dir).resolve()
-    record = state_dir / "server.json"
-    try:
-        saved = json.loads(record.read_text())
-    except (OSError, ValueError):
+    saved = _read_record(state_dir)
+    if saved is None:
         return None
-    port, recorded_pid = int(saved["port"]), int(saved.get("pid", 0))
+    port, pid = int(saved["port"]), int(saved["pid"])
     deadline = time.monotonic() + patience
     while True:
-        pid = _healthy(port, state_dir, timeout=1.0)
-        if pid is not None:
+        if _healthy(port, saved["instance"], timeout=1.0):
             return ServerInfo(saved["base_url"], port, pid, str(state_dir))
-        if not recorded_pid or not _alive(recorded_pid) or time.monotonic() > deadline:
+        if not _alive(pid) or time.monotonic() > deadline:
             return None
         time.sleep(0.2)
 
@@ -216,12 +244,13 @@ def ensure_server(
                     process = _start(state_dir, chosen, pace, extra_args)
                     continue
                 break
-            if _healthy(chosen, state_dir, timeout=0.5) is not None:
-                info = ServerInfo(
-                    f"http://{DEFAULT_HOST}:{chosen}/v1", chosen, process.pid, str(state_dir)
-                )
-                (state_dir / "server.json").write_text(json.dumps(info.__dict__, indent=2))
-                return info
+            saved = _read_record(state_dir)
+            if (
+                saved is not None
+                and int(saved["pid"]) == process.pid
+                and _healthy(chosen, saved["instance"], timeout=0.5)
+            ):
+                return ServerInfo(saved["base_url"], chosen, process.pid, str(state_dir))
             time.sleep(0.1)
         if process.poll() is None:
             process.kill()
@@ -249,6 +278,8 @@ def stop_server(state_dir: str | Path = DEFAULT_STATE_DIR, timeout: float = 10.0
     # takes that like any crash, its state being written crash-safely.
     os.kill(info.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _healthy(info.port, Path(info.state_dir), 0.3):
+    saved = _read_record(Path(info.state_dir))
+    instance = saved["instance"] if saved else ""
+    while time.monotonic() < deadline and _healthy(info.port, instance, 0.3):
         time.sleep(0.1)
     return True
