@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from . import ids
 from .config import Settings, is_loopback
@@ -60,6 +61,16 @@ def load_keys(path: Path | None) -> dict[str, str] | None:
         if key:
             keys[key] = "key-" + hashlib.sha256(key.encode()).hexdigest()[:16]
     return keys
+
+
+def allowed_methods(app: FastAPI, scope: Any) -> list[str]:
+    """Every method some route accepts for this request's path."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 def _mask(key: str) -> str:
@@ -144,8 +155,10 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
             err = invalid_url(request.method, request.url.path, exc.status_code)
         else:
             err = APIError(str(exc.detail), status_code=exc.status_code)
-        # a 405 names the methods the route allows (Allow), as HTTP asks
-        return JSONResponse(err.body(), status_code=err.status_code, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # name every method the path allows, as HTTP asks
+            headers["Allow"] = ", ".join(allowed_methods(app, request.scope))
+        return JSONResponse(err.body(), status_code=err.status_code, headers=headers)
 
     @app.exception_handler(OSError)
     async def storage_error(_: Request, exc: OSError) -> JSONResponse:
@@ -182,23 +195,27 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
         ns = namespace(request)
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_FILE_BYTES + MAX_FORM_OVERHEAD:
-            raise file_too_large()  # refused before a byte is read
+            refused = file_too_large()  # refused before a byte is read
+            refused.close_connection = True
+            raise refused
         uploads: list[FileUpload] = []
 
         def open_file(filename: str, fields: dict[str, str]) -> FileUpload:
             uploads.append(service.begin_upload(filename, fields.get("purpose")))
             return uploads[-1]
 
-        form = FormReader(request.headers.get("content-type", ""), open_file)
         try:
+            form = FormReader(request.headers.get("content-type", ""), open_file)
             async for chunk in request.stream():
                 # the file's bytes go to disk in a worker thread; past the limit this raises
                 # and the rest of the body is never read
                 await run_in_threadpool(form.feed, chunk)
             form.finish()
-        except BaseException:
+        except BaseException as exc:
             for upload in uploads:
                 upload.abort()
+            if isinstance(exc, APIError):
+                exc.close_connection = True
             raise
         fields = form.fields
         expires_after = None

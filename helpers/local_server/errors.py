@@ -68,6 +68,9 @@ class APIError(Exception):
         if error_type is not None:
             self.error_type = error_type
         self.should_retry = should_retry
+        #: the request's body was not read to its end: answer, then close the connection, so
+        #: the server does not go on reading what the client still sends
+        self.close_connection = False
 
     def body(self) -> dict[str, Any]:
         return {
@@ -80,9 +83,12 @@ class APIError(Exception):
         }
 
     def headers(self) -> dict[str, str]:
-        if self.should_retry is None:
-            return {}
-        return {"x-should-retry": "true" if self.should_retry else "false"}
+        headers = {}
+        if self.should_retry is not None:
+            headers["x-should-retry"] = "true" if self.should_retry else "false"
+        if self.close_connection:
+            headers["Connection"] = "close"
+        return headers
 
 
 class BadRequest(APIError):
@@ -125,11 +131,13 @@ def invalid_json_body() -> BadRequest:
 
 def request_too_large(limit: int) -> APIError:
     """A request body past the local server's limit (the real limit is UNCONFIRMED)."""
-    return APIError(
+    error = APIError(
         f"The request body is too large: at most {limit:,} bytes are accepted.",
         status_code=413,
         code="request_too_large",
     )
+    error.close_connection = True
+    return error
 
 
 def file_too_large() -> BadRequest:

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from fastapi import Request
@@ -20,9 +19,7 @@ from fastapi.responses import JSONResponse as _JSONResponse
 
 from .config import is_loopback
 from .errors import invalid_json_body, request_too_large
-
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+from .validation import loads_strict
 
 
 class JSONResponse(_JSONResponse):
@@ -55,29 +52,9 @@ async def read_body(request: Request, limit: int) -> bytes:
 def parse_json(raw: bytes) -> Any:
     """Parse a request body as strict JSON, or raise the 400 for a body that is not JSON."""
     try:
-        text = raw.decode("utf-8")
-        value = json.loads(text)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return loads_strict(raw)
+    except ValueError:  # not UTF-8, a lone surrogate, nested too deep, or not JSON at all
         raise invalid_json_body() from None
-    if _SURROGATE_ESCAPE.search(raw) and has_lone_surrogate(value):
-        raise invalid_json_body()
-    return value
-
-
-def has_lone_surrogate(value: Any) -> bool:
-    """Whether any string in a parsed JSON value (keys included) holds a lone surrogate."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if _SURROGATE.search(item):
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
 
 
 def host_allowed(header: str | None) -> bool:

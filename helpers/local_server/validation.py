@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ __all__ = [
     "count_embedding_inputs",
     "duplicates",
     "first_model",
+    "has_lone_surrogate",
+    "loads_strict",
     "infer_endpoint",
     "iter_lines",
     "validate_file",
@@ -62,6 +65,44 @@ _REQUIRED_BODY_PARAM = {
     "/v1/embeddings": "input",
     "/v1/moderations": "input",
 }
+
+# -- strict JSON ---------------------------------------------------------------------------------
+
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def loads_strict(raw: bytes | str) -> Any:
+    """``json.loads`` that refuses what a strict JSON parser refuses, with ValueError: bytes
+    that are not UTF-8, a lone UTF-16 surrogate (``"\\ud800"`` alone is valid JSON syntax but not
+    text), and nesting so deep that parsing it would exhaust the stack."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    pattern = _SURROGATE_ESCAPE_BYTES if isinstance(raw, bytes) else _SURROGATE_ESCAPE
+    if pattern.search(raw) and has_lone_surrogate(value):  # type: ignore[arg-type]
+        raise ValueError("a lone surrogate is not text")
+    return value
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether any string in a parsed JSON value (keys included) holds a lone surrogate."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
 
 # -- upload-time checks --------------------------------------------------------------------------
 
@@ -116,8 +157,8 @@ class UploadCheck:
             long_first = len(self._head) >= _HEAD_BYTES and path is not None
             first = _first_line(Path(path)) if long_first else self._head.strip()  # type: ignore[arg-type]
         try:
-            parsed = json.loads(first.decode("utf-8-sig"))
-        except (ValueError, RecursionError):
+            parsed = loads_strict(first.decode("utf-8-sig"))
+        except ValueError:
             return bad
         return None if isinstance(parsed, dict) else bad
 
@@ -190,8 +231,8 @@ def check_line(
     ``any_model`` accepts model names outside the local catalog (an upstream server decides).
     """
     try:
-        request = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        request = loads_strict(raw)
+    except ValueError:  # UnicodeDecodeError is one too
         return batch_error("invalid_json_line", line=number), None
     if not isinstance(request, dict):
         # JSON, but not an object: UNCONFIRMED, reported as unparseable
