@@ -78,7 +78,7 @@ def loads_strict(raw: bytes | str) -> Any:
     that are not UTF-8, a lone UTF-16 surrogate (``"\\ud800"`` alone is valid JSON syntax but not
     text), and nesting so deep that parsing it would exhaust the stack."""
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw  # a BOM is tolerated
         value = json.loads(text)
     except RecursionError:
         raise ValueError("nested too deeply") from None
