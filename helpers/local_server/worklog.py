@@ -84,11 +84,6 @@ def _tokens(value: Any) -> int:
     return 0
 
 
-def _first(usage: dict[str, Any], name: str, alias: str) -> Any:
-    value = usage.get(name)
-    return usage.get(alias) if value is None else value
-
-
 def add_usage(total: dict[str, int], body: Any) -> None:
     """Add a chat, Responses or embeddings reply's ``usage`` to ``total``.
 
@@ -98,18 +93,22 @@ def add_usage(total: dict[str, int], body: Any) -> None:
     usage = body.get("usage") if isinstance(body, dict) else None
     if not isinstance(usage, dict):
         return
-    details_in = _first(usage, "input_tokens_details", "prompt_tokens_details")
-    details_out = _first(usage, "output_tokens_details", "completion_tokens_details")
-    for key, value in (
-        ("input_tokens", _first(usage, "input_tokens", "prompt_tokens")),
-        ("output_tokens", _first(usage, "output_tokens", "completion_tokens")),
-        ("cached_tokens", details_in.get("cached_tokens") if type(details_in) is dict else 0),
-        (
-            "reasoning_tokens",
-            details_out.get("reasoning_tokens") if type(details_out) is dict else 0,
-        ),
-    ):
-        total[key] = total.get(key, 0) + _tokens(value)
+    get = usage.get
+    inputs = get("input_tokens")
+    outputs = get("output_tokens")
+    details_in = get("input_tokens_details")
+    details_out = get("output_tokens_details")
+    if inputs is None:  # chat's names
+        inputs = get("prompt_tokens")
+        outputs = get("completion_tokens")
+        details_in = get("prompt_tokens_details")
+        details_out = get("completion_tokens_details")
+    cached = details_in.get("cached_tokens") if type(details_in) is dict else 0
+    reasoning = details_out.get("reasoning_tokens") if type(details_out) is dict else 0
+    total["input_tokens"] = total.get("input_tokens", 0) + _tokens(inputs)
+    total["output_tokens"] = total.get("output_tokens", 0) + _tokens(outputs)
+    total["cached_tokens"] = total.get("cached_tokens", 0) + _tokens(cached)
+    total["reasoning_tokens"] = total.get("reasoning_tokens", 0) + _tokens(reasoning)
 
 
 def result_line(custom_id: str, now: int, status: int, body: Any) -> dict[str, Any]:
