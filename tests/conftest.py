@@ -2,14 +2,13 @@
 
 The server runs as a real subprocess (``python -m helpers.local_server serve``) on a free port
 with its own temporary state directory and the "instant" pace; each test starts from an empty
-namespace (``reset``). Clients use short timeouts and no retries so that a wrong status shows up
-as a failure, not as a wait.
+namespace (``reset``, which also puts the pace back). Clients never retry, so that a wrong status
+shows up as a failure, not as a wait. The helpers the tests share are in ``support.py``.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -17,15 +16,14 @@ from openai import OpenAI
 
 from helpers.local_server import ServerInfo, ensure_server, reset, stop_server
 
+from support import TEST_KEY, WAIT, free_port
+
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 os.environ["no_proxy"] = "127.0.0.1,localhost"
-TEST_KEY = "sk-local-test"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def sdk_client(base_url: str, key: str = TEST_KEY) -> OpenAI:
+    return OpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=WAIT)
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +38,7 @@ def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerInf
 def client(local_server: ServerInfo) -> OpenAI:
     """An SDK client on an empty namespace of the shared test server (pace: instant)."""
     reset(base_url=local_server.base_url, api_key=TEST_KEY)
-    return OpenAI(base_url=local_server.base_url, api_key=TEST_KEY, max_retries=0, timeout=20)
+    return sdk_client(local_server.base_url)
 
 
 @pytest.fixture

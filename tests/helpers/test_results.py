@@ -22,7 +22,8 @@ from helpers import (
 )
 from helpers.local_server import advance_clock, expire_batch, force_line, set_pace
 
-KEY = "sk-local-test"
+from support import TEST_KEY
+
 COLUMNS = [
     "custom_id",
     "status_code",
@@ -56,7 +57,7 @@ def input_lines(path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def conn(local_server) -> dict[str, str]:
-    return {"base_url": local_server.base_url, "api_key": KEY}
+    return {"base_url": local_server.base_url, "api_key": TEST_KEY}
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from helpers import TERMINAL_STATUSES, build_requests, wait_for_batch, wait_for_
 from helpers.local_server import set_pace
 from helpers.waiting import default_poll_interval
 
-KEY = "sk-local-test"
+from support import TEST_KEY
 
 
 def submit(client: OpenAI, tmp_path: Path, count: int = 3) -> str:
@@ -31,7 +31,7 @@ def submit(client: OpenAI, tmp_path: Path, count: int = 3) -> str:
 @pytest.fixture
 def slow(client: OpenAI, local_server) -> Iterator[OpenAI]:
     """The client, with batches slow enough to watch (back to instant afterwards)."""
-    conn = {"base_url": local_server.base_url, "api_key": KEY}
+    conn = {"base_url": local_server.base_url, "api_key": TEST_KEY}
     set_pace(validating=0.2, per_request=0.3, finalizing=0.2, cancelling=0.2, **conn)
     yield client
     set_pace("instant", **conn)

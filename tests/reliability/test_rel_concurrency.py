@@ -14,22 +14,22 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import openai
-from _rel_support import (
-    CHAT,
-    assert_clean_log,
-    assert_healthy,
-    chat,
-    file_lines,
-    jsonl,
-    log_offset,
-    log_since,
-    wait,
-)
 from openai import OpenAI
 
 from helpers.local_server import ServerInfo, set_pace
 
-from conftest import TEST_KEY
+from support import (
+    CHAT,
+    TEST_KEY,
+    assert_clean_log,
+    assert_healthy,
+    chat_line,
+    file_lines,
+    jsonl,
+    log_offset,
+    log_since,
+    wait_until,
+)
 
 CLIENTS = 20
 
@@ -39,7 +39,7 @@ def _lifecycle(server: ServerInfo, worker: int, start: threading.Barrier) -> dic
     client = OpenAI(base_url=server.base_url, api_key=TEST_KEY, max_retries=0, timeout=30)
     n = 3 + worker % 5
     ids = [f"w{worker:02d}-q{j}" for j in range(n)]
-    data = jsonl(chat(cid, f"worker {worker} question {j}") for j, cid in enumerate(ids))
+    data = jsonl(chat_line(cid, f"worker {worker} question {j}") for j, cid in enumerate(ids))
     start.wait(timeout=10)
     began = time.monotonic()
 
@@ -52,7 +52,7 @@ def _lifecycle(server: ServerInfo, worker: int, start: threading.Barrier) -> dic
         completion_window="24h",
         metadata={"worker": str(worker)},
     )
-    final = wait(client, batch.id, timeout=30)
+    final = wait_until(client, batch.id, timeout=30)
     assert final.status == "completed", final
     assert final.request_counts is not None
     assert (final.request_counts.total, final.request_counts.completed) == (n, n)

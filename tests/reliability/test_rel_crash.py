@@ -16,22 +16,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _rel_support import (
-    CHAT,
-    assert_clean_log,
-    chat,
-    file_lines,
-    jsonl,
-    log_since,
-    poll,
-    wait,
-)
 from openai import OpenAI
 from openai.types import Batch
 
 from helpers.local_server import ServerInfo, ensure_server, set_pace, stop_server
 
-from conftest import TEST_KEY, free_port
+from support import (
+    CHAT,
+    TEST_KEY,
+    assert_clean_log,
+    chat_line,
+    file_lines,
+    free_port,
+    jsonl,
+    log_since,
+    poll,
+    wait_until,
+)
 
 TOTAL = 5_000
 #: every 7th request asks for temperature 5 and fails when it runs (an error-file line)
@@ -42,7 +43,8 @@ TORN = b'{"id": "batch_req_torn", "custom_id": "r4999", "response": {"status_cod
 
 def _input() -> bytes:
     return jsonl(
-        chat(cid, temperature=5) if cid in BAD else chat(cid, f"Question {cid}") for cid in ALL
+        chat_line(cid, temperature=5) if cid in BAD else chat_line(cid, f"Question {cid}")
+        for cid in ALL
     )
 
 
@@ -143,7 +145,7 @@ def test_rel_sigkill_mid_batch_loses_and_repeats_nothing(
         assert restarted.pid != info.pid
         info, client = restarted, _client(restarted)
 
-    final = wait(client, batch.id, timeout=120)
+    final = wait_until(client, batch.id, timeout=120)
     assert final.status == "completed", final
     assert final.request_counts is not None
     out = file_lines(client, final.output_file_id)

@@ -10,7 +10,7 @@ from openai import OpenAI
 from helpers.local_server import ServerInfo, advance_clock, set_pace
 from helpers.waiting import wait_for_batch, wait_for_status
 
-from conftest import TEST_KEY
+from support import TEST_KEY
 
 
 def _upload(client: OpenAI, path: Path, n: int) -> str:

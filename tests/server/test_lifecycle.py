@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import openai
 import pytest
 from openai import OpenAI
@@ -11,7 +9,7 @@ from openai.types import Batch
 
 from helpers.local_server import ControlError, advance_clock, expire_batch
 
-from _util import (
+from support import (
     DAY,
     SNAPSHOT,
     STAMPS,
@@ -48,9 +46,9 @@ def _check_stamps(snap: Batch, expected: set[str]) -> None:
     assert snap.expires_at == snap.created_at + DAY
 
 
-def test_happy_path_through_every_status(client: OpenAI, tmp_path: Path) -> None:
+def test_happy_path_through_every_status(client: OpenAI) -> None:
     slow_pace(client, validating=0.3, per_request=0.2, finalizing=0.3)
-    batch = start_batch(client, tmp_path, [chat_line(f"r{i}") for i in range(4)])
+    batch = start_batch(client, [chat_line(f"r{i}") for i in range(4)])
     snaps = [batch, *watch(client, batch.id)]
 
     assert statuses(snaps) == ["validating", "in_progress", "finalizing", "completed"]
@@ -84,9 +82,9 @@ def test_happy_path_through_every_status(client: OpenAI, tmp_path: Path) -> None
     assert done.created_at <= done.in_progress_at <= done.finalizing_at <= done.completed_at
 
 
-def test_validating_then_failed(client: OpenAI, tmp_path: Path) -> None:
+def test_validating_then_failed(client: OpenAI) -> None:
     slow_pace(client, validating=0.3)
-    batch = start_batch(client, tmp_path, [chat_line("a"), "{oops"])
+    batch = start_batch(client, [chat_line("a"), "{oops"])
     snaps = [batch, *watch(client, batch.id)]
     assert statuses(snaps) == ["validating", "failed"]
     for snap in snaps:
@@ -97,9 +95,9 @@ def test_validating_then_failed(client: OpenAI, tmp_path: Path) -> None:
     assert failed.usage is not None and failed.usage.model_dump() == ZERO_USAGE
 
 
-def test_in_progress_then_cancelling_then_cancelled(client: OpenAI, tmp_path: Path) -> None:
+def test_in_progress_then_cancelling_then_cancelled(client: OpenAI) -> None:
     slow_pace(client, validating=0, per_request=0.2, cancelling=0.4)
-    batch = start_batch(client, tmp_path, [chat_line(f"r{i}") for i in range(10)])
+    batch = start_batch(client, [chat_line(f"r{i}") for i in range(10)])
     running = wait_until(client, batch.id, lambda b: b.request_counts.completed >= 1)
     assert running.status == "in_progress"
 
@@ -124,9 +122,9 @@ def test_in_progress_then_cancelling_then_cancelled(client: OpenAI, tmp_path: Pa
     assert done.usage is not None and done.usage.input_tokens > 0  # the work done is billed
 
 
-def test_expiry_keeps_finished_lines(client: OpenAI, tmp_path: Path) -> None:
+def test_expiry_keeps_finished_lines(client: OpenAI) -> None:
     slow_pace(client, validating=0, per_request=0.3)
-    batch = start_batch(client, tmp_path, [chat_line(f"r{i}") for i in range(6)])
+    batch = start_batch(client, [chat_line(f"r{i}") for i in range(6)])
     running = wait_until(client, batch.id, lambda b: b.request_counts.completed >= 2)
     assert running.status == "in_progress"
 
@@ -155,9 +153,9 @@ def test_expiry_keeps_finished_lines(client: OpenAI, tmp_path: Path) -> None:
         assert client.files.retrieve(file_id).purpose == "batch_output"
 
 
-def test_expire_batch_control_call(client: OpenAI, tmp_path: Path) -> None:
+def test_expire_batch_control_call(client: OpenAI) -> None:
     slow_pace(client, validating=0, per_request=0.3)
-    batch = start_batch(client, tmp_path, [chat_line(f"r{i}") for i in range(5)])
+    batch = start_batch(client, [chat_line(f"r{i}") for i in range(5)])
     wait_until(client, batch.id, lambda b: b.request_counts.completed >= 1)
 
     expire_batch(batch.id, **conn(client))
@@ -173,9 +171,9 @@ def test_expire_batch_control_call(client: OpenAI, tmp_path: Path) -> None:
         expire_batch(batch.id, **conn(client))
 
 
-def test_expire_while_validating(client: OpenAI, tmp_path: Path) -> None:
+def test_expire_while_validating(client: OpenAI) -> None:
     slow_pace(client, validating=5)
-    batch = start_batch(client, tmp_path, [chat_line("a")])
+    batch = start_batch(client, [chat_line("a")])
     expire_batch(batch.id, **conn(client))
     done = wait_until(client, batch.id)
     assert done.status == "expired"
@@ -185,9 +183,9 @@ def test_expire_while_validating(client: OpenAI, tmp_path: Path) -> None:
     assert done.request_counts.model_dump() == {"total": 0, "completed": 0, "failed": 0}
 
 
-def test_cancelling_an_expired_batch_is_409(client: OpenAI, tmp_path: Path) -> None:
+def test_cancelling_an_expired_batch_is_409(client: OpenAI) -> None:
     slow_pace(client, validating=5)
-    batch = start_batch(client, tmp_path, [chat_line("a")])
+    batch = start_batch(client, [chat_line("a")])
     expire_batch(batch.id, **conn(client))
     wait_until(client, batch.id)
     with pytest.raises(openai.ConflictError) as exc:

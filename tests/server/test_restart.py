@@ -12,15 +12,13 @@ from openai import OpenAI
 
 from helpers.local_server import ensure_server, find_server, set_pace, stop_server
 
-from _util import chat_line, file_lines, start_batch, wait_until
-from conftest import free_port
+from support import TEST_KEY, chat_line, file_lines, free_port, start_batch, wait_until
 
-KEY = "sk-local-test"
 TOTAL = 200
 
 
 def _client(base_url: str) -> OpenAI:
-    return OpenAI(base_url=base_url, api_key=KEY, max_retries=0, timeout=20)
+    return OpenAI(base_url=base_url, api_key=TEST_KEY, max_retries=0, timeout=20)
 
 
 def _wait_dead(pid: int, timeout: float = 10.0) -> None:
@@ -46,12 +44,11 @@ def test_sigkill_mid_batch_then_restart(tmp_path: Path) -> None:
     try:
         client = _client(info.base_url)
         set_pace(
-            validating=0, per_request=0.05, finalizing=0.2, base_url=info.base_url, api_key=KEY
+            validating=0, per_request=0.05, finalizing=0.2, base_url=info.base_url, api_key=TEST_KEY
         )
         lines = [chat_line(f"req-{i:03d}", f"Question number {i}") for i in range(TOTAL)]
         lines[7] = chat_line("req-007", max_tokens=1_000_000)  # one request fails
-        (tmp_path / "in").mkdir()
-        batch = start_batch(client, tmp_path / "in", lines)
+        batch = start_batch(client, lines)
         running = wait_until(client, batch.id, lambda b: b.request_counts.completed >= 20)
         assert running.status == "in_progress"
 
@@ -69,7 +66,7 @@ def test_sigkill_mid_batch_then_restart(tmp_path: Path) -> None:
         after = client.batches.retrieve(batch.id)
         assert after.status in ("in_progress", "finalizing", "completed")
         assert after.request_counts.completed >= running.request_counts.completed
-        set_pace("instant", base_url=info.base_url, api_key=KEY)
+        set_pace("instant", base_url=info.base_url, api_key=TEST_KEY)
 
         done = wait_until(client, batch.id, timeout=30)
         assert done.status == "completed"
