@@ -16,14 +16,19 @@ from openai import OpenAI
 
 from helpers.local_server import ServerInfo, ensure_server, reset, stop_server
 
-from support import TEST_KEY, WAIT, free_port
+from support import (
+    TEST_KEY,
+    Gate,
+    Gated,
+    GatedServer,
+    contains_held,
+    free_port,
+    sdk_client,
+    start_gated_server,
+)
 
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 os.environ["no_proxy"] = "127.0.0.1,localhost"
-
-
-def sdk_client(base_url: str, key: str = TEST_KEY) -> OpenAI:
-    return OpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=WAIT)
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +53,36 @@ def server_env(local_server: ServerInfo, monkeypatch: pytest.MonkeyPatch) -> Ser
     monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
     reset(base_url=local_server.base_url, api_key=TEST_KEY)
     return local_server
+
+
+@pytest.fixture(scope="session")
+def gated_server(
+    local_server: ServerInfo, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatedServer]:
+    gate = Gate(local_server.root_url)
+    state_dir = tmp_path_factory.mktemp("gated-server-state")
+    info = start_gated_server(gate, state_dir)
+    try:
+        yield GatedServer(info, gate)
+    finally:
+        gate.open()
+        stop_server(state_dir)
+        gate.shutdown()
+
+
+@pytest.fixture
+def gated(gated_server: GatedServer) -> Iterator[Gated]:
+    """A client whose batches stop at the first chunk with a HELD request, until gate.open().
+
+    The gate is open while the namespace is reset (a reset waits for the runner's step, which a
+    held request would block), closed for the test, and opened again afterwards.
+    """
+    gate = gated_server.gate
+    gate.open()
+    gate.holds = contains_held
+    reset(base_url=gated_server.info.base_url, api_key=TEST_KEY)
+    gate.close()
+    try:
+        yield Gated(sdk_client(gated_server.info.base_url), gate)
+    finally:
+        gate.open()

@@ -1,19 +1,26 @@
 """What the tests share, in one module: keys and ports, request lines and files, waiting on a
-batch, the pace, raw HTTP and OpenAI's error envelope, and the server's log.
+batch, holding a batch in a status, raw HTTP and OpenAI's error envelope, the server's log, and
+a gate that holds chosen requests of a batch while it runs.
 
 Fixtures live in ``conftest.py``; this module only has plain functions and classes, imported as
 ``from support import ...`` (pytest's ``pythonpath`` includes ``tests``).
 
-Every wait here is bounded by :data:`WAIT` so that a hung server fails the test with a message
-instead of hanging the run.
+No test asserts that anything is fast. Every wait here is bounded by :data:`WAIT` so that a hung
+server fails the test with a message instead of hanging the run; the bound is generous on
+purpose, and a test passes just the same on a slow, busy machine. A test that needs a batch in a
+given status holds it there (:func:`hold`, :class:`Gate`) instead of polling fast and hoping to
+catch it.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +29,7 @@ import openai
 from openai import OpenAI
 from openai.types import Batch, FileObject
 
-from helpers.local_server import set_pace
+from helpers.local_server import ServerInfo, ensure_server, set_pace
 
 TEST_KEY = "sk-local-test"
 CHAT = "/v1/chat/completions"
@@ -47,7 +54,15 @@ STAMPS = (
 )
 #: the most any single wait may take before the test fails (a bound, never a speed goal)
 WAIT = 60.0
+#: seconds of pace that hold a batch in a status: longer than any test, so it moves on only
+#: when the test sets another pace
+HOLD = 3600.0
 ANY = object()  # "do not compare this field"
+
+
+def sdk_client(base_url: str, key: str = TEST_KEY) -> OpenAI:
+    """An SDK client that never retries: a wrong status is a failure, not a wait."""
+    return OpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=WAIT)
 
 
 def free_port() -> int:
@@ -186,7 +201,15 @@ def wait_until(
         raise AssertionError(f"{exc}; last seen: {seen[-1] if seen else None}") from None
 
 
-# -- pace ------------------------------------------------------------------------------------------
+# -- pace: holding a batch in a status ------------------------------------------------------------
+
+#: the pace field that keeps a batch in each status it can be held in
+PACE_FIELD = {
+    "validating": "validating",
+    "in_progress": "per_request",
+    "finalizing": "finalizing",
+    "cancelling": "cancelling",
+}
 
 
 def conn(client: OpenAI) -> dict[str, str]:
@@ -194,33 +217,37 @@ def conn(client: OpenAI) -> dict[str, str]:
     return {"base_url": str(client.base_url), "api_key": client.api_key}
 
 
-def slow_pace(client: OpenAI, **fields: float) -> None:
-    """Slow the server down for this test (the ``client`` fixture's reset restores it)."""
-    pace = {"validating": 0.3, "per_request": 0.2, "finalizing": 0.3, "cancelling": 0.3}
-    set_pace(**(pace | fields), **conn(client))
+def hold(client: OpenAI, *statuses: str) -> None:
+    """Keep every batch of ``client``'s server in ``statuses`` until :func:`release`.
+
+    Every other status passes at once. The runner measures the time a batch has spent in its
+    current status against the pace it reads on each tick, so a batch held in ``in_progress``
+    runs no request at all, and one released moves on at its next tick. The server's pace is
+    shared by all its batches; the ``client`` fixture's reset puts it back to "instant".
+    """
+    unknown = set(statuses) - set(PACE_FIELD)
+    assert not unknown, f"a batch cannot be held in {unknown}"
+    held = {PACE_FIELD[status] for status in statuses}
+    set_pace(
+        **{field: HOLD if field in held else 0 for field in PACE_FIELD.values()}, **conn(client)
+    )
 
 
-def watch(client: OpenAI, batch_id: str, timeout: float = WAIT) -> list[Batch]:
-    """Every distinct snapshot of a batch until it is terminal, polling quickly."""
-    seen: list[Batch] = []
+def move_to(client: OpenAI, batch_id: str, status: str) -> Batch:
+    """Let a held batch move on to ``status`` and hold it there; returns it in that status.
 
-    def check() -> bool:
-        batch = client.batches.retrieve(batch_id)
-        if not seen or batch.model_dump() != seen[-1].model_dump():
-            seen.append(batch)
-        return batch.status in TERMINAL
-
-    poll(check, timeout=timeout, what=f"batch {batch_id} to end")
-    return seen
+    The batch must already be held in an earlier status (:func:`hold` before creating it):
+    a batch that is not held may have passed ``status`` before this is called.
+    """
+    hold(client, status)
+    batch = wait_until(client, batch_id, lambda b: b.status == status or b.status in TERMINAL)
+    assert batch.status == status, f"expected {status}, got {batch}"
+    return batch
 
 
-def statuses(snapshots: list[Batch]) -> list[str]:
-    """The statuses in the order they were seen, without repeats."""
-    out: list[str] = []
-    for snap in snapshots:
-        if not out or out[-1] != snap.status:
-            out.append(snap.status)
-    return out
+def release(client: OpenAI) -> None:
+    """Let every held batch of ``client``'s server move on, as fast as the machine allows."""
+    set_pace("instant", **conn(client))
 
 
 # -- raw HTTP and OpenAI's error envelope ---------------------------------------------------------
@@ -347,3 +374,150 @@ def assert_clean_log(text: str) -> None:
     """No tracebacks, unhandled errors or SQLite lock errors in a server log excerpt."""
     for marker in ("Traceback", "unhandled error", "database is locked", " ERROR ", "ERROR:"):
         assert marker not in text, f"{marker!r} in the server log:\n{text[-3000:]}"
+
+
+# -- the gate: a batch that stops part-way, whatever the machine's speed -------------------------
+
+#: put this in a request's content and a closed :class:`Gate` holds the request
+HELD = "[held at the gate]"
+#: requests a server started with ``--upstream`` sends at once. Its runner saves results (and
+#: shows them in request_counts) after every chunk of twice this many requests, so a batch whose
+#: first GATE_CHUNK lines pass the gate shows exactly those as done while the next chunk is held.
+GATE_CONCURRENCY = 2
+GATE_CHUNK = 2 * GATE_CONCURRENCY
+
+
+def contains_held(body: bytes) -> bool:
+    """The gate's default choice: hold the requests whose content has :data:`HELD` in it."""
+    return HELD.encode() in body
+
+
+def gated_lines(free: int, held: int, prefix: str = "r") -> list[dict[str, Any]]:
+    """``free`` chat lines the gate lets through, then ``held`` lines it holds while closed."""
+    return [
+        chat_line(f"{prefix}{i}", f"Question {i}" if i < free else f"Question {i} {HELD}")
+        for i in range(free + held)
+    ]
+
+
+class Gate:
+    """An OpenAI-compatible upstream that passes requests on to another server, holding some.
+
+    A second local server started with ``--upstream gate.base_url`` runs each batch line by
+    sending it here; the gate forwards it to ``target`` (the session's local server, whose
+    synchronous endpoints answer like the real ones). While the gate is closed, a request is
+    held until :meth:`open` when ``holds(body)`` is true for its raw JSON body (by default,
+    :func:`contains_held`). The runner cannot finish a chunk with a held request in it, so a
+    batch stops part-way, with the requests before that chunk done, and stays ``in_progress``
+    (or ``cancelling``, once cancelled) until the test opens the gate: no timing involved.
+    """
+
+    def __init__(self, target: str) -> None:
+        self.target = target.rstrip("/")
+        self.holds: Callable[[bytes], bool] = contains_held
+        self._open = threading.Event()
+        self._open.set()
+        self._lock = threading.Lock()
+        self._held_since_close = 0
+        self._http = httpx2.Client(trust_env=False, timeout=WAIT)
+        gate = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                gate._wait_if_held(body)
+                reply = gate._http.post(
+                    gate.target + self.path,
+                    content=body,
+                    headers={
+                        "Authorization": self.headers.get("Authorization", ""),
+                        "Content-Type": "application/json",
+                    },
+                )
+                self.send_response(reply.status_code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply.content)))
+                self.end_headers()
+                self.wfile.write(reply.content)
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a server killed mid-request leaves a broken connection: nothing to do
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def close(self) -> None:
+        """From now on, hold the requests ``holds`` picks (until :meth:`open`)."""
+        with self._lock:
+            self._held_since_close = 0
+        self._open.clear()
+
+    def open(self) -> None:
+        """Let every held request through, and hold no more."""
+        self._open.set()
+
+    def wait_for_held(self, timeout: float = WAIT) -> None:
+        """Wait until a request is held since the last :meth:`close`.
+
+        From then on its batch cannot get past it: the counts and result lines the batch shows
+        stay as they are until :meth:`open`.
+        """
+
+        def held() -> bool:
+            with self._lock:
+                return self._held_since_close > 0
+
+        poll(held, timeout=timeout, what="a request held at the gate")
+
+    def shutdown(self) -> None:
+        self.open()
+        self._server.shutdown()
+        self._server.server_close()
+        self._http.close()
+
+    def _wait_if_held(self, body: bytes) -> None:
+        if self._open.is_set() or not self.holds(body):
+            return
+        with self._lock:
+            self._held_since_close += 1
+        # bounded, so that a test that failed before opening the gate cannot hang the run
+        self._open.wait(timeout=10 * WAIT)
+
+
+def start_gated_server(
+    gate: Gate, state_dir: str | Path, concurrency: int = GATE_CONCURRENCY
+) -> ServerInfo:
+    """A local server (pace "instant") that sends every batch line through ``gate``."""
+    return ensure_server(
+        state_dir,
+        port=free_port(),
+        pace="instant",
+        extra_args=["--upstream", gate.base_url, "--upstream-concurrency", str(concurrency)],
+    )
+
+
+@dataclass
+class GatedServer:
+    """A second local server whose batch lines go through ``gate``."""
+
+    info: ServerInfo
+    gate: Gate
+
+
+@dataclass
+class Gated:
+    """An SDK client on an empty namespace of the gated server, and its (closed) gate."""
+
+    client: OpenAI
+    gate: Gate

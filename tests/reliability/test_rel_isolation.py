@@ -17,7 +17,6 @@ from helpers.local_server import (
     ServerInfo,
     ensure_server,
     reset,
-    set_pace,
     stop_server,
 )
 
@@ -30,9 +29,11 @@ from support import (
     chat_line,
     file_lines,
     free_port,
+    hold,
     jsonl,
     log_since,
     raw,
+    release,
     wait_until,
 )
 
@@ -80,7 +81,7 @@ def test_key_b_cannot_reach_key_a_objects(keyed: ServerInfo) -> None:
     assert a_done.status == "completed" and a_done.output_file_id is not None
     a_output = a_done.output_file_id
     a_notes = alice.files.create(file=("notes.txt", b"private"), purpose="user_data")
-    set_pace(validating=600, per_request=0, finalizing=0, cancelling=0, **_conn(keyed, KEY_A))
+    hold(alice, "validating")
     try:
         a_pending = alice.batches.create(
             input_file_id=a_input.id, endpoint=CHAT, completion_window="24h"
@@ -151,7 +152,7 @@ def test_key_b_cannot_reach_key_a_objects(keyed: ServerInfo) -> None:
         # A still owns and controls it
         assert wait_until(alice, alice.batches.cancel(a_pending.id).id).status == "cancelled"
     finally:
-        set_pace("instant", **_conn(keyed, KEY_A))
+        release(alice)
     assert [x["custom_id"] for x in file_lines(alice, a_output)] == ["a1", "a2"]
     assert_healthy(keyed.root_url)
 

@@ -12,19 +12,23 @@ import pytest
 from openai import OpenAI
 from openai.types import Batch
 
-from helpers.local_server import ServerInfo, set_pace
+from helpers.local_server import ServerInfo
 
 from support import (
     CHAT,
     DAY,
+    GATE_CHUNK,
     SNAPSHOT,
     STAMPS,
     ZERO_USAGE,
+    Gated,
     chat_line,
     file_lines,
+    gated_lines,
+    hold,
     raw,
+    release,
     sdk_error,
-    slow_pace,
     start_batch,
     upload,
     wait_until,
@@ -38,7 +42,7 @@ CREATE = {"endpoint": CHAT, "completion_window": "24h"}
 
 
 def test_create_returns_a_validating_batch(client: OpenAI) -> None:
-    slow_pace(client, validating=5)
+    hold(client, "validating")
     file = upload(client, [chat_line("a"), chat_line("b")])
     batch = client.batches.create(
         input_file_id=file.id, metadata={"description": "nightly eval"}, **CREATE
@@ -352,17 +356,20 @@ def test_other_endpoints_complete(
 # -- cancel -----------------------------------------------------------------------------------
 
 
-def test_cancel_running_batch_keeps_partial_results(client: OpenAI) -> None:
-    slow_pace(client, validating=0, per_request=0.25, cancelling=0.3)
-    lines = [chat_line(f"r{i}") for i in range(8)]
-    batch = start_batch(client, lines)
-    wait_until(client, batch.id, lambda b: b.request_counts.completed >= 2)
+def test_cancel_running_batch_keeps_partial_results(gated: Gated) -> None:
+    client = gated.client
+    total = 4 * GATE_CHUNK
+    batch = start_batch(client, gated_lines(GATE_CHUNK, total - GATE_CHUNK))
+    gated.gate.wait_for_held()  # the first requests are done, the rest wait
+    running = client.batches.retrieve(batch.id)
+    assert running.status == "in_progress" and running.request_counts.completed >= 1
 
     cancelling = client.batches.cancel(batch.id)
     assert cancelling.status == "cancelling"
     assert cancelling.cancelling_at is not None and cancelling.cancelled_at is None
     assert cancelling.in_progress_at is not None
 
+    gated.gate.open()
     done = wait_until(client, batch.id)
     assert done.status == "cancelled"
     assert done.cancelled_at is not None and done.cancelled_at >= done.cancelling_at
@@ -370,27 +377,28 @@ def test_cancel_running_batch_keeps_partial_results(client: OpenAI) -> None:
 
     output = file_lines(client, done.output_file_id)
     errors = file_lines(client, done.error_file_id)
-    assert 2 <= len(output) < 8
-    assert len(output) + len(errors) == 8
+    assert running.request_counts.completed <= len(output) < total
+    assert len(output) + len(errors) == total
     ids = [x["custom_id"] for x in output + errors]
-    assert sorted(ids) == sorted(f"r{i}" for i in range(8))
+    assert sorted(ids) == sorted(f"r{i}" for i in range(total))
     for line in errors:
         assert list(line) == ["id", "custom_id", "response", "error"]
         assert line["response"] is None
         assert line["error"]["code"] == "batch_cancelled"
         assert line["error"]["message"]
     assert done.request_counts is not None
-    assert done.request_counts.total == 8
+    assert done.request_counts.total == total
     assert done.request_counts.completed == len(output)
 
 
 def test_cancel_right_after_create(client: OpenAI) -> None:
-    slow_pace(client, validating=2, cancelling=0.2)
+    hold(client, "validating")
     batch = start_batch(client, [chat_line("a")])
     cancelling = client.batches.cancel(batch.id)
     assert cancelling.status == "cancelling"
     assert cancelling.in_progress_at is None
 
+    release(client)
     done = wait_until(client, batch.id)
     assert done.status == "cancelled"
     assert done.in_progress_at is None
@@ -400,13 +408,14 @@ def test_cancel_right_after_create(client: OpenAI) -> None:
 
 
 def test_cancel_is_idempotent_while_cancelling_and_after(client: OpenAI) -> None:
-    slow_pace(client, validating=2, cancelling=0.5)
+    hold(client, "validating", "cancelling")
     batch = start_batch(client, [chat_line("a")])
     first = client.batches.cancel(batch.id)
     again = client.batches.cancel(batch.id)
     assert again.status == "cancelling"
     assert again.cancelling_at == first.cancelling_at
 
+    release(client)
     done = wait_until(client, batch.id)
     assert done.status == "cancelled"
     assert client.batches.cancel(batch.id) == done
@@ -463,7 +472,7 @@ def test_walkthrough_calls_with_env_only(server_env: ServerInfo, tmp_path: Path)
     latest = client.batches.list(limit=1)
     assert [b.id for b in latest.data] == [batch.id]
 
-    set_pace("slow", base_url=server_env.base_url, api_key="sk-local-test")
+    hold(client, "validating")  # so that the second batch is still running when cancelled
     second = client.batches.create(
         input_file_id=batch_input_file.id, endpoint="/v1/chat/completions", completion_window="24h"
     )

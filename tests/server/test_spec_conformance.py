@@ -13,7 +13,21 @@ from openai.types import Batch, FileDeleted, FileObject
 from helpers.local_server import advance_clock
 
 from spec_schemas import validate_against_spec
-from support import CHAT, chat_line, conn, raw, raw_json, slow_pace, start_batch, upload, wait_until
+from support import (
+    CHAT,
+    GATE_CHUNK,
+    Gated,
+    chat_line,
+    conn,
+    gated_lines,
+    hold,
+    move_to,
+    raw,
+    raw_json,
+    start_batch,
+    upload,
+    wait_until,
+)
 
 BATCH_KEYS = set(Batch.model_fields)
 
@@ -55,7 +69,7 @@ def _error_body(response: Any, status: int) -> dict[str, Any]:
 
 
 def test_validating_and_in_progress_batches(client: OpenAI) -> None:
-    slow_pace(client, validating=0.4, per_request=0.5)
+    hold(client, "validating")
     created = client.with_raw_response.batches.create(
         input_file_id=upload(client, [chat_line("a"), chat_line("b")]).id,
         endpoint=CHAT,
@@ -67,7 +81,7 @@ def test_validating_and_in_progress_batches(client: OpenAI) -> None:
     assert body["model"] is None and body["errors"] is None
     assert _check_batch(_raw_batch(client, batch.id), "validating").id == batch.id
 
-    wait_until(client, batch.id, lambda b: b.status == "in_progress")
+    move_to(client, batch.id, "in_progress")
     running = _check_batch(_raw_batch(client, batch.id), "in_progress")
     assert running.model is not None
 
@@ -88,25 +102,39 @@ def test_failed_batch_with_errors(client: OpenAI) -> None:
     assert [e["line"] for e in body["errors"]["data"]] == [2, 3]
 
 
-def test_cancelled_and_cancelling_batches(client: OpenAI) -> None:
-    slow_pace(client, validating=0, per_request=0.3, cancelling=0.3)
-    batch = start_batch(client, [chat_line(f"r{i}") for i in range(4)])
-    wait_until(client, batch.id, lambda b: b.request_counts.completed >= 1)
+def _part_way(gated: Gated) -> Batch:
+    """A batch stopped at the gate with some of its requests done (so it has usage and both
+    result files once it ends)."""
+    batch = start_batch(gated.client, gated_lines(GATE_CHUNK, 3 * GATE_CHUNK))
+    gated.gate.wait_for_held()
+    running = gated.client.batches.retrieve(batch.id)
+    assert running.status == "in_progress" and running.request_counts.completed >= 1
+    return running
+
+
+def test_cancelled_and_cancelling_batches(gated: Gated) -> None:
+    client = gated.client
+    batch = _part_way(gated)
+    _check_batch(_raw_batch(client, batch.id), "in_progress")
     cancelling = client.with_raw_response.batches.cancel(batch.id).http_response.json()
     _check_batch(cancelling, "cancelling")
+    _check_batch(_raw_batch(client, batch.id), "cancelling")  # held: the gate is still closed
+    gated.gate.open()
     wait_until(client, batch.id)
-    _check_batch(_raw_batch(client, batch.id), "cancelled")
+    body = _raw_batch(client, batch.id)
+    _check_batch(body, "cancelled")
+    assert body["output_file_id"] and body["error_file_id"]
 
 
-def test_expired_batch(client: OpenAI) -> None:
-    slow_pace(client, validating=0, per_request=0.3)
-    batch = start_batch(client, [chat_line(f"r{i}") for i in range(4)])
-    wait_until(client, batch.id, lambda b: b.request_counts.completed >= 1)
+def test_expired_batch(gated: Gated) -> None:
+    client = gated.client
+    batch = _part_way(gated)
     advance_clock(hours=24, **conn(client))
+    gated.gate.open()
     wait_until(client, batch.id)
     body = _raw_batch(client, batch.id)
     _check_batch(body, "expired")
-    assert body["error_file_id"]
+    assert body["output_file_id"] and body["error_file_id"]
 
 
 def test_file_objects_and_lists(client: OpenAI) -> None:

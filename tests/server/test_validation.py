@@ -10,7 +10,7 @@ from openai.types import Batch
 
 from helpers.local_server import set_token_limit
 
-from support import CHAT, chat_line, conn, slow_pace, start_batch, upload, wait_until
+from support import CHAT, chat_line, conn, hold, release, start_batch, upload, wait_until
 
 EMBEDDINGS = "/v1/embeddings"
 
@@ -201,10 +201,11 @@ def test_missing_input_file_fails_after_create(client: OpenAI) -> None:
 
 
 def test_input_file_deleted_before_validation(client: OpenAI) -> None:
-    slow_pace(client, validating=0.5)
+    hold(client, "validating")
     file = upload(client, [chat_line("a")])
     batch = client.batches.create(input_file_id=file.id, endpoint=CHAT, completion_window="24h")
     client.files.delete(file.id)
+    release(client)  # validation looks at the file only now, after it was deleted
     done = wait_until(client, batch.id)
     _assert_failed_cleanly(done)
     assert [(e["code"], e["param"]) for e in _errors(done)] == [("invalid_request", "file_id")]
