@@ -34,6 +34,7 @@ from support import (
     log_since,
     raw,
     run_batch,
+    sdk_client,
     small_batch_completes,
     upload,
     wait_until,
@@ -75,9 +76,7 @@ def server_survives_the_module(local_server: ServerInfo) -> Iterator[None]:
     yield
     assert_healthy(local_server.root_url)
     reset(base_url=local_server.base_url, api_key=TEST_KEY)
-    small_batch_completes(
-        OpenAI(base_url=local_server.base_url, api_key=TEST_KEY, max_retries=0, timeout=30)
-    )
+    small_batch_completes(sdk_client(local_server.base_url))
     assert_clean_log(log_since(local_server.state_dir, offset))
 
 

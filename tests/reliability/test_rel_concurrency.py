@@ -32,6 +32,7 @@ from support import (
     jsonl,
     log_offset,
     log_since,
+    sdk_client,
     wait_until,
 )
 
@@ -40,7 +41,7 @@ CLIENTS = 20
 
 def _lifecycle(server: ServerInfo, worker: int, start: threading.Barrier) -> dict[str, Any]:
     """One client's whole lifecycle; returns what it saw. Raises on anything unexpected."""
-    client = OpenAI(base_url=server.base_url, api_key=TEST_KEY, max_retries=0, timeout=WAIT)
+    client = sdk_client(server.base_url)
     n = 3 + worker % 5
     ids = [f"w{worker:02d}-q{j}" for j in range(n)]
     data = jsonl(chat_line(cid, f"worker {worker} question {j}") for j, cid in enumerate(ids))

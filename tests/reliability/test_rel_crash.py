@@ -28,7 +28,6 @@ from helpers.local_server import ServerInfo, stop_server
 
 from support import (
     CHAT,
-    TEST_KEY,
     WAIT,
     Gate,
     assert_clean_log,
@@ -36,6 +35,7 @@ from support import (
     file_lines,
     jsonl,
     log_since,
+    sdk_client,
     start_gated_server,
     wait_until,
 )
@@ -100,7 +100,7 @@ def _kill(pid: int) -> None:
 
 
 def _client(info: ServerInfo) -> OpenAI:
-    return OpenAI(base_url=info.base_url, api_key=TEST_KEY, max_retries=0, timeout=30)
+    return sdk_client(info.base_url)
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from support import (
     log_since,
     raw,
     release,
+    sdk_client,
     wait_until,
 )
 
@@ -61,7 +62,7 @@ def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerInfo]:
 
 
 def _client(info: ServerInfo, key: str) -> OpenAI:
-    return OpenAI(base_url=info.base_url, api_key=key, max_retries=0, timeout=30)
+    return sdk_client(info.base_url, key)
 
 
 def _conn(info: ServerInfo, key: str) -> dict[str, str]:

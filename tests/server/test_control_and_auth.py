@@ -29,6 +29,7 @@ from support import (
     conn,
     free_port,
     raw,
+    sdk_client,
     sdk_error,
     start_batch,
     upload,
@@ -233,7 +234,7 @@ def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerInf
 
 
 def _client(info: ServerInfo, key: str) -> OpenAI:
-    return OpenAI(base_url=info.base_url, api_key=key, max_retries=0, timeout=20)
+    return sdk_client(info.base_url, key)
 
 
 def test_each_key_sees_only_its_own_objects(keyed_server: ServerInfo) -> None:

@@ -16,7 +16,7 @@ from openai.types import Batch
 
 from helpers.local_server import ServerInfo, ensure_server, stop_server
 
-from support import TEST_KEY, chat_line, free_port, run_batch
+from support import chat_line, free_port, run_batch, sdk_client
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def forwarding(local_server: ServerInfo, tmp_path: Path) -> Iterator[OpenAI]:
         extra_args=["--upstream", local_server.base_url, "--upstream-concurrency", "4"],
     )
     try:
-        yield OpenAI(base_url=info.base_url, api_key=TEST_KEY, max_retries=0, timeout=20)
+        yield sdk_client(info.base_url)
     finally:
         stop_server(state)
 

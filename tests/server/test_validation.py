@@ -243,7 +243,7 @@ def test_more_than_50000_requests(client: OpenAI, tmp_path: Path) -> None:
     file = client.files.create(file=open(path, "rb"), purpose="batch")
     batch = client.batches.create(input_file_id=file.id, endpoint=CHAT, completion_window="24h")
 
-    done = wait_until(client, batch.id, timeout=30)
+    done = wait_until(client, batch.id)
     _assert_failed_cleanly(done)
     errors = _errors(done)
     assert len(errors) == 1
