@@ -2,14 +2,13 @@
 
 The server runs as a real subprocess (``python -m helpers.local_server serve``) on a free port
 with its own temporary state directory and the "instant" pace; each test starts from an empty
-namespace (``reset``). Clients use short timeouts and no retries so that a wrong status shows up
-as a failure, not as a wait.
+namespace (``reset``, which also puts the pace back). Clients never retry, so that a wrong status
+shows up as a failure, not as a wait. The helpers the tests share are in ``support.py``.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -17,15 +16,19 @@ from openai import OpenAI
 
 from helpers.local_server import ServerInfo, ensure_server, reset, stop_server
 
+from support import (
+    TEST_KEY,
+    Gate,
+    Gated,
+    GatedServer,
+    contains_held,
+    free_port,
+    sdk_client,
+    start_gated_server,
+)
+
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 os.environ["no_proxy"] = "127.0.0.1,localhost"
-TEST_KEY = "sk-local-test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +43,7 @@ def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerInf
 def client(local_server: ServerInfo) -> OpenAI:
     """An SDK client on an empty namespace of the shared test server (pace: instant)."""
     reset(base_url=local_server.base_url, api_key=TEST_KEY)
-    return OpenAI(base_url=local_server.base_url, api_key=TEST_KEY, max_retries=0, timeout=20)
+    return sdk_client(local_server.base_url)
 
 
 @pytest.fixture
@@ -50,3 +53,36 @@ def server_env(local_server: ServerInfo, monkeypatch: pytest.MonkeyPatch) -> Ser
     monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
     reset(base_url=local_server.base_url, api_key=TEST_KEY)
     return local_server
+
+
+@pytest.fixture(scope="session")
+def gated_server(
+    local_server: ServerInfo, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatedServer]:
+    gate = Gate(local_server.root_url)
+    state_dir = tmp_path_factory.mktemp("gated-server-state")
+    info = start_gated_server(gate, state_dir)
+    try:
+        yield GatedServer(info, gate)
+    finally:
+        gate.open()
+        stop_server(state_dir)
+        gate.shutdown()
+
+
+@pytest.fixture
+def gated(gated_server: GatedServer) -> Iterator[Gated]:
+    """A client whose batches stop at the first chunk with a HELD request, until gate.open().
+
+    The gate is open while the namespace is reset (a reset waits for the runner's step, which a
+    held request would block), closed for the test, and opened again afterwards.
+    """
+    gate = gated_server.gate
+    gate.open()
+    gate.holds = contains_held
+    reset(base_url=gated_server.info.base_url, api_key=TEST_KEY)
+    gate.close()
+    try:
+        yield Gated(sdk_client(gated_server.info.base_url), gate)
+    finally:
+        gate.open()

@@ -1,31 +1,20 @@
 """Validate JSON objects against schemas copied from OpenAI's OpenAPI spec.
 
 The schemas live in ``tests/fixtures/openapi_schemas.json``: a verbatim copy of
-``components.schemas`` entries (plus everything they reference) taken from
-OpenAI's published ``openapi.yaml``. The tests never read the original spec.
+``components.schemas`` entries (plus everything they reference) taken from OpenAI's published
+``openapi.yaml``, which says ``openapi: 3.1.0``. The tests never read the original spec.
 
-The spec says ``openapi: 3.1.0`` and mostly writes nullable values the 3.1 way
-(``anyOf: [..., {type: "null"}]`` or ``type: [..., "null"]``), but it still
-contains some OpenAPI 3.0 ``nullable: true`` leftovers. This module turns an
-OpenAPI schema into plain JSON Schema 2020-12:
+Validation is openapi-schema-validator's ``OAS31Validator`` (JSON Schema 2020-12 with the
+OpenAPI 3.1 vocabulary: ``discriminator``, ``example``, ``xml`` and ``externalDocs`` are
+annotations, ``x-*`` keys are ignored). The copied schemas are served as one document, so their
+``$ref: "#/components/schemas/X"`` resolve through a ``referencing`` registry as they do in the
+spec. Required keys, types and enums are checked as strictly as the spec states them.
 
-* ``nullable: true`` becomes ``"null"`` in ``type`` (or ``None`` in ``enum``),
-  or an ``anyOf`` with ``{"type": "null"}`` when there is no ``type``;
-* ``$ref: "#/components/schemas/X"`` becomes ``$ref: "#/$defs/X"`` and every
-  copied schema is placed under ``$defs``;
-* ``x-*`` extension keys, ``discriminator``, ``example``, ``xml`` and
-  ``externalDocs`` are dropped (they are annotations, not constraints);
-* the OpenAPI 3.0 boolean forms of ``exclusiveMinimum`` / ``exclusiveMaximum``
-  become the numeric 2020-12 forms.
-
-Required keys, types and enums are checked as strictly as the spec states them.
-
-One deliberate relaxation, on by default: real API responses send ``null`` for
-properties that the spec lists but does not require (``Batch.output_file_id``,
-``Batch.errors``, ``OpenAIFile.status_details``...), while the spec types them
-without ``null``. OpenAI's own SDKs, generated from this spec, treat such
-properties as optional *and* nullable, so this module does the same. Pass
-``strict_nulls=True`` to check the spec literally.
+One documented patch, on by default (:func:`relax_nulls`): real API responses send ``null`` for
+properties that the spec lists but does not require (``Batch.output_file_id``, ``Batch.errors``,
+``OpenAIFile.status_details``...), while the spec types them without ``null``. OpenAI's own
+SDKs, generated from this spec, treat such properties as optional *and* nullable, so the copy
+validated against does the same. Pass ``strict_nulls=True`` to check the spec literally.
 """
 
 from __future__ import annotations
@@ -36,24 +25,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
+from openapi_schema_validator import OAS31Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
-__all__ = [
-    "FIXTURE_PATH",
-    "spec_required",
-    "spec_schema",
-    "spec_schema_names",
-    "validate_against_spec",
-]
+__all__ = ["FIXTURE_PATH", "relax_nulls", "spec_schemas", "validate_against_spec"]
 
 FIXTURE_PATH = Path(__file__).resolve().parent / "fixtures" / "openapi_schemas.json"
+#: where the copied schemas are registered; their own refs are relative to it
+SPEC_URI = "urn:openai-openapi"
 
-_COMPONENT_PREFIX = "#/components/schemas/"
-_DROPPED_KEYS = {"discriminator", "example", "xml", "externalDocs"}
-
-# Keywords whose value is a single subschema.
-_SCHEMA_KEYWORDS = {
+# the JSON Schema keywords whose value is a subschema, a list of them, or a map of names to them
+_SUBSCHEMA = (
     "additionalProperties",
     "items",
     "not",
@@ -64,12 +48,9 @@ _SCHEMA_KEYWORDS = {
     "propertyNames",
     "unevaluatedProperties",
     "unevaluatedItems",
-    "additionalItems",
-}
-# Keywords whose value is a list of subschemas.
-_SCHEMA_LIST_KEYWORDS = {"allOf", "anyOf", "oneOf", "prefixItems"}
-# Keywords whose value maps names to subschemas.
-_SCHEMA_MAP_KEYWORDS = {"properties", "patternProperties", "dependentSchemas", "$defs"}
+)
+_SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SUBSCHEMA_MAPS = ("patternProperties", "dependentSchemas", "$defs")
 
 
 @cache
@@ -78,29 +59,9 @@ def _raw_schemas() -> dict[str, Any]:
         return json.load(fh)["schemas"]
 
 
-def spec_schema_names() -> list[str]:
-    """Names of all schemas available in the fixture."""
-    return sorted(_raw_schemas())
-
-
-def spec_schema(schema_name: str) -> dict[str, Any]:
-    """A deep copy of the schema exactly as the OpenAPI spec writes it."""
-    return copy.deepcopy(_lookup(schema_name))
-
-
-def spec_required(schema_name: str) -> list[str]:
-    """The ``required`` list of a schema, as the spec writes it ([] if none)."""
-    return list(_lookup(schema_name).get("required", []))
-
-
-def _lookup(schema_name: str) -> dict[str, Any]:
-    schemas = _raw_schemas()
-    if schema_name not in schemas:
-        raise KeyError(
-            f"schema {schema_name!r} is not in {FIXTURE_PATH.name}; "
-            f"available: {', '.join(sorted(schemas))}"
-        )
-    return schemas[schema_name]
+def spec_schemas() -> dict[str, Any]:
+    """A deep copy of every schema in the fixture, exactly as the spec writes them."""
+    return copy.deepcopy(_raw_schemas())
 
 
 def _admits_null(schema: Any) -> bool:
@@ -112,85 +73,64 @@ def _admits_null(schema: Any) -> bool:
     return any(_admits_null(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []))
 
 
-def _or_null(schema: Any) -> Any:
-    if _admits_null(schema):
+def relax_nulls(schema: Any) -> Any:
+    """A copy of ``schema`` in which every property not in its object's ``required`` list
+    also accepts ``null`` (``anyOf: [the property's schema, {type: null}]``), at every depth.
+
+    Required properties, and properties that already accept null, are left as they are.
+    """
+    if not isinstance(schema, dict):
         return schema
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _translate(schema: Any, *, strict_nulls: bool) -> Any:
-    """Turn one OpenAPI schema object into a JSON Schema 2020-12 one."""
-    if isinstance(schema, bool) or not isinstance(schema, dict):
-        return schema
-
-    out: dict[str, Any] = {}
-    nullable = False
-    for key, value in schema.items():
-        if key.startswith("x-") or key in _DROPPED_KEYS:
-            continue
-        if key == "nullable":
-            nullable = value is True
-        elif key == "$ref":
-            if isinstance(value, str) and value.startswith(_COMPONENT_PREFIX):
-                value = "#/$defs/" + value[len(_COMPONENT_PREFIX) :]
-            out[key] = value
-        elif key in _SCHEMA_KEYWORDS:
-            out[key] = _translate(value, strict_nulls=strict_nulls)
-        elif key in _SCHEMA_LIST_KEYWORDS:
-            out[key] = [_translate(v, strict_nulls=strict_nulls) for v in value]
-        elif key in _SCHEMA_MAP_KEYWORDS:
-            out[key] = {k: _translate(v, strict_nulls=strict_nulls) for k, v in value.items()}
-        else:
-            out[key] = copy.deepcopy(value)
-
-    # OpenAPI 3.0: exclusiveMinimum/Maximum are booleans qualifying minimum/maximum.
-    for excl, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
-        if isinstance(out.get(excl), bool):
-            if out.pop(excl) and bound in out:
-                out[excl] = out.pop(bound)
-
-    if not strict_nulls and isinstance(out.get("properties"), dict):
-        required = set(out.get("required", []))
-        out["properties"] = {
-            name: sub if name in required else _or_null(sub)
-            for name, sub in out["properties"].items()
-        }
-
-    if nullable:
-        if "$ref" in out or any(k in out for k in _SCHEMA_LIST_KEYWORDS) or "type" not in out:
-            out = {"anyOf": [out, {"type": "null"}]}
-        else:
-            type_ = out["type"]
-            types = list(type_) if isinstance(type_, list) else [type_]
-            if "null" not in types:
-                out["type"] = types + ["null"]
-            if "enum" in out and None not in out["enum"]:
-                out["enum"] = list(out["enum"]) + [None]
+    out = dict(schema)
+    for key in _SUBSCHEMA:
+        if key in out:
+            out[key] = relax_nulls(out[key])
+    for key in _SUBSCHEMA_LISTS:
+        if key in out:
+            out[key] = [relax_nulls(sub) for sub in out[key]]
+    for key in _SUBSCHEMA_MAPS:
+        if key in out:
+            out[key] = {name: relax_nulls(sub) for name, sub in out[key].items()}
+    if isinstance(out.get("properties"), dict):
+        required = set(out.get("required", ()))
+        relaxed = {}
+        for name, sub in out["properties"].items():
+            sub = relax_nulls(sub)
+            if name not in required and not _admits_null(sub):
+                sub = {"anyOf": [sub, {"type": "null"}]}
+            relaxed[name] = sub
+        out["properties"] = relaxed
     return out
 
 
 @cache
-def _validator(schema_name: str, strict_nulls: bool) -> Draft202012Validator:
-    _lookup(schema_name)  # clear KeyError for unknown names
-    root = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$defs": {
-            name: _translate(schema, strict_nulls=strict_nulls)
-            for name, schema in _raw_schemas().items()
-        },
-        "$ref": f"#/$defs/{schema_name}",
-    }
-    Draft202012Validator.check_schema(root)
-    return Draft202012Validator(root)
+def _registry(strict_nulls: bool) -> Registry:
+    schemas = _raw_schemas()
+    if not strict_nulls:
+        schemas = {name: relax_nulls(schema) for name, schema in schemas.items()}
+    for schema in schemas.values():
+        OAS31Validator.check_schema(schema)
+    document = {"components": {"schemas": schemas}}
+    return Registry().with_resource(SPEC_URI, Resource(document, DRAFT202012))
+
+
+@cache
+def _validator(schema_name: str, strict_nulls: bool) -> OAS31Validator:
+    if schema_name not in _raw_schemas():
+        raise KeyError(
+            f"schema {schema_name!r} is not in {FIXTURE_PATH.name}; "
+            f"available: {', '.join(sorted(_raw_schemas()))}"
+        )
+    root = {"$ref": f"{SPEC_URI}#/components/schemas/{schema_name}"}
+    return OAS31Validator(root, registry=_registry(strict_nulls))
 
 
 def validate_against_spec(instance: Any, schema_name: str, *, strict_nulls: bool = False) -> None:
     """Raise ``jsonschema.ValidationError`` if ``instance`` breaks the spec schema.
 
-    ``strict_nulls=False`` (default) accepts ``null`` for properties that the
-    schema lists but does not require, as real API responses send them.
+    ``strict_nulls=False`` (default) accepts ``null`` for properties that the schema lists but
+    does not require, as real API responses send them (see :func:`relax_nulls`).
     """
-    validator = _validator(schema_name, strict_nulls)
-    error = best_match(validator.iter_errors(instance))
+    error = best_match(_validator(schema_name, strict_nulls).iter_errors(instance))
     if error is not None:
         raise error

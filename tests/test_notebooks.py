@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import free_port
+from support import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -105,6 +105,9 @@ def _nbval(notebook: Path, state_dir: Path) -> subprocess.CompletedProcess:
         BATCH_LOCAL_STATE_DIR=str(state_dir),
         BATCH_LOCAL_PORT=str(free_port()),
         NO_PROXY="127.0.0.1,localhost",
+        # the kernel imports `helpers` from this checkout, not from wherever the environment's
+        # editable install points (another worktree, say)
+        PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
     )
     env.pop("BATCH_TUTORIAL_MODE", None)
     command = [

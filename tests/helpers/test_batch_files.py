@@ -19,6 +19,8 @@ from helpers import (
 )
 from helpers.local_server.validation import BatchError
 
+from support import WAIT
+
 
 def read_lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
@@ -228,7 +230,7 @@ def test_check_batch_file_agrees_with_the_server_field_by_field(client, tmp_path
     batch = client.batches.create(
         input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h"
     )
-    batch = wait_for_batch(client, batch.id, poll_interval=0.05, timeout=10, progress=False)
+    batch = wait_for_batch(client, batch.id, poll_interval=0.05, timeout=WAIT, progress=False)
 
     assert batch.status == "failed"
     reported = [(e.line, e.code, e.param, e.message) for e in batch.errors.data]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -20,9 +19,10 @@ from helpers import (
     wait_for_status,
     write_jsonl,
 )
-from helpers.local_server import advance_clock, expire_batch, force_line, set_pace
+from helpers.local_server import advance_clock, expire_batch, force_line
 
-KEY = "sk-local-test"
+from support import GATE_CHUNK, HELD, Gated, conn, hold
+
 COLUMNS = [
     "custom_id",
     "status_code",
@@ -39,7 +39,7 @@ def run_batch(client: OpenAI, path: Path, endpoint: str = "/v1/chat/completions"
     with open(path, "rb") as fh:
         file = client.files.create(file=fh, purpose="batch")
     batch = client.batches.create(input_file_id=file.id, endpoint=endpoint, completion_window="24h")
-    return wait_for_batch(client, batch.id, poll_interval=0.05, timeout=15, progress=False)
+    return wait_for_batch(client, batch.id, poll_interval=0.05, timeout=60, progress=False)
 
 
 def start_batch(client: OpenAI, path: Path) -> str:
@@ -54,16 +54,10 @@ def input_lines(path: Path) -> dict[str, str]:
     return {json.loads(line)["custom_id"]: line for line in path.read_text().splitlines()}
 
 
-@pytest.fixture
-def conn(local_server) -> dict[str, str]:
-    return {"base_url": local_server.base_url, "api_key": KEY}
-
-
-@pytest.fixture
-def slow(client: OpenAI, conn) -> Iterator[OpenAI]:
-    set_pace(validating=0.2, per_request=0.3, finalizing=0.2, cancelling=0.2, **conn)
-    yield client
-    set_pace("instant", **conn)
+def gated_input(tmp_path: Path, total: int = 4 * GATE_CHUNK) -> Path:
+    """Chat requests of which a closed gate lets only the first GATE_CHUNK through."""
+    prompts = [f"prompt {n}" if n < GATE_CHUNK else f"prompt {n} {HELD}" for n in range(total)]
+    return write_jsonl(build_requests(prompts, model="gpt-4o-mini"), tmp_path / "in.jsonl")
 
 
 # -- parse_result_lines: the line shapes the API writes ----------------------------------------
@@ -208,12 +202,14 @@ def test_read_results_joins_back_to_inputs_in_input_order(client, tmp_path):
     assert (joined["input_tokens"] > 0).all() and (joined["output_tokens"] > 0).all()
 
 
-def test_per_request_errors_come_from_the_error_file(client, conn, tmp_path):
+def test_per_request_errors_come_from_the_error_file(client, tmp_path):
     requests = build_requests(["ok", "too long", "crash", "timeout"], model="gpt-4o-mini")
     requests[1]["body"]["max_tokens"] = 1_000_000
     path = write_jsonl(requests, tmp_path / "in.jsonl")
-    force_line("request-3", status_code=500, **conn)
-    force_line("request-4", error={"code": "request_timeout", "message": "Timed out."}, **conn)
+    force_line("request-3", status_code=500, **conn(client))
+    force_line(
+        "request-4", error={"code": "request_timeout", "message": "Timed out."}, **conn(client)
+    )
 
     batch = run_batch(client, path)
     assert batch.status == "completed"
@@ -259,28 +255,30 @@ def test_a_failed_batch_has_no_results_and_every_row_is_retried(client, tmp_path
     assert retry.read_text() == path.read_text()
 
 
-def test_a_cancelled_batch_keeps_partial_results_and_the_rest_can_be_retried(slow, tmp_path):
-    path = write_jsonl(
-        build_requests([f"prompt {n}" for n in range(6)], model="gpt-4o-mini"),
-        tmp_path / "in.jsonl",
-    )
-    batch_id = start_batch(slow, path)
+def test_a_cancelled_batch_keeps_partial_results_and_the_rest_can_be_retried(
+    gated: Gated, tmp_path
+):
+    client = gated.client
+    path = gated_input(tmp_path)
+    batch_id = start_batch(client, path)
     wait_for_status(
-        slow,
+        client,
         batch_id,
         lambda b: b.request_counts.completed >= 1,
         poll_interval=0.02,
+        timeout=60,
         progress=False,
     )
-    slow.batches.cancel(batch_id)
-    batch = wait_for_batch(slow, batch_id, poll_interval=0.05, timeout=10, progress=False)
+    client.batches.cancel(batch_id)
+    gated.gate.open()
+    batch = wait_for_batch(client, batch_id, poll_interval=0.05, timeout=60, progress=False)
     assert batch.status == "cancelled"
 
-    table = read_results(slow, batch, input_path=path)
+    table = read_results(client, batch, input_path=path)
     done = table[table["status_code"] == 200]
     cancelled = table[table["error_code"] == "batch_cancelled"]
     assert len(done) >= 1 and len(cancelled) >= 1
-    assert len(done) + len(cancelled) == 6
+    assert len(done) + len(cancelled) == 4 * GATE_CHUNK
     assert cancelled["status_code"].isna().all()
 
     retry = retry_file(table, path, tmp_path / "retry" / "again.jsonl")
@@ -290,38 +288,39 @@ def test_a_cancelled_batch_keeps_partial_results_and_the_rest_can_be_retried(slo
     assert check_batch_file(retry) == []
 
 
-def test_an_expired_batch_keeps_partial_results(slow, conn, tmp_path):
-    path = write_jsonl(
-        build_requests([f"prompt {n}" for n in range(6)], model="gpt-4o-mini"),
-        tmp_path / "in.jsonl",
-    )
-    batch_id = start_batch(slow, path)
+def test_an_expired_batch_keeps_partial_results(gated: Gated, tmp_path):
+    client = gated.client
+    path = gated_input(tmp_path)
+    batch_id = start_batch(client, path)
     wait_for_status(
-        slow,
+        client,
         batch_id,
         lambda b: b.request_counts.completed >= 1,
         poll_interval=0.02,
+        timeout=60,
         progress=False,
     )
-    advance_clock(hours=24, **conn)
-    batch = wait_for_batch(slow, batch_id, poll_interval=0.05, timeout=10, progress=False)
+    advance_clock(hours=24, **conn(client))
+    gated.gate.open()
+    batch = wait_for_batch(client, batch_id, poll_interval=0.05, timeout=60, progress=False)
     assert batch.status == "expired"
 
-    table = read_results(slow, batch, input_path=path)
+    table = read_results(client, batch, input_path=path)
     assert (table["status_code"] == 200).sum() >= 1
     expired = table[table["error_code"] == "batch_expired"]
     assert len(expired) >= 1
     assert expired["error_message"].str.contains("completion window").all()
 
 
-def test_expire_batch_before_any_request_ran(slow, conn, tmp_path):
+def test_expire_batch_before_any_request_ran(client, tmp_path):
     path = write_jsonl(build_requests(["a", "b"], model="gpt-4o-mini"), tmp_path / "in.jsonl")
-    batch_id = start_batch(slow, path)
-    wait_for_status(slow, batch_id, "in_progress", poll_interval=0.02, progress=False)
-    expire_batch(batch_id, **conn)
-    batch = wait_for_batch(slow, batch_id, poll_interval=0.05, timeout=10, progress=False)
+    hold(client, "in_progress")  # it gets there and runs nothing
+    batch_id = start_batch(client, path)
+    wait_for_status(client, batch_id, "in_progress", poll_interval=0.02, timeout=60, progress=False)
+    expire_batch(batch_id, **conn(client))
+    batch = wait_for_batch(client, batch_id, poll_interval=0.05, timeout=60, progress=False)
     assert batch.status == "expired"
-    table = read_results(slow, batch, input_path=path)
+    table = read_results(client, batch, input_path=path)
     assert set(table["error_code"]) == {"batch_expired"}
     assert retry_file(table, path, tmp_path / "retry.jsonl").read_text() == path.read_text()
 

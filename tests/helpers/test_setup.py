@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Iterator
 
 import pytest
 from openai import OpenAI
@@ -11,15 +13,64 @@ from helpers import Mode, is_local, setup
 from helpers.local_server import find_server
 
 STRAY_KEY = "sk-a-real-key-that-must-stay-home"
+#: every variable setup() may write (it writes os.environ directly, not through monkeypatch)
+SETUP_WRITES = ("OPENAI_BASE_URL", "OPENAI_API_KEY", "NO_PROXY", "no_proxy")
+#: the module, not the function of the same name that ``helpers`` exports
+setup_impl = importlib.import_module("helpers.setup")
+
+
+def _env() -> dict[str, str]:
+    """The process environment, less the variable pytest itself changes between phases."""
+    return {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+
+
+@pytest.fixture(autouse=True)
+def no_leak() -> Iterator[None]:
+    """Each test leaves the process environment and setup()'s memory as it found them.
+
+    Autouse and requested by nothing else, so it is set up first and torn down last: after
+    monkeypatch has undone its changes. It puts things back itself before it complains, so a
+    leak fails this test only and never changes what a later test sees.
+    """
+    env_before = _env()
+    remembered_before = dict(setup_impl._ORIGINAL_ENV)
+    yield
+    env_after = _env()
+    remembered_after = dict(setup_impl._ORIGINAL_ENV)
+    changed = {
+        name: (env_before.get(name), env_after.get(name))
+        for name in set(env_before) | set(env_after)
+        if env_before.get(name) != env_after.get(name)
+    }
+    for name, (before, _) in changed.items():
+        if before is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = before
+    setup_impl._ORIGINAL_ENV.clear()
+    setup_impl._ORIGINAL_ENV.update(remembered_before)
+    assert not changed, f"environment leaked past the test (before, after): {changed}"
+    assert remembered_after == remembered_before, "helpers.setup._ORIGINAL_ENV left filled"
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """No mode switch, no base URL, no proxy exceptions; monkeypatch restores them afterwards."""
-    for name in ("BATCH_TUTORIAL_MODE", "OPENAI_BASE_URL", "NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """No mode switch, no base URL, no proxy exceptions; monkeypatch restores them afterwards.
+
+    setup() writes OPENAI_BASE_URL, OPENAI_API_KEY and NO_PROXY/no_proxy into os.environ
+    itself. monkeypatch only restores what it touched, and ``delenv`` of a variable that is not
+    set records nothing, so each is first set (recording its original value, or its absence)
+    and then removed. setup()'s memory of the user's values starts empty and is put back.
+    """
+    for name in ("BATCH_TUTORIAL_MODE", *SETUP_WRITES):
+        monkeypatch.setenv(name, "placeholder")
+        monkeypatch.delenv(name)
     monkeypatch.setenv("OPENAI_API_KEY", STRAY_KEY)
-    return monkeypatch
+    remembered = dict(setup_impl._ORIGINAL_ENV)
+    setup_impl._ORIGINAL_ENV.clear()
+    yield monkeypatch
+    setup_impl._ORIGINAL_ENV.clear()
+    setup_impl._ORIGINAL_ENV.update(remembered)
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from helpers import (
     write_jsonl,
 )
 
+from support import WAIT
+
 COLUMNS = ["id", "status", "created", "total", "completed", "failed", "description"]
 
 
@@ -28,7 +30,7 @@ def run_batch(client, path, description=None):
         completion_window="24h",
         metadata={"description": description} if description else None,
     )
-    return wait_for_batch(client, batch.id, poll_interval=0.05, timeout=10, progress=False)
+    return wait_for_batch(client, batch.id, poll_interval=0.05, timeout=WAIT, progress=False)
 
 
 def test_batches_table_has_one_row_per_batch(client, tmp_path):

@@ -13,6 +13,8 @@ from openai.types import Batch  # noqa: E402
 from helpers import build_requests, plot_timeline, wait_for_batch, write_jsonl  # noqa: E402
 from helpers.timeline import status_changes  # noqa: E402
 
+from support import WAIT
+
 T0 = 1_700_000_000
 
 
@@ -99,7 +101,7 @@ def test_a_real_batch_from_the_local_server(client, tmp_path):
     batch = client.batches.create(
         input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h"
     )
-    batch = wait_for_batch(client, batch.id, poll_interval=0.05, timeout=10, progress=False)
+    batch = wait_for_batch(client, batch.id, poll_interval=0.05, timeout=WAIT, progress=False)
     ax = plot_timeline(batch)
     assert labels(ax) == ["validating", "in_progress", "finalizing", "completed"]
     ax.figure.savefig(tmp_path / "timeline.png")

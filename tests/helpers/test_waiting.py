@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from openai import OpenAI
 
 from helpers import TERMINAL_STATUSES, build_requests, wait_for_batch, wait_for_status, write_jsonl
-from helpers.local_server import set_pace
 from helpers.waiting import default_poll_interval
 
-KEY = "sk-local-test"
+from support import GATE_CHUNK, HELD, Gated, hold, release
 
 
-def submit(client: OpenAI, tmp_path: Path, count: int = 3) -> str:
-    """Upload ``count`` chat requests and create a batch; return its id."""
-    path = write_jsonl(
-        build_requests([f"Say {n}" for n in range(count)], model="gpt-4o-mini"),
-        tmp_path / "input.jsonl",
-    )
+def submit(client: OpenAI, tmp_path: Path, count: int = 3, held_from: int | None = None) -> str:
+    """Upload ``count`` chat requests and create a batch; return its id.
+
+    With ``held_from``, the requests from that one on are held by a closed gate.
+    """
+    prompts = [f"Say {n}" for n in range(count)]
+    if held_from is not None:
+        prompts = [p if n < held_from else f"{p} {HELD}" for n, p in enumerate(prompts)]
+    path = write_jsonl(build_requests(prompts, model="gpt-4o-mini"), tmp_path / "input.jsonl")
     with open(path, "rb") as fh:
         file = client.files.create(file=fh, purpose="batch")
     return client.batches.create(
@@ -29,12 +30,25 @@ def submit(client: OpenAI, tmp_path: Path, count: int = 3) -> str:
 
 
 @pytest.fixture
-def slow(client: OpenAI, local_server) -> Iterator[OpenAI]:
-    """The client, with batches slow enough to watch (back to instant afterwards)."""
-    conn = {"base_url": local_server.base_url, "api_key": KEY}
-    set_pace(validating=0.2, per_request=0.3, finalizing=0.2, cancelling=0.2, **conn)
-    yield client
-    set_pace("instant", **conn)
+def held(client: OpenAI) -> OpenAI:
+    """The client, with its batches held in validating (the next test's reset lets them go)."""
+    hold(client, "validating")
+    return client
+
+
+class ReleaseAfter:
+    """An SDK client whose batches.retrieve lets held batches move on after ``calls`` calls."""
+
+    def __init__(self, client: OpenAI, calls: int) -> None:
+        self.batches = self
+        self._client, self._left = client, calls
+
+    def retrieve(self, batch_id: str):
+        batch = self._client.batches.retrieve(batch_id)
+        self._left -= 1
+        if self._left == 0:
+            release(self._client)
+        return batch
 
 
 def test_terminal_statuses_are_the_four_final_ones():
@@ -45,16 +59,17 @@ def test_wait_for_batch_returns_the_completed_batch_and_prints_nothing_without_p
     client, tmp_path, capsys
 ):
     batch_id = submit(client, tmp_path)
-    batch = wait_for_batch(client, batch_id, poll_interval=0.05, timeout=10, progress=False)
+    batch = wait_for_batch(client, batch_id, poll_interval=0.05, timeout=60, progress=False)
     assert batch.id == batch_id
     assert batch.status == "completed"
     assert (batch.request_counts.completed, batch.request_counts.total) == (3, 3)
     assert capsys.readouterr() == ("", "")
 
 
-def test_progress_bar_shows_status_and_counts_of_total(slow, tmp_path, capsys):
-    batch_id = submit(slow, tmp_path, count=2)
-    batch = wait_for_batch(slow, batch_id, poll_interval=0.05, timeout=10)
+def test_progress_bar_shows_status_and_counts_of_total(held, tmp_path, capsys):
+    batch_id = submit(held, tmp_path, count=2)
+    # the first answer is a held batch, still validating; then it may go
+    batch = wait_for_batch(ReleaseAfter(held, calls=1), batch_id, poll_interval=0.05, timeout=60)
     assert batch.status == "completed"
     bar = capsys.readouterr().err  # tqdm.auto writes text to stderr outside Jupyter
     states = [state for state in bar.split("\r") if state.strip()]
@@ -65,14 +80,14 @@ def test_progress_bar_shows_status_and_counts_of_total(slow, tmp_path, capsys):
     assert "req/s" not in bar and "00:0" not in bar  # no timings: saved notebooks stay stable
 
 
-def test_timeout_raises_and_leaves_the_batch_running(slow, tmp_path):
-    batch_id = submit(slow, tmp_path, count=5)
+def test_timeout_raises_and_leaves_the_batch_running(held, tmp_path):
+    batch_id = submit(held, tmp_path, count=5)
     with pytest.raises(TimeoutError) as info:
-        wait_for_batch(slow, batch_id, poll_interval=0.05, timeout=0.1, progress=False)
+        wait_for_batch(held, batch_id, poll_interval=0.05, timeout=0.1, progress=False)
     message = str(info.value)
     assert batch_id in message and "keeps running" in message
     assert f'client.batches.cancel("{batch_id}")' in message
-    assert slow.batches.retrieve(batch_id).status not in TERMINAL_STATUSES
+    assert held.batches.retrieve(batch_id).status == "validating"
 
 
 class InterruptAfter:
@@ -89,14 +104,14 @@ class InterruptAfter:
         return self._client.batches.retrieve(batch_id)
 
 
-def test_an_interrupt_stops_waiting_but_not_the_batch(slow, tmp_path, capsys):
-    batch_id = submit(slow, tmp_path, count=5)
+def test_an_interrupt_stops_waiting_but_not_the_batch(held, tmp_path, capsys):
+    batch_id = submit(held, tmp_path, count=5)
     with pytest.raises(KeyboardInterrupt):  # re-raised, so "Run All" stops here
-        wait_for_batch(InterruptAfter(slow, calls=1), batch_id, poll_interval=0.01)
+        wait_for_batch(InterruptAfter(held, calls=1), batch_id, poll_interval=0.01)
     out = capsys.readouterr().out
-    assert "Stopped waiting" in out
+    assert f"Stopped waiting. Batch {batch_id} was validating" in out
     assert f'client.batches.cancel("{batch_id}")' in out
-    assert slow.batches.retrieve(batch_id).status not in ("cancelling", "cancelled")
+    assert held.batches.retrieve(batch_id).status == "validating"
 
 
 def test_an_interrupt_before_any_answer_is_not_swallowed(client):
@@ -104,32 +119,39 @@ def test_an_interrupt_before_any_answer_is_not_swallowed(client):
         wait_for_batch(InterruptAfter(client, calls=0), "batch_x", progress=False)
 
 
-def test_wait_for_status_stops_at_the_named_status(slow, tmp_path):
-    batch_id = submit(slow, tmp_path, count=5)
-    batch = wait_for_status(slow, batch_id, "in_progress", poll_interval=0.02, progress=False)
+def test_wait_for_status_stops_at_the_named_status(client, tmp_path):
+    hold(client, "in_progress")  # it gets there and stays, so a poll cannot miss it
+    batch_id = submit(client, tmp_path, count=5)
+    batch = wait_for_status(
+        client, batch_id, "in_progress", poll_interval=0.02, timeout=60, progress=False
+    )
     assert batch.status == "in_progress"
 
 
-def test_wait_for_status_with_a_condition_then_cancel(slow, tmp_path):
-    batch_id = submit(slow, tmp_path, count=6)
+def test_wait_for_status_with_a_condition_then_cancel(gated: Gated, tmp_path):
+    client = gated.client
+    # the first requests pass the gate; the batch cannot end before the gate opens
+    batch_id = submit(client, tmp_path, count=4 * GATE_CHUNK, held_from=GATE_CHUNK)
     batch = wait_for_status(
-        slow,
+        client,
         batch_id,
         lambda b: b.request_counts.completed >= 1,
         poll_interval=0.02,
+        timeout=60,
         progress=False,
     )
     assert batch.status == "in_progress" and batch.request_counts.completed >= 1
-    slow.batches.cancel(batch_id)
-    batch = wait_for_batch(slow, batch_id, poll_interval=0.05, timeout=10, progress=False)
+    client.batches.cancel(batch_id)
+    gated.gate.open()
+    batch = wait_for_batch(client, batch_id, poll_interval=0.05, timeout=60, progress=False)
     assert batch.status == "cancelled"
-    assert 1 <= batch.request_counts.completed < 6
+    assert 1 <= batch.request_counts.completed < 4 * GATE_CHUNK
 
 
 def test_wait_for_status_also_stops_at_a_terminal_status(client, tmp_path):
     batch_id = submit(client, tmp_path)
     batch = wait_for_status(
-        client, batch_id, "cancelling", poll_interval=0.05, timeout=10, progress=False
+        client, batch_id, "cancelling", poll_interval=0.05, timeout=60, progress=False
     )
     assert batch.status == "completed"
 

@@ -15,29 +15,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _rel_support import (
-    ANY,
-    CHAT,
-    RawApi,
-    assert_clean_log,
-    assert_error,
-    assert_healthy,
-    chat,
-    file_lines,
-    http,
-    jsonl,
-    log_offset,
-    log_since,
-    run_batch,
-    small_batch_completes,
-    upload_bytes,
-    wait,
-)
 from openai import OpenAI
 
 from helpers.local_server import ServerInfo, reset, set_token_limit, state
 
-from conftest import TEST_KEY
+from support import (
+    ANY,
+    CHAT,
+    TEST_KEY,
+    RawApi,
+    assert_clean_log,
+    assert_error,
+    assert_healthy,
+    chat_line,
+    file_lines,
+    jsonl,
+    log_offset,
+    log_since,
+    raw,
+    run_batch,
+    sdk_client,
+    small_batch_completes,
+    upload,
+    wait_until,
+)
 
 BAD_FORMAT = "Invalid file format for Batch API. Must be .jsonl"
 NOT_JSON_LINE = "This line is not parseable as valid JSON."
@@ -71,9 +72,7 @@ def server_survives_the_module(local_server: ServerInfo) -> Iterator[None]:
     yield
     assert_healthy(local_server.root_url)
     reset(base_url=local_server.base_url, api_key=TEST_KEY)
-    small_batch_completes(
-        OpenAI(base_url=local_server.base_url, api_key=TEST_KEY, max_retries=0, timeout=30)
-    )
+    small_batch_completes(sdk_client(local_server.base_url))
     assert_clean_log(log_since(local_server.state_dir, offset))
 
 
@@ -86,9 +85,9 @@ def healthy_after_each_case(local_server: ServerInfo) -> Iterator[None]:
 @pytest.fixture
 def api(client: OpenAI) -> Iterator[RawApi]:
     """Raw requests under /v1 with the test key, on the namespace ``client`` just emptied."""
-    raw = RawApi(str(client.base_url), TEST_KEY)
-    yield raw
-    raw.close()
+    api = RawApi(client)
+    yield api
+    api.close()
 
 
 def stored_files(server: ServerInfo) -> set[str]:
@@ -153,32 +152,38 @@ EMBED_NO_INPUT = {
 
 LINE_CASES = [
     pytest.param(
-        [chat("a"), '{"custom_id": "b", "method": "POST", "url"'],
+        [chat_line("a"), '{"custom_id": "b", "method": "POST", "url"'],
         CHAT,
         [("invalid_json_line", None, 2, NOT_JSON_LINE)],
         id="invalid_json_line",
     ),
     pytest.param(
-        [chat("a"), "[1, 2]"],
+        [chat_line("a"), "[1, 2]"],
         CHAT,
         [("invalid_json_line", None, 2, NOT_JSON_LINE)],
         id="json-array",
     ),
     pytest.param(
-        [chat("a"), '"text"'],
+        [chat_line("a"), '"text"'],
         CHAT,
         [("invalid_json_line", None, 2, NOT_JSON_LINE)],
         id="json-string",
     ),
     pytest.param(
-        [chat("a"), "42"], CHAT, [("invalid_json_line", None, 2, NOT_JSON_LINE)], id="json-number"
+        [chat_line("a"), "42"],
+        CHAT,
+        [("invalid_json_line", None, 2, NOT_JSON_LINE)],
+        id="json-number",
     ),
     pytest.param(
-        [chat("a"), "null"], CHAT, [("invalid_json_line", None, 2, NOT_JSON_LINE)], id="json-null"
+        [chat_line("a"), "null"],
+        CHAT,
+        [("invalid_json_line", None, 2, NOT_JSON_LINE)],
+        id="json-null",
     ),
     *[
         pytest.param(
-            [without(chat("a"), name)],
+            [without(chat_line("a"), name)],
             CHAT,
             [("missing_required_parameter", name, 1, missing(name))],
             id=f"missing-{name}",
@@ -186,13 +191,13 @@ LINE_CASES = [
         for name in ("custom_id", "method", "url", "body")
     ],
     pytest.param(
-        [chat("a") | {"body": None}],
+        [chat_line("a") | {"body": None}],
         CHAT,
         [("missing_required_parameter", "body", 1, missing("body"))],
         id="null-body-is-missing",
     ),
     pytest.param(
-        [chat("a") | {"custom_id": 7}],
+        [chat_line("a") | {"custom_id": 7}],
         CHAT,
         [
             (
@@ -205,7 +210,7 @@ LINE_CASES = [
         id="custom_id-not-a-string",
     ),
     pytest.param(
-        [chat("a") | {"url": "/v1/completions"}],
+        [chat_line("a") | {"url": "/v1/completions"}],
         CHAT,
         [
             (
@@ -218,7 +223,7 @@ LINE_CASES = [
         id="invalid_url",
     ),
     pytest.param(
-        [chat("a") | {"method": "GET"}],
+        [chat_line("a") | {"method": "GET"}],
         CHAT,
         [
             (
@@ -231,7 +236,7 @@ LINE_CASES = [
         id="method-GET",
     ),
     pytest.param(
-        [chat("a", model="gpt-nope")],
+        [chat_line("a", model="gpt-nope")],
         CHAT,
         [
             (
@@ -244,7 +249,7 @@ LINE_CASES = [
         id="model_not_found",
     ),
     pytest.param(
-        [chat("a", model="text-embedding-3-small")],
+        [chat_line("a", model="text-embedding-3-small")],
         CHAT,
         [
             (
@@ -257,7 +262,7 @@ LINE_CASES = [
         id="model-of-another-endpoint",
     ),
     pytest.param(
-        [chat("a", stream=True)],
+        [chat_line("a", stream=True)],
         CHAT,
         [
             (
@@ -270,13 +275,13 @@ LINE_CASES = [
         id="streaming_unsupported",
     ),
     pytest.param(
-        [without(chat("a"), "model", body=True)],
+        [without(chat_line("a"), "model", body=True)],
         CHAT,
         [("invalid_request", "body.model", 1, "Model parameter is required.")],
         id="invalid_request-missing-model",
     ),
     pytest.param(
-        [without(chat("a"), "messages", body=True)],
+        [without(chat_line("a"), "messages", body=True)],
         CHAT,
         [("invalid_request", "body.messages", 1, "Messages parameter is required.")],
         id="invalid_request-missing-messages",
@@ -288,7 +293,7 @@ LINE_CASES = [
         id="invalid_request-missing-embedding-input",
     ),
     pytest.param(
-        [chat("a"), chat("b", model="gpt-4o")],
+        [chat_line("a"), chat_line("b", model="gpt-4o")],
         CHAT,
         [
             (
@@ -302,7 +307,7 @@ LINE_CASES = [
         id="mismatched_model",
     ),
     pytest.param(
-        [chat("a"), chat("b"), chat("a")],
+        [chat_line("a"), chat_line("b"), chat_line("a")],
         CHAT,
         [
             (
@@ -316,7 +321,7 @@ LINE_CASES = [
         id="duplicate_custom_id",
     ),
     pytest.param(
-        [chat("a"), "", "   ", chat("b", stream=True), "\t", "{oops"],
+        [chat_line("a"), "", "   ", chat_line("b", stream=True), "\t", "{oops"],
         CHAT,
         [
             (
@@ -330,7 +335,13 @@ LINE_CASES = [
         id="blank-lines-keep-physical-line-numbers",
     ),
     pytest.param(
-        [chat("a"), chat("a"), chat("b", model="gpt-nope"), "[]", without(chat("c"), "url")],
+        [
+            chat_line("a"),
+            chat_line("a"),
+            chat_line("b", model="gpt-nope"),
+            "[]",
+            without(chat_line("c"), "url"),
+        ],
         CHAT,
         [
             (
@@ -364,7 +375,7 @@ def test_bad_line_fails_the_batch(
 
 
 def test_crlf_file_with_a_bad_line_reports_the_right_line(client: OpenAI) -> None:
-    data = jsonl([chat("a"), chat("b"), "{not json"], newline="\r\n")
+    data = jsonl([chat_line("a"), chat_line("b"), "{not json"], newline="\r\n")
     assert_failed_with(run_batch(client, data), [("invalid_json_line", None, 3, NOT_JSON_LINE)])
 
 
@@ -372,7 +383,7 @@ def test_crlf_file_with_a_bad_line_reports_the_right_line(client: OpenAI) -> Non
 
 
 def test_more_than_50000_requests(client: OpenAI) -> None:
-    data = jsonl(chat(f"r{i}", "hi") for i in range(50_001))
+    data = jsonl(chat_line(f"r{i}", "hi") for i in range(50_001))
     assert_failed_with(
         run_batch(client, data),
         [
@@ -416,7 +427,9 @@ def test_token_limit_exceeded(client: OpenAI, local_server: ServerInfo) -> None:
     limit = state(**conn)["token_limit"]
     set_token_limit(1_000, **conn)
     try:
-        batch = run_batch(client, jsonl([chat("a", "word " * 800), chat("b", "word " * 800)]))
+        batch = run_batch(
+            client, jsonl([chat_line("a", "word " * 800), chat_line("b", "word " * 800)])
+        )
     finally:
         set_token_limit(limit, **conn)
     assert_failed_with(
@@ -440,7 +453,7 @@ def test_missing_input_file(client: OpenAI) -> None:
     )
     assert created.status == "validating"
     assert_failed_with(
-        wait(client, created.id),
+        wait_until(client, created.id),
         [
             (
                 "invalid_request",
@@ -455,11 +468,11 @@ def test_missing_input_file(client: OpenAI) -> None:
 
 @pytest.mark.parametrize("purpose", ["user_data", "assistants", "fine-tune"])
 def test_input_file_with_another_purpose(client: OpenAI, purpose: str) -> None:
-    file = upload_bytes(client, jsonl([chat("a")]), purpose=purpose)
+    file = upload(client, jsonl([chat_line("a")]), purpose=purpose)
     created = client.batches.create(input_file_id=file.id, endpoint=CHAT, completion_window="24h")
     assert created.status == "validating"
     assert_failed_with(
-        wait(client, created.id),
+        wait_until(client, created.id),
         [
             (
                 "invalid_request",
@@ -477,17 +490,21 @@ def test_input_file_with_another_purpose(client: OpenAI, purpose: str) -> None:
 REFUSED_UPLOADS = [
     pytest.param(b"", "input.jsonl", id="empty-file"),
     pytest.param(b"\n\n   \n\r\n\t\n", "input.jsonl", id="only-blank-lines"),
-    pytest.param(jsonl([chat("a")]) + b"\xff\xfe\xfa\n", "input.jsonl", id="non-utf8-later-line"),
-    pytest.param(b'{"custom_id": "caf\xe9"}\n', "input.jsonl", id="latin1-first-line"),
-    pytest.param(jsonl([chat("a")]) + b"\xe2\x82", "input.jsonl", id="utf8-cut-at-the-end"),
-    pytest.param(b"[1, 2]\n" + jsonl([chat("a")]), "input.jsonl", id="first-line-json-array"),
-    pytest.param(b'"text"\n' + jsonl([chat("a")]), "input.jsonl", id="first-line-json-string"),
-    pytest.param(b"42\n" + jsonl([chat("a")]), "input.jsonl", id="first-line-json-number"),
     pytest.param(
-        json.dumps(chat("a"), indent=2).encode() + b"\n", "input.jsonl", id="pretty-printed-json"
+        jsonl([chat_line("a")]) + b"\xff\xfe\xfa\n", "input.jsonl", id="non-utf8-later-line"
+    ),
+    pytest.param(b'{"custom_id": "caf\xe9"}\n', "input.jsonl", id="latin1-first-line"),
+    pytest.param(jsonl([chat_line("a")]) + b"\xe2\x82", "input.jsonl", id="utf8-cut-at-the-end"),
+    pytest.param(b"[1, 2]\n" + jsonl([chat_line("a")]), "input.jsonl", id="first-line-json-array"),
+    pytest.param(b'"text"\n' + jsonl([chat_line("a")]), "input.jsonl", id="first-line-json-string"),
+    pytest.param(b"42\n" + jsonl([chat_line("a")]), "input.jsonl", id="first-line-json-number"),
+    pytest.param(
+        json.dumps(chat_line("a"), indent=2).encode() + b"\n",
+        "input.jsonl",
+        id="pretty-printed-json",
     ),
     pytest.param(b"{" + b"x" * (20 * MB) + b"\n", "input.jsonl", id="huge-first-line-not-json"),
-    pytest.param(jsonl([chat("a")]), "input.json", id="not-a-jsonl-name"),
+    pytest.param(jsonl([chat_line("a")]), "input.json", id="not-a-jsonl-name"),
 ]
 
 
@@ -505,17 +522,25 @@ def test_batch_upload_refused(
 
 BOM = b"\xef\xbb\xbf"
 VALID_ODDITIES = [
-    pytest.param(BOM + jsonl([chat("a"), chat("b")]), ["a", "b"], id="utf8-bom"),
-    pytest.param(jsonl([chat("a"), chat("b"), chat("c")], "\r\n"), ["a", "b", "c"], id="crlf"),
-    pytest.param(BOM + jsonl([chat("a"), chat("b")], "\r\n"), ["a", "b"], id="bom-and-crlf"),
+    pytest.param(BOM + jsonl([chat_line("a"), chat_line("b")]), ["a", "b"], id="utf8-bom"),
     pytest.param(
-        b"\n  \n" + jsonl([chat("a"), "", "   ", chat("b"), "\t", chat("c")]) + b"\n\n",
+        jsonl([chat_line("a"), chat_line("b"), chat_line("c")], "\r\n"), ["a", "b", "c"], id="crlf"
+    ),
+    pytest.param(
+        BOM + jsonl([chat_line("a"), chat_line("b")], "\r\n"), ["a", "b"], id="bom-and-crlf"
+    ),
+    pytest.param(
+        b"\n  \n"
+        + jsonl([chat_line("a"), "", "   ", chat_line("b"), "\t", chat_line("c")])
+        + b"\n\n",
         ["a", "b", "c"],
         id="blank-lines-between-and-around",
     ),
-    pytest.param(jsonl([chat("a"), chat("b")]).rstrip(b"\n"), ["a", "b"], id="no-final-newline"),
     pytest.param(
-        jsonl([chat("a", "naïve café 東京 🚀"), chat("b", "\u2028 line separator")]),
+        jsonl([chat_line("a"), chat_line("b")]).rstrip(b"\n"), ["a", "b"], id="no-final-newline"
+    ),
+    pytest.param(
+        jsonl([chat_line("a", "naïve café 東京 🚀"), chat_line("b", "\u2028 line separator")]),
         ["a", "b"],
         id="non-ascii-text",
     ),
@@ -535,7 +560,7 @@ def test_odd_but_valid_file_completes(client: OpenAI, data: bytes, ids: list[str
 
 
 def test_50001_lines_one_blank_is_50000_requests(client: OpenAI) -> None:
-    lines: list[dict | str] = [chat(f"r{i}", "hi") for i in range(50_000)]
+    lines: list[dict | str] = [chat_line(f"r{i}", "hi") for i in range(50_000)]
     lines.insert(25_000, "")
     batch = run_batch(client, jsonl(lines), timeout=90)
     assert batch.status == "completed", batch.errors
@@ -549,8 +574,8 @@ def test_50001_lines_one_blank_is_50000_requests(client: OpenAI) -> None:
 def test_one_huge_line_is_accepted_and_validated(client: OpenAI, local_server: ServerInfo) -> None:
     """A 20 MB prompt as the first line: accepted at upload, validated, never a 5xx."""
     conn = {"base_url": local_server.base_url, "api_key": TEST_KEY}
-    huge = chat("huge", "word " * (4 * MB))
-    data = jsonl([huge, chat("small")])
+    huge = chat_line("huge", "word " * (4 * MB))
+    data = jsonl([huge, chat_line("small")])
     assert len(data) > 20 * MB
     limit = state(**conn)["token_limit"]
     set_token_limit(None, **conn)  # ~4M input tokens would otherwise hit the 2M queue limit
@@ -592,9 +617,8 @@ UNKNOWN_IDS = [
 def test_unknown_id_is_404(
     client: OpenAI, local_server: ServerInfo, method: str, path: str, message: str, param: str
 ) -> None:
-    upload_bytes(client, jsonl([chat("a")]))  # the namespace is not empty
-    with http(TEST_KEY) as h:
-        response = h.request(method, local_server.root_url + path)
+    upload(client, jsonl([chat_line("a")]))  # the namespace is not empty
+    response = raw(local_server.root_url, method, path)
     assert_error(response, 404, message, param=param, code=None)
 
 
@@ -622,7 +646,7 @@ def test_filename_keeps_only_its_last_component(
 ) -> None:
     state_dir = Path(local_server.state_dir)
     before = stored_files(local_server)
-    data = jsonl([chat("a")])
+    data = jsonl([chat_line("a")])
     body = multipart([("file", raw_name, data), ("purpose", None, purpose.encode())])
     response = api.post("/files", content=body, headers=multipart_type())
     assert response.status_code == 200, response.text
@@ -730,24 +754,24 @@ def create_body(file_id: str, **extra: Any) -> dict[str, Any]:
 def test_bad_metadata_is_refused(
     client: OpenAI, api: RawApi, metadata: Any, message: str, param: str, code: str
 ) -> None:
-    file = upload_bytes(client, jsonl([chat("a")]))
+    file = upload(client, jsonl([chat_line("a")]))
     response = api.post("/batches", json=create_body(file.id, metadata=metadata))
     assert_error(response, 400, message, param=param, code=code)
     assert client.batches.list().data == []
 
 
 def test_metadata_at_the_limits_is_accepted(client: OpenAI, api: RawApi) -> None:
-    file = upload_bytes(client, jsonl([chat("a")]))
+    file = upload(client, jsonl([chat_line("a")]))
     metadata = {f"{i:02d}".ljust(64, "k"): "v" * 512 for i in range(16)}
     response = api.post("/batches", json=create_body(file.id, metadata=metadata))
     assert response.status_code == 200, response.text
     assert response.json()["metadata"] == metadata
-    assert wait(client, response.json()["id"]).status == "completed"
+    assert wait_until(client, response.json()["id"]).status == "completed"
 
 
 # -- malformed multipart ----------------------------------------------------------------------
 
-GOOD = jsonl([chat("a")])
+GOOD = jsonl([chat_line("a")])
 FULL = multipart([("file", "in.jsonl", GOOD), ("purpose", None, b"batch")])
 MULTIPART_CASES = [
     pytest.param(
@@ -927,7 +951,7 @@ def test_bad_files_order(client: OpenAI, api: RawApi) -> None:
 
 def test_files_limit_101_is_within_the_files_range(client: OpenAI, api: RawApi) -> None:
     for i in range(3):
-        upload_bytes(client, jsonl([chat("a")]), name=f"f{i}.jsonl")
+        upload(client, jsonl([chat_line("a")]), name=f"f{i}.jsonl")
     response = api.get("/files?limit=101")
     assert response.status_code == 200, response.text
     assert len(response.json()["data"]) == 3 and response.json()["has_more"] is False
@@ -937,10 +961,10 @@ def test_files_limit_101_is_within_the_files_range(client: OpenAI, api: RawApi) 
 def test_unknown_after_cursor_returns_the_first_page(
     client: OpenAI, api: RawApi, kind: str
 ) -> None:
-    file = upload_bytes(client, jsonl([chat("a")]))
+    file = upload(client, jsonl([chat_line("a")]))
     for i in range(3):
         if kind == "files":
-            upload_bytes(client, jsonl([chat("a")]), name=f"extra{i}.jsonl")
+            upload(client, jsonl([chat_line("a")]), name=f"extra{i}.jsonl")
         else:  # batches only: their output files would change the files list as they finish
             client.batches.create(input_file_id=file.id, endpoint=CHAT, completion_window="24h")
     unknown = "file-doesnotexist" if kind == "files" else "batch_doesnotexist"

@@ -4,44 +4,48 @@ Every client has its own ``OpenAI`` instance and its own input file, and uploads
 batch, polls it to ``completed``, downloads and checks its output, lists, and deletes its input
 file. All must succeed with no 5xx (the clients never retry, so any 5xx raises) and the server
 log must not mention a locked database or a traceback.
+
+Nothing here is timed: a busy machine makes the run slower, not wrong. The waits are bounded
+only so that a server that stops answering fails the test with a message.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import openai
-from _rel_support import (
-    CHAT,
-    assert_clean_log,
-    assert_healthy,
-    chat,
-    file_lines,
-    jsonl,
-    log_offset,
-    log_since,
-    wait,
-)
 from openai import OpenAI
 
 from helpers.local_server import ServerInfo, set_pace
 
-from conftest import TEST_KEY
+from support import (
+    CHAT,
+    TEST_KEY,
+    WAIT,
+    assert_clean_log,
+    assert_healthy,
+    chat_line,
+    file_lines,
+    jsonl,
+    log_offset,
+    log_since,
+    sdk_client,
+    wait_until,
+)
 
 CLIENTS = 20
 
 
 def _lifecycle(server: ServerInfo, worker: int, start: threading.Barrier) -> dict[str, Any]:
     """One client's whole lifecycle; returns what it saw. Raises on anything unexpected."""
-    client = OpenAI(base_url=server.base_url, api_key=TEST_KEY, max_retries=0, timeout=30)
+    client = sdk_client(server.base_url)
     n = 3 + worker % 5
     ids = [f"w{worker:02d}-q{j}" for j in range(n)]
-    data = jsonl(chat(cid, f"worker {worker} question {j}") for j, cid in enumerate(ids))
-    start.wait(timeout=10)
-    began = time.monotonic()
+    data = jsonl(chat_line(cid, f"worker {worker} question {j}") for j, cid in enumerate(ids))
+    start.wait(timeout=WAIT)
 
     file = client.files.create(file=(f"worker-{worker}.jsonl", data), purpose="batch")
     assert (file.bytes, file.filename) == (len(data), f"worker-{worker}.jsonl")
@@ -52,7 +56,7 @@ def _lifecycle(server: ServerInfo, worker: int, start: threading.Barrier) -> dic
         completion_window="24h",
         metadata={"worker": str(worker)},
     )
-    final = wait(client, batch.id, timeout=30)
+    final = wait_until(client, batch.id)
     assert final.status == "completed", final
     assert final.request_counts is not None
     assert (final.request_counts.total, final.request_counts.completed) == (n, n)
@@ -76,12 +80,7 @@ def _lifecycle(server: ServerInfo, worker: int, start: threading.Barrier) -> dic
         pass
     else:
         raise AssertionError(f"{file.id} still retrievable after delete")
-    return {
-        "worker": worker,
-        "batch": batch.id,
-        "output": final.output_file_id,
-        "seconds": time.monotonic() - began,
-    }
+    return {"worker": worker, "batch": batch.id, "output": final.output_file_id}
 
 
 def _run_all(server: ServerInfo) -> list[dict[str, Any]]:
@@ -89,23 +88,19 @@ def _run_all(server: ServerInfo) -> list[dict[str, Any]]:
     with ThreadPoolExecutor(CLIENTS) as pool:
         futures = [pool.submit(_lifecycle, server, i, start) for i in range(CLIENTS)]
         errors, results = [], []
-        for future in futures:
+        for worker, future in enumerate(futures):
             try:
-                results.append(future.result(timeout=60))
+                results.append(future.result(timeout=3 * WAIT))
+            except FutureTimeout:
+                errors.append(f"client {worker} had not finished after {3 * WAIT:g} s")
             except Exception as exc:  # collect every failure, not just the first
-                errors.append(repr(exc))
+                errors.append(f"client {worker}: {exc!r}")
     assert not errors, "\n".join(errors)
     return results
 
 
-def test_twenty_clients_run_the_whole_lifecycle_at_once(
-    client: OpenAI, local_server: ServerInfo
-) -> None:
-    offset = log_offset(local_server.state_dir)
-    began = time.monotonic()
-    results = _run_all(local_server)
-    assert time.monotonic() - began < 20
-
+def _check_results(client: OpenAI, results: list[dict[str, Any]]) -> None:
+    """Every client finished, each with its own completed batch, and only outputs are left."""
     assert sorted(r["worker"] for r in results) == list(range(CLIENTS))
     batches = client.batches.list(limit=100).data
     assert {b.id for b in batches} == {r["batch"] for r in results}
@@ -115,6 +110,13 @@ def test_twenty_clients_run_the_whole_lifecycle_at_once(
     assert {f.id for f in remaining} == {r["output"] for r in results}
     assert all(f.purpose == "batch_output" for f in remaining)
 
+
+def test_twenty_clients_run_the_whole_lifecycle_at_once(
+    client: OpenAI, local_server: ServerInfo
+) -> None:
+    offset = log_offset(local_server.state_dir)
+    results = _run_all(local_server)
+    _check_results(client, results)
     assert_healthy(local_server.root_url)
     assert_clean_log(log_since(local_server.state_dir, offset))
 
@@ -127,12 +129,9 @@ def test_twenty_clients_poll_and_list_while_batches_run(
     set_pace(validating=0.2, per_request=0.02, finalizing=0.2, cancelling=0, **conn)
     offset = log_offset(local_server.state_dir)
     try:
-        began = time.monotonic()
         results = _run_all(local_server)
-        assert time.monotonic() - began < 20
     finally:
         set_pace("instant", **conn)
-    assert len(results) == CLIENTS
-    assert all(b.status == "completed" for b in client.batches.list(limit=100).data)
+    _check_results(client, results)
     assert_healthy(local_server.root_url)
     assert_clean_log(log_since(local_server.state_dir, offset))

@@ -4,34 +4,41 @@ The batch must still complete, with every request answered exactly once: output 
 equal the total, no ``custom_id`` appears twice, and ``request_counts`` agree with the files.
 Between the kills a torn line (a write cut short) is left at the end of a work file, as a crash
 in the middle of an append would leave it.
+
+The server sends the batch's lines through a gate (support.Gate) that holds every request past a
+threshold, so each kill lands while the batch is part-way, with the requests before the
+threshold written and those after it not yet run, however fast or slow the machine.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _rel_support import (
-    CHAT,
-    assert_clean_log,
-    chat,
-    file_lines,
-    jsonl,
-    log_since,
-    poll,
-    wait,
-)
 from openai import OpenAI
 from openai.types import Batch
 
-from helpers.local_server import ServerInfo, ensure_server, set_pace, stop_server
+from helpers.local_server import ServerInfo, stop_server
 
-from conftest import TEST_KEY, free_port
+from support import (
+    CHAT,
+    WAIT,
+    Gate,
+    assert_clean_log,
+    chat_line,
+    file_lines,
+    jsonl,
+    log_since,
+    sdk_client,
+    start_gated_server,
+    wait_until,
+)
 
 TOTAL = 5_000
 #: every 7th request asks for temperature 5 and fails when it runs (an error-file line)
@@ -42,8 +49,21 @@ TORN = b'{"id": "batch_req_torn", "custom_id": "r4999", "response": {"status_cod
 
 def _input() -> bytes:
     return jsonl(
-        chat(cid, temperature=5) if cid in BAD else chat(cid, f"Question {cid}") for cid in ALL
+        chat_line(cid, f"Question {cid}", temperature=5)
+        if cid in BAD
+        else chat_line(cid, f"Question {cid}")
+        for cid in ALL
     )
+
+
+def _holds_from(threshold: int):
+    """The gate's choice: hold the requests numbered ``threshold`` and above."""
+
+    def holds(body: bytes) -> bool:
+        found = re.search(rb"Question r(\d{4})", body)
+        return found is not None and int(found.group(1)) >= threshold
+
+    return holds
 
 
 def _done(batch: Batch) -> int:
@@ -80,7 +100,7 @@ def _kill(pid: int) -> None:
 
 
 def _client(info: ServerInfo) -> OpenAI:
-    return OpenAI(base_url=info.base_url, api_key=TEST_KEY, max_retries=0, timeout=30)
+    return sdk_client(info.base_url)
 
 
 @pytest.fixture
@@ -100,31 +120,34 @@ def crash_state(tmp_path: Path) -> Iterator[tuple[Path, list[int]]]:
                 pass
 
 
+@pytest.fixture
+def gate(local_server: ServerInfo) -> Iterator[Gate]:
+    """The upstream of the crash servers: passes requests to the session's server."""
+    gate = Gate(local_server.root_url)
+    yield gate
+    gate.shutdown()
+
+
 @pytest.mark.slow
 def test_rel_sigkill_mid_batch_loses_and_repeats_nothing(
-    crash_state: tuple[Path, list[int]],
+    gate: Gate, crash_state: tuple[Path, list[int]]
 ) -> None:
     state_dir, pids = crash_state
-    info = ensure_server(state_dir, port=free_port(), pace="normal")
+    # kill 1 once the requests before r1000 ran; kill 2 once 500 more ran after the restart
+    gate.holds = _holds_from(1_000)
+    gate.close()
+    info = start_gated_server(gate, state_dir, concurrency=8)
     pids.append(info.pid)
-    conn = {"base_url": info.base_url, "api_key": TEST_KEY}
-    set_pace(validating=0, per_request=0.001, finalizing=0, cancelling=0, **conn)
     client = _client(info)
     file = client.files.create(file=("crash.jsonl", _input()), purpose="batch")
     batch = client.batches.create(input_file_id=file.id, endpoint=CHAT, completion_window="24h")
 
     floor = 0
     for round_ in range(2):
-        # kill 1 after 1,000 requests; kill 2 once 500 more ran after the restart
-        low = 1_000 if round_ == 0 else floor + 500
-
-        def mid_run(low: int = low, client: OpenAI = client) -> Batch | None:
-            seen = client.batches.retrieve(batch.id)
-            assert seen.status in ("validating", "in_progress"), seen
-            done = _done(seen)
-            return seen if seen.status == "in_progress" and low <= done < 0.8 * TOTAL else None
-
-        seen = poll(mid_run, timeout=30, what=f"progress before kill {round_ + 1}")
+        gate.wait_for_held()  # the batch cannot get past the threshold any more
+        seen = client.batches.retrieve(batch.id)
+        assert seen.status == "in_progress", seen
+        assert floor < _done(seen) < TOTAL, (floor, seen.request_counts)
         _kill(info.pid)
 
         # the kill landed mid-run: some but not all results on disk, the batch still running
@@ -138,12 +161,17 @@ def test_rel_sigkill_mid_batch_loses_and_repeats_nothing(
                 fh.write(TORN)
         floor = len(written)
 
-        restarted = ensure_server(state_dir, port=free_port(), pace="normal")
+        if round_ == 0:
+            gate.holds = _holds_from(floor + 500)
+            gate.close()  # count held requests afresh (those of the dead server stay held)
+        else:
+            gate.open()  # the last restart runs everything left
+        restarted = start_gated_server(gate, state_dir, concurrency=8)
         pids.append(restarted.pid)
         assert restarted.pid != info.pid
         info, client = restarted, _client(restarted)
 
-    final = wait(client, batch.id, timeout=120)
+    final = wait_until(client, batch.id, timeout=10 * WAIT)
     assert final.status == "completed", final
     assert final.request_counts is not None
     out = file_lines(client, final.output_file_id)

@@ -11,29 +11,32 @@ from collections.abc import Iterator
 
 import openai
 import pytest
-from _rel_support import (
-    CHAT,
-    RawApi,
-    assert_clean_log,
-    assert_error,
-    assert_healthy,
-    chat,
-    file_lines,
-    jsonl,
-    log_since,
-    wait,
-)
 from openai import OpenAI
 
 from helpers.local_server import (
     ServerInfo,
     ensure_server,
     reset,
-    set_pace,
     stop_server,
 )
 
-from conftest import free_port
+from support import (
+    CHAT,
+    RawApi,
+    assert_clean_log,
+    assert_error,
+    assert_healthy,
+    chat_line,
+    file_lines,
+    free_port,
+    hold,
+    jsonl,
+    log_since,
+    raw,
+    release,
+    sdk_client,
+    wait_until,
+)
 
 KEY_A = "sk-alice-rel-0001"
 KEY_B = "sk-bob-rel-0002"
@@ -59,7 +62,7 @@ def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerInfo]:
 
 
 def _client(info: ServerInfo, key: str) -> OpenAI:
-    return OpenAI(base_url=info.base_url, api_key=key, max_retries=0, timeout=30)
+    return sdk_client(info.base_url, key)
 
 
 def _conn(info: ServerInfo, key: str) -> dict[str, str]:
@@ -68,18 +71,18 @@ def _conn(info: ServerInfo, key: str) -> dict[str, str]:
 
 def test_key_b_cannot_reach_key_a_objects(keyed: ServerInfo) -> None:
     alice, bob = _client(keyed, KEY_A), _client(keyed, KEY_B)
-    data = jsonl([chat("a1"), chat("a2", "Name a colour.")])
+    data = jsonl([chat_line("a1"), chat_line("a2", "Name a colour.")])
 
     # key A: a finished batch (with an output file), a user_data file, a batch still validating
     a_input = alice.files.create(file=("alice.jsonl", data), purpose="batch")
-    a_done = wait(
+    a_done = wait_until(
         alice,
         alice.batches.create(input_file_id=a_input.id, endpoint=CHAT, completion_window="24h").id,
     )
     assert a_done.status == "completed" and a_done.output_file_id is not None
     a_output = a_done.output_file_id
     a_notes = alice.files.create(file=("notes.txt", b"private"), purpose="user_data")
-    set_pace(validating=600, per_request=0, finalizing=0, cancelling=0, **_conn(keyed, KEY_A))
+    hold(alice, "validating")
     try:
         a_pending = alice.batches.create(
             input_file_id=a_input.id, endpoint=CHAT, completion_window="24h"
@@ -148,18 +151,18 @@ def test_key_b_cannot_reach_key_a_objects(keyed: ServerInfo) -> None:
         still = alice.batches.retrieve(a_pending.id)
         assert still.status == "validating" and still.cancelling_at is None
         # A still owns and controls it
-        assert wait(alice, alice.batches.cancel(a_pending.id).id).status == "cancelled"
+        assert wait_until(alice, alice.batches.cancel(a_pending.id).id).status == "cancelled"
     finally:
-        set_pace("instant", **_conn(keyed, KEY_A))
+        release(alice)
     assert [x["custom_id"] for x in file_lines(alice, a_output)] == ["a1", "a2"]
     assert_healthy(keyed.root_url)
 
 
 def test_b_cannot_use_a_input_file(keyed: ServerInfo) -> None:
     alice, bob = _client(keyed, KEY_A), _client(keyed, KEY_B)
-    a_input = alice.files.create(file=("alice.jsonl", jsonl([chat("a1")])), purpose="batch")
+    a_input = alice.files.create(file=("alice.jsonl", jsonl([chat_line("a1")])), purpose="batch")
     stolen = bob.batches.create(input_file_id=a_input.id, endpoint=CHAT, completion_window="24h")
-    failed = wait(bob, stolen.id)
+    failed = wait_until(bob, stolen.id)
     assert failed.status == "failed" and failed.errors is not None
     assert [(e.code, e.param, e.line, e.message) for e in failed.errors.data] == [
         (
@@ -188,8 +191,7 @@ ROUTES = [
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
 def test_unknown_key_is_401_invalid_api_key(keyed: ServerInfo, method: str, path: str) -> None:
-    with RawApi(keyed.root_url, STRANGER).http as h:
-        response = h.request(method, keyed.root_url + path)
+    response = raw(keyed.root_url, method, path, key=STRANGER)
     assert_error(
         response,
         401,
@@ -210,8 +212,7 @@ def test_missing_key_is_401(
     keyed: ServerInfo, method: str, path: str, authorization: str | None
 ) -> None:
     headers = {} if authorization is None else {"Authorization": authorization}
-    with RawApi(keyed.root_url, None).http as h:
-        response = h.request(method, keyed.root_url + path, headers=headers)
+    response = raw(keyed.root_url, method, path, key=None, headers=headers)
     assert_error(response, 401, MISSING_AUTH, param=None, code=None)
 
 

@@ -12,19 +12,23 @@ import pytest
 from openai import OpenAI
 from openai.types import Batch
 
-from helpers.local_server import ServerInfo, set_pace
+from helpers.local_server import ServerInfo
 
-from _util import (
+from support import (
     CHAT,
     DAY,
+    GATE_CHUNK,
     SNAPSHOT,
     STAMPS,
     ZERO_USAGE,
+    Gated,
     chat_line,
     file_lines,
+    gated_lines,
+    hold,
     raw,
+    release,
     sdk_error,
-    slow_pace,
     start_batch,
     upload,
     wait_until,
@@ -37,9 +41,9 @@ CREATE = {"endpoint": CHAT, "completion_window": "24h"}
 # -- create -----------------------------------------------------------------------------------
 
 
-def test_create_returns_a_validating_batch(client: OpenAI, tmp_path: Path) -> None:
-    slow_pace(client, validating=5)
-    file = upload(client, tmp_path, [chat_line("a"), chat_line("b")])
+def test_create_returns_a_validating_batch(client: OpenAI) -> None:
+    hold(client, "validating")
+    file = upload(client, [chat_line("a"), chat_line("b")])
     batch = client.batches.create(
         input_file_id=file.id, metadata={"description": "nightly eval"}, **CREATE
     )
@@ -64,8 +68,8 @@ def test_create_returns_a_validating_batch(client: OpenAI, tmp_path: Path) -> No
     assert client.batches.retrieve(batch.id) == batch
 
 
-def test_identical_creates_make_separate_batches(client: OpenAI, tmp_path: Path) -> None:
-    file = upload(client, tmp_path, [chat_line("a")])
+def test_identical_creates_make_separate_batches(client: OpenAI) -> None:
+    file = upload(client, [chat_line("a")])
     first = client.batches.create(input_file_id=file.id, **CREATE)
     second = client.batches.create(input_file_id=file.id, **CREATE)
     assert first.id != second.id
@@ -74,8 +78,8 @@ def test_identical_creates_make_separate_batches(client: OpenAI, tmp_path: Path)
 
 
 @pytest.mark.parametrize("window", ["1h", "48h", "invalid", ""])
-def test_create_rejects_completion_window(client: OpenAI, tmp_path: Path, window: str) -> None:
-    file = upload(client, tmp_path, [chat_line("a")])
+def test_create_rejects_completion_window(client: OpenAI, window: str) -> None:
+    file = upload(client, [chat_line("a")])
     with pytest.raises(openai.BadRequestError) as exc:
         client.batches.create(
             input_file_id=file.id,
@@ -87,8 +91,8 @@ def test_create_rejects_completion_window(client: OpenAI, tmp_path: Path, window
     assert client.batches.list().data == []
 
 
-def test_create_rejects_endpoint(client: OpenAI, tmp_path: Path) -> None:
-    file = upload(client, tmp_path, [chat_line("a")])
+def test_create_rejects_endpoint(client: OpenAI) -> None:
+    file = upload(client, [chat_line("a")])
     with pytest.raises(openai.BadRequestError) as exc:
         client.batches.create(
             input_file_id=file.id,
@@ -139,9 +143,9 @@ def test_create_rejects_endpoint(client: OpenAI, tmp_path: Path) -> None:
     ],
 )
 def test_create_rejects_metadata(
-    client: OpenAI, tmp_path: Path, metadata: dict, code: str, param: str, message: str
+    client: OpenAI, metadata: dict, code: str, param: str, message: str
 ) -> None:
-    file = upload(client, tmp_path, [chat_line("a")])
+    file = upload(client, [chat_line("a")])
     with pytest.raises(openai.BadRequestError) as exc:
         client.batches.create(input_file_id=file.id, metadata=metadata, **CREATE)
     error = sdk_error(exc.value, message)
@@ -152,8 +156,8 @@ def test_create_rejects_metadata(
     )
 
 
-def test_create_accepts_metadata_at_the_limits(client: OpenAI, tmp_path: Path) -> None:
-    file = upload(client, tmp_path, [chat_line("a")])
+def test_create_accepts_metadata_at_the_limits(client: OpenAI) -> None:
+    file = upload(client, [chat_line("a")])
     metadata = {f"k{i}": "v" for i in range(15)} | {"k" * 64: "v" * 512}
     batch = client.batches.create(input_file_id=file.id, metadata=metadata, **CREATE)
     assert batch.metadata == metadata
@@ -193,8 +197,8 @@ def test_unknown_batch_is_404(client: OpenAI) -> None:
 # -- list -------------------------------------------------------------------------------------
 
 
-def test_list_batches_newest_first_and_paginates(client: OpenAI, tmp_path: Path) -> None:
-    file = upload(client, tmp_path, [chat_line("a")])
+def test_list_batches_newest_first_and_paginates(client: OpenAI) -> None:
+    file = upload(client, [chat_line("a")])
     ids = [client.batches.create(input_file_id=file.id, **CREATE).id for _ in range(5)]
     newest_first = ids[::-1]
 
@@ -229,8 +233,8 @@ def test_list_batches_bad_limit(client: OpenAI) -> None:
 # -- results ----------------------------------------------------------------------------------
 
 
-def test_completed_batch_and_output_file(client: OpenAI, tmp_path: Path) -> None:
-    batch = start_batch(client, tmp_path, [chat_line("request-1"), chat_line("request-2")])
+def test_completed_batch_and_output_file(client: OpenAI) -> None:
+    batch = start_batch(client, [chat_line("request-1"), chat_line("request-2")])
     done = wait_until(client, batch.id)
 
     assert done.status == "completed"
@@ -272,9 +276,9 @@ def test_completed_batch_and_output_file(client: OpenAI, tmp_path: Path) -> None
     assert done.usage.input_tokens == prompt_tokens
 
 
-def test_mixed_batch_writes_both_files(client: OpenAI, tmp_path: Path) -> None:
+def test_mixed_batch_writes_both_files(client: OpenAI) -> None:
     lines = [chat_line("ok-1"), chat_line("too-long", max_tokens=1_000_000), chat_line("ok-2")]
-    done = wait_until(client, start_batch(client, tmp_path, lines).id)
+    done = wait_until(client, start_batch(client, lines).id)
 
     assert done.status == "completed"
     assert done.request_counts is not None
@@ -311,9 +315,9 @@ def test_mixed_batch_writes_both_files(client: OpenAI, tmp_path: Path) -> None:
     }
 
 
-def test_all_requests_failed(client: OpenAI, tmp_path: Path) -> None:
+def test_all_requests_failed(client: OpenAI) -> None:
     lines = [chat_line(f"r{i}", max_tokens=1_000_000) for i in range(3)]
-    done = wait_until(client, start_batch(client, tmp_path, lines).id)
+    done = wait_until(client, start_batch(client, lines).id)
 
     assert done.status == "completed"
     assert done.output_file_id is None
@@ -335,12 +339,12 @@ def test_all_requests_failed(client: OpenAI, tmp_path: Path) -> None:
     ],
 )
 def test_other_endpoints_complete(
-    client: OpenAI, tmp_path: Path, endpoint: str, body: dict, obj: str | None
+    client: OpenAI, endpoint: str, body: dict, obj: str | None
 ) -> None:
     lines = [
         {"custom_id": f"r{i}", "method": "POST", "url": endpoint, "body": body} for i in (1, 2)
     ]
-    done = wait_until(client, start_batch(client, tmp_path, lines, endpoint=endpoint).id)
+    done = wait_until(client, start_batch(client, lines, endpoint=endpoint).id)
     assert done.status == "completed", done.errors
     assert done.request_counts is not None and done.request_counts.completed == 2
     output = file_lines(client, done.output_file_id)
@@ -352,17 +356,20 @@ def test_other_endpoints_complete(
 # -- cancel -----------------------------------------------------------------------------------
 
 
-def test_cancel_running_batch_keeps_partial_results(client: OpenAI, tmp_path: Path) -> None:
-    slow_pace(client, validating=0, per_request=0.25, cancelling=0.3)
-    lines = [chat_line(f"r{i}") for i in range(8)]
-    batch = start_batch(client, tmp_path, lines)
-    wait_until(client, batch.id, lambda b: b.request_counts.completed >= 2)
+def test_cancel_running_batch_keeps_partial_results(gated: Gated) -> None:
+    client = gated.client
+    total = 4 * GATE_CHUNK
+    batch = start_batch(client, gated_lines(GATE_CHUNK, total - GATE_CHUNK))
+    gated.gate.wait_for_held()  # the first requests are done, the rest wait
+    running = client.batches.retrieve(batch.id)
+    assert running.status == "in_progress" and running.request_counts.completed >= 1
 
     cancelling = client.batches.cancel(batch.id)
     assert cancelling.status == "cancelling"
     assert cancelling.cancelling_at is not None and cancelling.cancelled_at is None
     assert cancelling.in_progress_at is not None
 
+    gated.gate.open()
     done = wait_until(client, batch.id)
     assert done.status == "cancelled"
     assert done.cancelled_at is not None and done.cancelled_at >= done.cancelling_at
@@ -370,27 +377,28 @@ def test_cancel_running_batch_keeps_partial_results(client: OpenAI, tmp_path: Pa
 
     output = file_lines(client, done.output_file_id)
     errors = file_lines(client, done.error_file_id)
-    assert 2 <= len(output) < 8
-    assert len(output) + len(errors) == 8
+    assert running.request_counts.completed <= len(output) < total
+    assert len(output) + len(errors) == total
     ids = [x["custom_id"] for x in output + errors]
-    assert sorted(ids) == sorted(f"r{i}" for i in range(8))
+    assert sorted(ids) == sorted(f"r{i}" for i in range(total))
     for line in errors:
         assert list(line) == ["id", "custom_id", "response", "error"]
         assert line["response"] is None
         assert line["error"]["code"] == "batch_cancelled"
         assert line["error"]["message"]
     assert done.request_counts is not None
-    assert done.request_counts.total == 8
+    assert done.request_counts.total == total
     assert done.request_counts.completed == len(output)
 
 
-def test_cancel_right_after_create(client: OpenAI, tmp_path: Path) -> None:
-    slow_pace(client, validating=2, cancelling=0.2)
-    batch = start_batch(client, tmp_path, [chat_line("a")])
+def test_cancel_right_after_create(client: OpenAI) -> None:
+    hold(client, "validating")
+    batch = start_batch(client, [chat_line("a")])
     cancelling = client.batches.cancel(batch.id)
     assert cancelling.status == "cancelling"
     assert cancelling.in_progress_at is None
 
+    release(client)
     done = wait_until(client, batch.id)
     assert done.status == "cancelled"
     assert done.in_progress_at is None
@@ -399,14 +407,15 @@ def test_cancel_right_after_create(client: OpenAI, tmp_path: Path) -> None:
     assert done.request_counts.model_dump() == {"total": 0, "completed": 0, "failed": 0}
 
 
-def test_cancel_is_idempotent_while_cancelling_and_after(client: OpenAI, tmp_path: Path) -> None:
-    slow_pace(client, validating=2, cancelling=0.5)
-    batch = start_batch(client, tmp_path, [chat_line("a")])
+def test_cancel_is_idempotent_while_cancelling_and_after(client: OpenAI) -> None:
+    hold(client, "validating", "cancelling")
+    batch = start_batch(client, [chat_line("a")])
     first = client.batches.cancel(batch.id)
     again = client.batches.cancel(batch.id)
     assert again.status == "cancelling"
     assert again.cancelling_at == first.cancelling_at
 
+    release(client)
     done = wait_until(client, batch.id)
     assert done.status == "cancelled"
     assert client.batches.cancel(batch.id) == done
@@ -414,9 +423,9 @@ def test_cancel_is_idempotent_while_cancelling_and_after(client: OpenAI, tmp_pat
 
 
 @pytest.mark.parametrize("terminal", ["completed", "failed"])
-def test_cancel_finished_batch_is_409(client: OpenAI, tmp_path: Path, terminal: str) -> None:
+def test_cancel_finished_batch_is_409(client: OpenAI, terminal: str) -> None:
     line = chat_line("a") if terminal == "completed" else chat_line("a", model="no-such-model")
-    done = wait_until(client, start_batch(client, tmp_path, [line]).id)
+    done = wait_until(client, start_batch(client, [line]).id)
     assert done.status == terminal
 
     with pytest.raises(openai.ConflictError) as exc:
@@ -428,10 +437,8 @@ def test_cancel_finished_batch_is_409(client: OpenAI, tmp_path: Path, terminal: 
     assert client.batches.retrieve(done.id) == done
 
 
-def test_409_is_not_retried_by_a_default_client(
-    client: OpenAI, tmp_path: Path, local_server: ServerInfo
-) -> None:
-    done = wait_until(client, start_batch(client, tmp_path, [chat_line("a")]).id)
+def test_409_is_not_retried_by_a_default_client(client: OpenAI, local_server: ServerInfo) -> None:
+    done = wait_until(client, start_batch(client, [chat_line("a")]).id)
     sent: list[str] = []
     http = httpx2.Client(event_hooks={"request": [lambda r: sent.append(str(r.url))]})
     retrying = OpenAI(base_url=local_server.base_url, api_key=client.api_key, http_client=http)
@@ -465,7 +472,7 @@ def test_walkthrough_calls_with_env_only(server_env: ServerInfo, tmp_path: Path)
     latest = client.batches.list(limit=1)
     assert [b.id for b in latest.data] == [batch.id]
 
-    set_pace("slow", base_url=server_env.base_url, api_key="sk-local-test")
+    hold(client, "validating")  # so that the second batch is still running when cancelled
     second = client.batches.create(
         input_file_id=batch_input_file.id, endpoint="/v1/chat/completions", completion_window="24h"
     )

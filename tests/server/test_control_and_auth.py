@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import openai
 import pytest
@@ -22,19 +21,20 @@ from helpers.local_server import (
     stop_server,
 )
 
-from _util import (
+from support import (
     CHAT,
     TEST_KEY,
     assert_envelope,
     chat_line,
     conn,
+    free_port,
     raw,
+    sdk_client,
     sdk_error,
     start_batch,
     upload,
     wait_until,
 )
-from conftest import free_port
 
 MISSING_AUTH = "Missing bearer or basic authentication in header"
 
@@ -234,16 +234,14 @@ def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerInf
 
 
 def _client(info: ServerInfo, key: str) -> OpenAI:
-    return OpenAI(base_url=info.base_url, api_key=key, max_retries=0, timeout=20)
+    return sdk_client(info.base_url, key)
 
 
-def test_each_key_sees_only_its_own_objects(keyed_server: ServerInfo, tmp_path: Path) -> None:
+def test_each_key_sees_only_its_own_objects(keyed_server: ServerInfo) -> None:
     alice = _client(keyed_server, "sk-alice-123456789")
     bob = _client(keyed_server, "sk-bob-987654321")
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    a_batch = wait_until(alice, start_batch(alice, tmp_path / "a", [chat_line("a")]).id)
-    b_batch = wait_until(bob, start_batch(bob, tmp_path / "b", [chat_line("b")]).id)
+    a_batch = wait_until(alice, start_batch(alice, [chat_line("a")]).id)
+    b_batch = wait_until(bob, start_batch(bob, [chat_line("b")]).id)
     assert a_batch.status == b_batch.status == "completed"
     b_second = bob.batches.create(
         input_file_id=b_batch.input_file_id, endpoint=CHAT, completion_window="24h"
@@ -336,8 +334,8 @@ def test_control_wrappers_need_a_base_url(monkeypatch: pytest.MonkeyPatch) -> No
         state()
 
 
-def test_reset_clears_this_namespace(client: OpenAI, tmp_path: Path) -> None:
-    upload(client, tmp_path, [chat_line("a")])
+def test_reset_clears_this_namespace(client: OpenAI) -> None:
+    upload(client, [chat_line("a")])
     reset(**conn(client))
     assert client.files.list().data == []
     assert raw(client, "GET", "/files", key=TEST_KEY).json()["data"] == []

@@ -10,7 +10,7 @@ import pytest
 from openai import OpenAI
 from openai.types import FileDeleted, FileObject
 
-from _util import assert_envelope, chat_line, raw, sdk_error, upload, write_jsonl
+from support import assert_envelope, chat_line, raw, sdk_error, upload, write_jsonl
 
 BAD_FORMAT = "Invalid file format for Batch API. Must be .jsonl"
 THIRTY_DAYS = 30 * 86_400
@@ -48,9 +48,9 @@ def test_upload_keeps_only_the_base_name(client: OpenAI, tmp_path: Path) -> None
     assert file.filename == "evil.jsonl"
 
 
-def test_later_bad_lines_are_accepted_at_upload(client: OpenAI, tmp_path: Path) -> None:
+def test_later_bad_lines_are_accepted_at_upload(client: OpenAI) -> None:
     # only the first line is checked at upload; the rest fails later, at validation
-    file = upload(client, tmp_path, [chat_line("ok"), "{not json", '{"custom_id": "x"}'])
+    file = upload(client, [chat_line("ok"), "{not json", '{"custom_id": "x"}'])
     assert file.purpose == "batch"
 
 

@@ -1,8 +1,12 @@
-"""Every status, watched with a slowed pace: what each step sets, and what stays null before it."""
+"""Every status, each held in place with the control surface: what each step sets, and what
+stays null before it.
+
+A batch is held in a status with the pace (support.hold, support.move_to), or part-way through
+its requests with the gate (the ``gated`` fixture), so every snapshot below is taken while the
+batch is known to be where the test says, however slow or fast the machine.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import openai
 import pytest
@@ -11,22 +15,29 @@ from openai.types import Batch
 
 from helpers.local_server import ControlError, advance_clock, expire_batch
 
-from _util import (
+from support import (
     DAY,
+    GATE_CHUNK,
     SNAPSHOT,
     STAMPS,
     ZERO_USAGE,
+    Gated,
     chat_line,
     conn,
     file_lines,
-    slow_pace,
+    gated_lines,
+    hold,
+    move_to,
+    release,
     start_batch,
-    statuses,
     wait_until,
-    watch,
 )
 
 EXPIRED_MESSAGE = "This request could not be executed before the completion window expired."
+#: a gated batch: GATE_CHUNK requests pass the gate, then three chunks' worth are held, so once
+#: the gate opens the held chunk finishes and at least two chunks never run
+FREE, HELD_LINES = GATE_CHUNK, 3 * GATE_CHUNK
+TOTAL = FREE + HELD_LINES
 
 # the timestamp each status sets, and the ones that must still be null while in it
 SET_BY = {
@@ -48,13 +59,33 @@ def _check_stamps(snap: Batch, expected: set[str]) -> None:
     assert snap.expires_at == snap.created_at + DAY
 
 
-def test_happy_path_through_every_status(client: OpenAI, tmp_path: Path) -> None:
-    slow_pace(client, validating=0.3, per_request=0.2, finalizing=0.3)
-    batch = start_batch(client, tmp_path, [chat_line(f"r{i}") for i in range(4)])
-    snaps = [batch, *watch(client, batch.id)]
+def _running_part_way(gated: Gated) -> Batch:
+    """A batch of TOTAL requests, stopped at the gate with its first requests done."""
+    batch = start_batch(gated.client, gated_lines(FREE, HELD_LINES))
+    gated.gate.wait_for_held()
+    running = gated.client.batches.retrieve(batch.id)
+    assert running.status == "in_progress", running
+    assert running.request_counts is not None
+    assert 0 < running.request_counts.completed <= FREE, running.request_counts
+    return running
 
-    assert statuses(snaps) == ["validating", "in_progress", "finalizing", "completed"]
-    counts_seen = []
+
+def test_happy_path_through_every_status(client: OpenAI) -> None:
+    hold(client, "validating")
+    batch = start_batch(client, [chat_line(f"r{i}") for i in range(4)])
+    snaps = [batch, client.batches.retrieve(batch.id)]
+    snaps.append(move_to(client, batch.id, "in_progress"))  # held before any request runs
+    snaps.append(move_to(client, batch.id, "finalizing"))
+    release(client)
+    snaps.append(wait_until(client, batch.id))
+
+    assert [snap.status for snap in snaps] == [
+        "validating",
+        "validating",
+        "in_progress",
+        "finalizing",
+        "completed",
+    ]
     for snap in snaps:
         _check_stamps(snap, SET_BY[snap.status])
         assert snap.request_counts is not None and snap.usage is not None
@@ -72,23 +103,38 @@ def test_happy_path_through_every_status(client: OpenAI, tmp_path: Path) -> None
             assert snap.output_file_id is None and snap.error_file_id is None
             assert snap.usage.model_dump() == ZERO_USAGE
         if snap.status == "in_progress":
-            counts_seen.append(counts.completed)
+            assert counts.model_dump() == {"total": 4, "completed": 0, "failed": 0}
         if snap.status in ("finalizing", "completed"):
             assert counts.model_dump() == {"total": 4, "completed": 4, "failed": 0}
-
-    # counts move live: at least one in_progress snapshot caught the batch part-way
-    assert counts_seen == sorted(counts_seen)
-    assert any(0 < c < 4 for c in counts_seen), counts_seen
 
     done = snaps[-1]
     assert done.created_at <= done.in_progress_at <= done.finalizing_at <= done.completed_at
 
 
-def test_validating_then_failed(client: OpenAI, tmp_path: Path) -> None:
-    slow_pace(client, validating=0.3)
-    batch = start_batch(client, tmp_path, [chat_line("a"), "{oops"])
-    snaps = [batch, *watch(client, batch.id)]
-    assert statuses(snaps) == ["validating", "failed"]
+def test_request_counts_move_while_in_progress(gated: Gated) -> None:
+    client = gated.client
+    running = _running_part_way(gated)
+    # counts land while the batch runs, not only at the end; usage and files come at the end
+    _check_stamps(running, SET_BY["in_progress"])
+    assert running.request_counts.failed == 0 and running.request_counts.total == TOTAL
+    assert running.usage is not None and running.usage.model_dump() == ZERO_USAGE
+    assert running.output_file_id is None and running.error_file_id is None
+    assert client.batches.retrieve(running.id) == running  # nothing moves while it is held
+
+    gated.gate.open()
+    done = wait_until(client, running.id)
+    assert done.status == "completed"
+    assert done.request_counts.model_dump() == {"total": TOTAL, "completed": TOTAL, "failed": 0}
+    assert done.usage is not None and done.usage.input_tokens > 0
+
+
+def test_validating_then_failed(client: OpenAI) -> None:
+    hold(client, "validating")
+    batch = start_batch(client, [chat_line("a"), "{oops"])
+    snaps = [batch, client.batches.retrieve(batch.id)]
+    release(client)
+    snaps.append(wait_until(client, batch.id))
+    assert [snap.status for snap in snaps] == ["validating", "validating", "failed"]
     for snap in snaps:
         _check_stamps(snap, SET_BY[snap.status])
     failed = snaps[-1]
@@ -97,53 +143,54 @@ def test_validating_then_failed(client: OpenAI, tmp_path: Path) -> None:
     assert failed.usage is not None and failed.usage.model_dump() == ZERO_USAGE
 
 
-def test_in_progress_then_cancelling_then_cancelled(client: OpenAI, tmp_path: Path) -> None:
-    slow_pace(client, validating=0, per_request=0.2, cancelling=0.4)
-    batch = start_batch(client, tmp_path, [chat_line(f"r{i}") for i in range(10)])
-    running = wait_until(client, batch.id, lambda b: b.request_counts.completed >= 1)
-    assert running.status == "in_progress"
+def test_in_progress_then_cancelling_then_cancelled(gated: Gated) -> None:
+    client = gated.client
+    hold(client, "cancelling")
+    running = _running_part_way(gated)
 
-    cancelled_snapshot = client.batches.cancel(batch.id)
-    snaps = [cancelled_snapshot, *watch(client, batch.id)]
-    assert statuses(snaps) == ["cancelling", "cancelled"]
+    # held twice over: the gate keeps its requests from finishing, the pace keeps it cancelling
+    snaps = [client.batches.cancel(running.id), client.batches.retrieve(running.id)]
+    gated.gate.open()
+    release(client)
+    snaps.append(wait_until(client, running.id))
+    assert [snap.status for snap in snaps] == ["cancelling", "cancelling", "cancelled"]
     for snap in snaps:
         expected = {"in_progress_at", "cancelling_at"}
         if snap.status == "cancelled":
             expected.add("cancelled_at")
         _check_stamps(snap, expected)
-        assert snap.request_counts is not None and snap.request_counts.total == 10
+        assert snap.request_counts is not None and snap.request_counts.total == TOTAL
 
     done = snaps[-1]
     assert done.cancelling_at <= done.cancelled_at
     output = file_lines(client, done.output_file_id)
     errors = file_lines(client, done.error_file_id)
-    assert len(output) >= 1
-    assert len(output) + len(errors) == 10
+    assert running.request_counts.completed <= len(output) < TOTAL
+    assert len(output) + len(errors) == TOTAL
     assert {e["error"]["code"] for e in errors} == {"batch_cancelled"}
     assert done.request_counts.completed == len(output)
     assert done.usage is not None and done.usage.input_tokens > 0  # the work done is billed
 
 
-def test_expiry_keeps_finished_lines(client: OpenAI, tmp_path: Path) -> None:
-    slow_pace(client, validating=0, per_request=0.3)
-    batch = start_batch(client, tmp_path, [chat_line(f"r{i}") for i in range(6)])
-    running = wait_until(client, batch.id, lambda b: b.request_counts.completed >= 2)
-    assert running.status == "in_progress"
+def test_expiry_keeps_finished_lines(gated: Gated) -> None:
+    client = gated.client
+    running = _running_part_way(gated)
 
     now = advance_clock(hours=24, **conn(client))
-    assert now >= batch.expires_at
+    assert now >= running.expires_at
+    gated.gate.open()
 
-    done = wait_until(client, batch.id)
+    done = wait_until(client, running.id)
     assert done.status == "expired"
     _check_stamps(done, {"in_progress_at", "expired_at"})
     assert done.expired_at >= done.expires_at  # the server's clock moved on
 
     output = file_lines(client, done.output_file_id)
     errors = file_lines(client, done.error_file_id)
-    assert 2 <= len(output) < 6
-    assert len(output) + len(errors) == done.request_counts.total == 6
+    assert running.request_counts.completed <= len(output) < TOTAL
+    assert len(output) + len(errors) == done.request_counts.total == TOTAL
     custom_ids = [x["custom_id"] for x in output + errors]
-    assert sorted(custom_ids) == [f"r{i}" for i in range(6)]
+    assert sorted(custom_ids) == sorted(f"r{i}" for i in range(TOTAL))
     assert all(x["response"]["status_code"] == 200 for x in output)
     for line in errors:
         assert list(line) == ["id", "custom_id", "response", "error"]
@@ -155,29 +202,30 @@ def test_expiry_keeps_finished_lines(client: OpenAI, tmp_path: Path) -> None:
         assert client.files.retrieve(file_id).purpose == "batch_output"
 
 
-def test_expire_batch_control_call(client: OpenAI, tmp_path: Path) -> None:
-    slow_pace(client, validating=0, per_request=0.3)
-    batch = start_batch(client, tmp_path, [chat_line(f"r{i}") for i in range(5)])
-    wait_until(client, batch.id, lambda b: b.request_counts.completed >= 1)
+def test_expire_batch_control_call(gated: Gated) -> None:
+    client = gated.client
+    running = _running_part_way(gated)
 
-    expire_batch(batch.id, **conn(client))
-    done = wait_until(client, batch.id)
+    expire_batch(running.id, **conn(client))
+    gated.gate.open()
+    done = wait_until(client, running.id)
     assert done.status == "expired"
     _check_stamps(done, {"in_progress_at", "expired_at"})
     output = file_lines(client, done.output_file_id)
     errors = file_lines(client, done.error_file_id)
-    assert len(output) >= 1 and len(output) + len(errors) == 5
+    assert len(output) >= running.request_counts.completed
+    assert len(output) + len(errors) == TOTAL
     assert {e["error"]["code"] for e in errors} == {"batch_expired"}
 
     with pytest.raises(ControlError, match="expired"):
-        expire_batch(batch.id, **conn(client))
+        expire_batch(running.id, **conn(client))
 
 
-def test_expire_while_validating(client: OpenAI, tmp_path: Path) -> None:
-    slow_pace(client, validating=5)
-    batch = start_batch(client, tmp_path, [chat_line("a")])
+def test_expire_while_validating(client: OpenAI) -> None:
+    hold(client, "validating")
+    batch = start_batch(client, [chat_line("a")])
     expire_batch(batch.id, **conn(client))
-    done = wait_until(client, batch.id)
+    done = wait_until(client, batch.id)  # expiry does not wait for the validating pace
     assert done.status == "expired"
     _check_stamps(done, {"expired_at"})
     assert done.output_file_id is None and done.error_file_id is None
@@ -185,9 +233,9 @@ def test_expire_while_validating(client: OpenAI, tmp_path: Path) -> None:
     assert done.request_counts.model_dump() == {"total": 0, "completed": 0, "failed": 0}
 
 
-def test_cancelling_an_expired_batch_is_409(client: OpenAI, tmp_path: Path) -> None:
-    slow_pace(client, validating=5)
-    batch = start_batch(client, tmp_path, [chat_line("a")])
+def test_cancelling_an_expired_batch_is_409(client: OpenAI) -> None:
+    hold(client, "validating")
+    batch = start_batch(client, [chat_line("a")])
     expire_batch(batch.id, **conn(client))
     wait_until(client, batch.id)
     with pytest.raises(openai.ConflictError) as exc:

@@ -1,62 +1,70 @@
-"""A server killed mid-batch picks the batch up again: no result line lost, none written twice."""
+"""A server killed mid-batch picks the batch up again: no result line lost, none written twice.
+
+The batch's lines go through a gate (support.Gate) that holds the requests from HELD_FROM on,
+so the kill always lands with the first requests written and the rest not yet run, however
+fast or slow the machine.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
-import time
 from collections import Counter
 from pathlib import Path
 
-from openai import OpenAI
+from helpers.local_server import ServerInfo, find_server, stop_server
 
-from helpers.local_server import ensure_server, find_server, set_pace, stop_server
+from support import (
+    HELD,
+    Gate,
+    chat_line,
+    file_lines,
+    poll,
+    sdk_client,
+    start_batch,
+    start_gated_server,
+    wait_until,
+)
 
-from _util import chat_line, file_lines, start_batch, wait_until
-from conftest import free_port
-
-KEY = "sk-local-test"
 TOTAL = 200
+HELD_FROM = 20
 
 
-def _client(base_url: str) -> OpenAI:
-    return OpenAI(base_url=base_url, api_key=KEY, max_retries=0, timeout=20)
-
-
-def _wait_dead(pid: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        # the launcher started it in its own session: reap it if it is our child
-        try:
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return
-        except ChildProcessError:
-            pass
-        time.sleep(0.02)
-    raise AssertionError(f"server {pid} is still alive")
-
-
-def test_sigkill_mid_batch_then_restart(tmp_path: Path) -> None:
-    state_dir = tmp_path / "state"
-    info = ensure_server(state_dir, port=free_port(), pace="normal")
+def _dead(pid: int) -> bool:
     try:
-        client = _client(info.base_url)
-        set_pace(
-            validating=0, per_request=0.05, finalizing=0.2, base_url=info.base_url, api_key=KEY
-        )
-        lines = [chat_line(f"req-{i:03d}", f"Question number {i}") for i in range(TOTAL)]
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # the launcher started it in its own session: reap it if it is our child
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] == pid
+    except ChildProcessError:
+        return False
+
+
+def test_sigkill_mid_batch_then_restart(local_server: ServerInfo, tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    gate = Gate(local_server.root_url)
+    gate.close()
+    info = start_gated_server(gate, state_dir)
+    try:
+        client = sdk_client(info.base_url)
+        lines = [
+            chat_line(
+                f"req-{i:03d}", f"Question number {i}" + (f" {HELD}" if i >= HELD_FROM else "")
+            )
+            for i in range(TOTAL)
+        ]
         lines[7] = chat_line("req-007", max_tokens=1_000_000)  # one request fails
-        (tmp_path / "in").mkdir()
-        batch = start_batch(client, tmp_path / "in", lines)
-        running = wait_until(client, batch.id, lambda b: b.request_counts.completed >= 20)
+        batch = start_batch(client, lines)
+        gate.wait_for_held()  # from here on the batch cannot get past request HELD_FROM
+        running = client.batches.retrieve(batch.id)
         assert running.status == "in_progress"
+        ran = running.request_counts.completed + running.request_counts.failed
+        assert 0 < ran <= HELD_FROM
 
         os.kill(info.pid, signal.SIGKILL)
-        _wait_dead(info.pid)
+        poll(lambda: _dead(info.pid), what=f"server {info.pid} to die")
         assert find_server(state_dir) is None
         # as if the kill had cut a write short: a torn last line in the running work file
         work = state_dir / "work" / f"{batch.id}.output.jsonl"
@@ -64,14 +72,14 @@ def test_sigkill_mid_batch_then_restart(tmp_path: Path) -> None:
         with open(work, "ab") as fh:
             fh.write(b'{"id": "batch_req_torn", "custom_id": "req-19')
 
-        info = ensure_server(state_dir, port=free_port(), pace="normal")
-        client = _client(info.base_url)
+        gate.open()  # nothing is held any more: the restarted server runs the rest
+        info = start_gated_server(gate, state_dir)
+        client = sdk_client(info.base_url)
         after = client.batches.retrieve(batch.id)
         assert after.status in ("in_progress", "finalizing", "completed")
         assert after.request_counts.completed >= running.request_counts.completed
-        set_pace("instant", base_url=info.base_url, api_key=KEY)
 
-        done = wait_until(client, batch.id, timeout=30)
+        done = wait_until(client, batch.id)
         assert done.status == "completed"
         output = file_lines(client, done.output_file_id)
         errors = file_lines(client, done.error_file_id)
@@ -91,4 +99,6 @@ def test_sigkill_mid_batch_then_restart(tmp_path: Path) -> None:
             x["response"]["body"]["usage"]["prompt_tokens"] for x in output
         )
     finally:
+        gate.open()
         stop_server(state_dir)
+        gate.shutdown()

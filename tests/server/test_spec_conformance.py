@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 from typing import Any
 
 import openai
@@ -13,18 +12,22 @@ from openai.types import Batch, FileDeleted, FileObject
 
 from helpers.local_server import advance_clock
 
-from _util import (
+from spec_schemas import validate_against_spec
+from support import (
     CHAT,
+    GATE_CHUNK,
+    Gated,
     chat_line,
     conn,
+    gated_lines,
+    hold,
+    move_to,
     raw,
     raw_json,
-    slow_pace,
     start_batch,
     upload,
     wait_until,
 )
-from spec_schemas import validate_against_spec
 
 BATCH_KEYS = set(Batch.model_fields)
 
@@ -65,10 +68,10 @@ def _error_body(response: Any, status: int) -> dict[str, Any]:
     return body["error"]
 
 
-def test_validating_and_in_progress_batches(client: OpenAI, tmp_path: Path) -> None:
-    slow_pace(client, validating=0.4, per_request=0.5)
+def test_validating_and_in_progress_batches(client: OpenAI) -> None:
+    hold(client, "validating")
     created = client.with_raw_response.batches.create(
-        input_file_id=upload(client, tmp_path, [chat_line("a"), chat_line("b")]).id,
+        input_file_id=upload(client, [chat_line("a"), chat_line("b")]).id,
         endpoint=CHAT,
         completion_window="24h",
         metadata={"purpose": "spec"},
@@ -78,50 +81,64 @@ def test_validating_and_in_progress_batches(client: OpenAI, tmp_path: Path) -> N
     assert body["model"] is None and body["errors"] is None
     assert _check_batch(_raw_batch(client, batch.id), "validating").id == batch.id
 
-    wait_until(client, batch.id, lambda b: b.status == "in_progress")
+    move_to(client, batch.id, "in_progress")
     running = _check_batch(_raw_batch(client, batch.id), "in_progress")
     assert running.model is not None
 
 
-def test_completed_batch(client: OpenAI, tmp_path: Path) -> None:
+def test_completed_batch(client: OpenAI) -> None:
     lines = [chat_line("a"), chat_line("b", max_tokens=1_000_000)]
-    done = wait_until(client, start_batch(client, tmp_path, lines).id)
+    done = wait_until(client, start_batch(client, lines).id)
     body = _raw_batch(client, done.id)
     _check_batch(body, "completed")
     assert body["output_file_id"] and body["error_file_id"]
 
 
-def test_failed_batch_with_errors(client: OpenAI, tmp_path: Path) -> None:
+def test_failed_batch_with_errors(client: OpenAI) -> None:
     lines = [chat_line("a"), "{", chat_line("a")]
-    done = wait_until(client, start_batch(client, tmp_path, lines).id)
+    done = wait_until(client, start_batch(client, lines).id)
     body = _raw_batch(client, done.id)
     _check_batch(body, "failed")
     assert [e["line"] for e in body["errors"]["data"]] == [2, 3]
 
 
-def test_cancelled_and_cancelling_batches(client: OpenAI, tmp_path: Path) -> None:
-    slow_pace(client, validating=0, per_request=0.3, cancelling=0.3)
-    batch = start_batch(client, tmp_path, [chat_line(f"r{i}") for i in range(4)])
-    wait_until(client, batch.id, lambda b: b.request_counts.completed >= 1)
+def _part_way(gated: Gated) -> Batch:
+    """A batch stopped at the gate with some of its requests done (so it has usage and both
+    result files once it ends)."""
+    batch = start_batch(gated.client, gated_lines(GATE_CHUNK, 3 * GATE_CHUNK))
+    gated.gate.wait_for_held()
+    running = gated.client.batches.retrieve(batch.id)
+    assert running.status == "in_progress" and running.request_counts.completed >= 1
+    return running
+
+
+def test_cancelled_and_cancelling_batches(gated: Gated) -> None:
+    client = gated.client
+    batch = _part_way(gated)
+    _check_batch(_raw_batch(client, batch.id), "in_progress")
     cancelling = client.with_raw_response.batches.cancel(batch.id).http_response.json()
     _check_batch(cancelling, "cancelling")
+    _check_batch(_raw_batch(client, batch.id), "cancelling")  # held: the gate is still closed
+    gated.gate.open()
     wait_until(client, batch.id)
-    _check_batch(_raw_batch(client, batch.id), "cancelled")
+    body = _raw_batch(client, batch.id)
+    _check_batch(body, "cancelled")
+    assert body["output_file_id"] and body["error_file_id"]
 
 
-def test_expired_batch(client: OpenAI, tmp_path: Path) -> None:
-    slow_pace(client, validating=0, per_request=0.3)
-    batch = start_batch(client, tmp_path, [chat_line(f"r{i}") for i in range(4)])
-    wait_until(client, batch.id, lambda b: b.request_counts.completed >= 1)
+def test_expired_batch(gated: Gated) -> None:
+    client = gated.client
+    batch = _part_way(gated)
     advance_clock(hours=24, **conn(client))
+    gated.gate.open()
     wait_until(client, batch.id)
     body = _raw_batch(client, batch.id)
     _check_batch(body, "expired")
-    assert body["error_file_id"]
+    assert body["output_file_id"] and body["error_file_id"]
 
 
-def test_file_objects_and_lists(client: OpenAI, tmp_path: Path) -> None:
-    done = wait_until(client, start_batch(client, tmp_path, [chat_line("a")]).id)
+def test_file_objects_and_lists(client: OpenAI) -> None:
+    done = wait_until(client, start_batch(client, [chat_line("a")]).id)
     for file_id in (done.input_file_id, done.output_file_id):
         body = raw_json(client, f"/files/{file_id}")
         validate_against_spec(body, "OpenAIFile")
@@ -153,7 +170,7 @@ def test_file_objects_and_lists(client: OpenAI, tmp_path: Path) -> None:
     assert FileDeleted.model_validate(deleted).deleted is True
 
 
-def test_error_envelopes(client: OpenAI, tmp_path: Path) -> None:
+def test_error_envelopes(client: OpenAI) -> None:
     bad_window = raw(
         client,
         "POST",
@@ -171,7 +188,7 @@ def test_error_envelopes(client: OpenAI, tmp_path: Path) -> None:
     _error_body(raw(client, "GET", "/batches/batch_x"), 404)
     _error_body(raw(client, "GET", "/nope"), 404)
 
-    done = wait_until(client, start_batch(client, tmp_path, [chat_line("a")]).id)
+    done = wait_until(client, start_batch(client, [chat_line("a")]).id)
     conflict = raw(client, "POST", f"/batches/{done.id}/cancel")
     assert _error_body(conflict, 409)["message"] == "Cannot cancel a batch with status 'completed'."
     assert conflict.headers["x-should-retry"] == "false"

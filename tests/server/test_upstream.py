@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from openai import OpenAI
+from openai.types import Batch
 
 from helpers.local_server import ServerInfo, ensure_server, stop_server
-from helpers.waiting import wait_for_batch
 
-from conftest import TEST_KEY, free_port
+from support import chat_line, free_port, run_batch, sdk_client
 
 
 @pytest.fixture
@@ -29,31 +29,17 @@ def forwarding(local_server: ServerInfo, tmp_path: Path) -> Iterator[OpenAI]:
         extra_args=["--upstream", local_server.base_url, "--upstream-concurrency", "4"],
     )
     try:
-        yield OpenAI(base_url=info.base_url, api_key=TEST_KEY, max_retries=0, timeout=20)
+        yield sdk_client(info.base_url)
     finally:
         stop_server(state)
 
 
-def _batch(client: OpenAI, path: Path, model: str, n: int):
-    lines = [
-        {
-            "custom_id": f"r{i}",
-            "method": "POST",
-            "url": "/v1/chat/completions",
-            "body": {"model": model, "messages": [{"role": "user", "content": f"q{i}"}]},
-        }
-        for i in range(n)
-    ]
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    file = client.files.create(file=open(path, "rb"), purpose="batch")
-    batch = client.batches.create(
-        input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h"
-    )
-    return wait_for_batch(client, batch.id, poll_interval=0.05, timeout=30, progress=False)
+def _batch(client: OpenAI, model: str, n: int) -> Batch:
+    return run_batch(client, [chat_line(f"r{i}", f"q{i}", model=model) for i in range(n)])
 
 
-def test_lines_are_answered_by_the_upstream_server(forwarding: OpenAI, tmp_path: Path):
-    batch = _batch(forwarding, tmp_path / "in.jsonl", "gpt-4o-mini", 10)
+def test_lines_are_answered_by_the_upstream_server(forwarding: OpenAI):
+    batch = _batch(forwarding, "gpt-4o-mini", 10)
     assert batch.status == "completed"
     assert batch.request_counts.completed == 10
     lines = forwarding.files.content(batch.output_file_id).text.splitlines()
@@ -65,10 +51,8 @@ def test_lines_are_answered_by_the_upstream_server(forwarding: OpenAI, tmp_path:
     )
 
 
-def test_models_outside_the_local_catalog_are_left_to_the_upstream(
-    forwarding: OpenAI, tmp_path: Path
-):
-    batch = _batch(forwarding, tmp_path / "in.jsonl", "my-own-llama", 3)
+def test_models_outside_the_local_catalog_are_left_to_the_upstream(forwarding: OpenAI):
+    batch = _batch(forwarding, "my-own-llama", 3)
     # validation let the unknown model through; the upstream refused it, line by line
     assert batch.status == "completed"
     assert batch.model == "my-own-llama"

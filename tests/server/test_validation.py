@@ -10,7 +10,7 @@ from openai.types import Batch
 
 from helpers.local_server import set_token_limit
 
-from _util import CHAT, chat_line, conn, slow_pace, start_batch, upload, wait_until
+from support import CHAT, chat_line, conn, hold, release, start_batch, upload, wait_until
 
 EMBEDDINGS = "/v1/embeddings"
 
@@ -54,7 +54,7 @@ def _body(**changes) -> dict:
     return body
 
 
-def test_every_line_error_in_line_order(client: OpenAI, tmp_path: Path) -> None:
+def test_every_line_error_in_line_order(client: OpenAI) -> None:
     lines = [
         chat_line("first"),  # 1: fine (the upload checks the first line)
         '{"custom_id": "broken", "method": ',  # 2
@@ -71,7 +71,7 @@ def test_every_line_error_in_line_order(client: OpenAI, tmp_path: Path) -> None:
         _line("other-model", body=_body(model="gpt-4o")),  # 13
         chat_line("first"),  # 14: custom_id used on line 1
     ]
-    done = wait_until(client, start_batch(client, tmp_path, lines).id)
+    done = wait_until(client, start_batch(client, lines).id)
     _assert_failed_cleanly(done)
 
     assert _errors(done) == [
@@ -152,7 +152,7 @@ def test_every_line_error_in_line_order(client: OpenAI, tmp_path: Path) -> None:
     assert "'first'" in _errors(done)[11]["message"]
 
 
-def test_each_error_alone_fails_the_batch(client: OpenAI, tmp_path: Path) -> None:
+def test_each_error_alone_fails_the_batch(client: OpenAI) -> None:
     # one good line and one bad line per file: each rule on its own is enough to fail
     cases = {
         "invalid_json_line": "{",
@@ -166,18 +166,16 @@ def test_each_error_alone_fails_the_batch(client: OpenAI, tmp_path: Path) -> Non
     }
     batch_ids = {}
     for code, bad in cases.items():
-        folder = tmp_path / code
-        folder.mkdir()
-        batch_ids[code] = start_batch(client, folder, [chat_line("good"), bad]).id
+        batch_ids[code] = start_batch(client, [chat_line("good"), bad]).id
     for code, batch_id in batch_ids.items():
         done = wait_until(client, batch_id)
         _assert_failed_cleanly(done)
         assert [(e["code"], e["line"]) for e in _errors(done)] == [(code, 2)], code
 
 
-def test_a_clean_file_passes(client: OpenAI, tmp_path: Path) -> None:
+def test_a_clean_file_passes(client: OpenAI) -> None:
     lines = [chat_line("a"), "", chat_line("b", max_tokens=5, temperature=0.2)]
-    done = wait_until(client, start_batch(client, tmp_path, lines).id)
+    done = wait_until(client, start_batch(client, lines).id)
     assert done.status == "completed", done.errors
     assert done.errors is None
     assert done.request_counts is not None and done.request_counts.total == 2
@@ -202,25 +200,25 @@ def test_missing_input_file_fails_after_create(client: OpenAI) -> None:
     ]
 
 
-def test_input_file_deleted_before_validation(client: OpenAI, tmp_path: Path) -> None:
-    slow_pace(client, validating=0.5)
-    file = upload(client, tmp_path, [chat_line("a")])
+def test_input_file_deleted_before_validation(client: OpenAI) -> None:
+    hold(client, "validating")
+    file = upload(client, [chat_line("a")])
     batch = client.batches.create(input_file_id=file.id, endpoint=CHAT, completion_window="24h")
     client.files.delete(file.id)
+    release(client)  # validation looks at the file only now, after it was deleted
     done = wait_until(client, batch.id)
     _assert_failed_cleanly(done)
     assert [(e["code"], e["param"]) for e in _errors(done)] == [("invalid_request", "file_id")]
     assert file.id in _errors(done)[0]["message"]
 
 
-def test_token_limit_exceeded(client: OpenAI, tmp_path: Path) -> None:
+def test_token_limit_exceeded(client: OpenAI) -> None:
     assert set_token_limit(50, **conn(client)) == 50
 
-    (tmp_path / "small").mkdir()
-    small = wait_until(client, start_batch(client, tmp_path / "small", [chat_line("s")]).id)
+    small = wait_until(client, start_batch(client, [chat_line("s")]).id)
     assert small.status == "completed"  # a few tokens fit under 50
 
-    big = start_batch(client, tmp_path, [chat_line(f"r{i}", "word " * 40) for i in range(2)])
+    big = start_batch(client, [chat_line(f"r{i}", "word " * 40) for i in range(2)])
     done = wait_until(client, big.id)
     _assert_failed_cleanly(done)
     assert _errors(done) == [
@@ -245,7 +243,7 @@ def test_more_than_50000_requests(client: OpenAI, tmp_path: Path) -> None:
     file = client.files.create(file=open(path, "rb"), purpose="batch")
     batch = client.batches.create(input_file_id=file.id, endpoint=CHAT, completion_window="24h")
 
-    done = wait_until(client, batch.id, timeout=30)
+    done = wait_until(client, batch.id)
     _assert_failed_cleanly(done)
     errors = _errors(done)
     assert len(errors) == 1
@@ -254,7 +252,7 @@ def test_more_than_50000_requests(client: OpenAI, tmp_path: Path) -> None:
     assert "50,001" in errors[0]["message"] and "50,000" in errors[0]["message"]
 
 
-def test_more_than_50000_embedding_inputs(client: OpenAI, tmp_path: Path) -> None:
+def test_more_than_50000_embedding_inputs(client: OpenAI) -> None:
     lines = [
         {
             "custom_id": f"e{i}",
@@ -264,7 +262,7 @@ def test_more_than_50000_embedding_inputs(client: OpenAI, tmp_path: Path) -> Non
         }
         for i in range(2)
     ]
-    done = wait_until(client, start_batch(client, tmp_path, lines, endpoint=EMBEDDINGS).id)
+    done = wait_until(client, start_batch(client, lines, endpoint=EMBEDDINGS).id)
     _assert_failed_cleanly(done)
     errors = _errors(done)
     assert len(errors) == 1
@@ -274,12 +272,11 @@ def test_more_than_50000_embedding_inputs(client: OpenAI, tmp_path: Path) -> Non
 
     # exactly 50,000 inputs is allowed
     lines[1]["body"]["input"] = ["a"] * 24_999
-    (tmp_path / "ok").mkdir()
-    ok = wait_until(client, start_batch(client, tmp_path / "ok", lines, endpoint=EMBEDDINGS).id)
+    ok = wait_until(client, start_batch(client, lines, endpoint=EMBEDDINGS).id)
     assert ok.status == "completed", ok.errors
 
 
-def test_line_errors_come_before_file_errors(client: OpenAI, tmp_path: Path) -> None:
+def test_line_errors_come_before_file_errors(client: OpenAI) -> None:
     lines = [
         {
             "custom_id": "e0",
@@ -289,7 +286,7 @@ def test_line_errors_come_before_file_errors(client: OpenAI, tmp_path: Path) -> 
         },
         json.dumps({"custom_id": "e0"}).replace("}", ""),
     ]
-    done = wait_until(client, start_batch(client, tmp_path, lines, endpoint=EMBEDDINGS).id)
+    done = wait_until(client, start_batch(client, lines, endpoint=EMBEDDINGS).id)
     _assert_failed_cleanly(done)
     assert [(e["code"], e["line"]) for e in _errors(done)] == [
         ("invalid_json_line", 2),
@@ -297,7 +294,7 @@ def test_line_errors_come_before_file_errors(client: OpenAI, tmp_path: Path) -> 
     ]
 
 
-def test_wrong_types_and_method(client: OpenAI, tmp_path: Path) -> None:
+def test_wrong_types_and_method(client: OpenAI) -> None:
     lines = [
         chat_line("good"),
         _line("x") | {"custom_id": 123},
@@ -305,7 +302,7 @@ def test_wrong_types_and_method(client: OpenAI, tmp_path: Path) -> None:
         _line("body", body="not an object"),
         "[1, 2]",
     ]
-    done = wait_until(client, start_batch(client, tmp_path, lines).id)
+    done = wait_until(client, start_batch(client, lines).id)
     _assert_failed_cleanly(done)
     errors = _errors(done)
     assert [(e["code"], e["line"], e["param"]) for e in errors] == [
