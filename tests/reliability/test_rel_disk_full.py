@@ -19,9 +19,10 @@ import time
 from pathlib import Path
 
 import pytest
-from openai import OpenAI
 
 from helpers.local_server import ensure_server, set_pace, stop_server
+
+from support import chat_line, sdk_client, write_jsonl
 
 pytestmark = pytest.mark.slow
 KEY = "sk-local-disk"
@@ -78,25 +79,10 @@ def test_a_full_disk_mid_batch_loses_nothing_and_completes_when_space_returns(sm
     state = small_disk / "state"
     info = ensure_server(state, pace="instant")
     conn = {"base_url": info.base_url, "api_key": KEY}
-    client = OpenAI(base_url=info.base_url, api_key=KEY, max_retries=0, timeout=60)
+    client = sdk_client(info.base_url, KEY)
     try:
-        path = tmp_path / "in.jsonl"
-        path.write_text(
-            "".join(
-                json.dumps(
-                    {
-                        "custom_id": f"r{i}",
-                        "method": "POST",
-                        "url": "/v1/chat/completions",
-                        "body": {
-                            "model": "gpt-4o-mini",
-                            "messages": [{"role": "user", "content": f"question {i} " * 20}],
-                        },
-                    }
-                )
-                + "\n"
-                for i in range(N)
-            )
+        path = write_jsonl(
+            tmp_path / "in.jsonl", [chat_line(f"r{i}", f"question {i} " * 20) for i in range(N)]
         )
         with open(path, "rb") as fh:
             file = client.files.create(file=fh, purpose="batch")

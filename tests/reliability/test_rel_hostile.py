@@ -23,19 +23,11 @@ from openai import OpenAI
 from helpers.local_server import ServerInfo
 from helpers.local_server.constants import MAX_JSON_BODY_BYTES
 
+from support import ANY, CHAT, assert_error, chat_line, sdk_client, wait_until
+
 KEY = "sk-local-hostile"
-CHAT = "/v1/chat/completions"  # a batch line's url
 CHAT_PATH = "/chat/completions"  # the same endpoint under the client's base URL (…/v1)
 DEEP = 10_000
-
-
-def chat_line(custom_id: str, content: Any = "Say hello.") -> dict[str, Any]:
-    return {
-        "custom_id": custom_id,
-        "method": "POST",
-        "url": CHAT,
-        "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}]},
-    }
 
 
 def deep(levels: int) -> str:
@@ -55,7 +47,7 @@ def api(local_server: ServerInfo) -> Iterator[httpx2.Client]:
 
 @pytest.fixture(scope="module")
 def sdk(local_server: ServerInfo) -> OpenAI:
-    return OpenAI(base_url=local_server.base_url, api_key=KEY, max_retries=0, timeout=60)
+    return sdk_client(local_server.base_url, KEY)
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +58,7 @@ def survivor(sdk: OpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     with open(path, "rb") as fh:
         file = sdk.files.create(file=fh, purpose="batch")
     batch = sdk.batches.create(input_file_id=file.id, endpoint=CHAT, completion_window="24h")
-    for _ in range(600):
-        batch = sdk.batches.retrieve(batch.id)
-        if batch.status == "completed":
-            break
-        __import__("time").sleep(0.05)
-    assert batch.status == "completed"
+    assert wait_until(sdk, batch.id).status == "completed"
     before = _fingerprint(sdk, batch.id)
     yield before
     assert _fingerprint(sdk, batch.id) == before
@@ -89,11 +76,10 @@ def _fingerprint(sdk: OpenAI, batch_id: str) -> dict[str, Any]:
 
 
 def envelope(response: httpx2.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, (response.status_code, response.text)
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"message", "type", "param", "code"}
-    assert "Error" not in body["error"]["message"]  # no Python exception name reaches a client
-    return body["error"]
+    """OpenAI's envelope with ``status``, and no Python exception name in its message."""
+    error = assert_error(response, status, error_type=ANY)
+    assert "Error" not in error["message"] and "Traceback" not in error["message"]
+    return error
 
 
 pytestmark = pytest.mark.usefixtures("survivor")
@@ -139,7 +125,9 @@ def test_a_batch_line_with_a_lone_surrogate_fails_as_invalid_json(sdk, tmp_path)
     path.write_text(good + "\n" + bad + "\n")
     with open(path, "rb") as fh:
         file = sdk.files.create(file=fh, purpose="batch")
-    batch = _finish(sdk, file.id)
+    batch = wait_until(
+        sdk, sdk.batches.create(input_file_id=file.id, endpoint=CHAT, completion_window="24h").id
+    )
     assert batch.status == "failed"
     assert [(e.code, e.line) for e in batch.errors.data] == [("invalid_json_line", 2)]
 
@@ -163,7 +151,9 @@ def test_a_batch_line_nested_deep_fails_as_invalid_json(sdk, tmp_path):
     path.write_text(json.dumps(chat_line("a")) + "\n" + '{"custom_id": ' + deep(DEEP) + "}\n")
     with open(path, "rb") as fh:
         file = sdk.files.create(file=fh, purpose="batch")
-    batch = _finish(sdk, file.id)
+    batch = wait_until(
+        sdk, sdk.batches.create(input_file_id=file.id, endpoint=CHAT, completion_window="24h").id
+    )
     assert [(e.code, e.line) for e in batch.errors.data] == [("invalid_json_line", 2)]
 
 
@@ -270,7 +260,9 @@ def test_a_batch_line_with_a_malformed_content_part_gets_a_400_line(sdk, tmp_pat
     path.write_text(json.dumps(chat_line("a", [{"type": {}}])) + "\n")
     with open(path, "rb") as fh:
         file = sdk.files.create(file=fh, purpose="batch")
-    batch = _finish(sdk, file.id)
+    batch = wait_until(
+        sdk, sdk.batches.create(input_file_id=file.id, endpoint=CHAT, completion_window="24h").id
+    )
     assert batch.status == "completed" and batch.request_counts.failed == 1
     [line] = [json.loads(x) for x in sdk.files.content(batch.error_file_id).text.splitlines()]
     assert line["response"]["status_code"] == 400
@@ -342,16 +334,6 @@ def test_head_on_a_get_route_says_what_is_allowed(api):
 def test_a_limit_that_is_not_plain_digits_is_refused(api, value):
     error = envelope(api.get("/batches", params={"limit": value}), 400)
     assert error["param"] == "limit"
-
-
-def _finish(sdk: OpenAI, file_id: str):
-    batch = sdk.batches.create(input_file_id=file_id, endpoint=CHAT, completion_window="24h")
-    for _ in range(600):
-        batch = sdk.batches.retrieve(batch.id)
-        if batch.status in ("completed", "failed", "expired", "cancelled"):
-            return batch
-        __import__("time").sleep(0.05)
-    raise AssertionError(f"batch {batch.id} did not end: {batch.status}")
 
 
 def test_an_sdk_call_with_a_bad_limit_raises_the_sdk_error(sdk):
