@@ -11,6 +11,7 @@ from .config import DEFAULT_PORT, DEFAULT_STATE_DIR, PACES, Pace, Settings
 from .control import (
     ControlError,
     advance_clock,
+    class_view,
     expire_batch,
     force_line,
     force_validation_failure,
@@ -18,6 +19,8 @@ from .control import (
     set_pace,
     set_token_limit,
     state,
+    temporarily,
+    whoami,
 )
 from .launcher import ServerInfo, ensure_server, find_server, stop_server
 
@@ -30,6 +33,7 @@ __all__ = [
     "ServerInfo",
     "Settings",
     "advance_clock",
+    "class_view",
     "ensure_server",
     "expire_batch",
     "find_server",
@@ -39,5 +43,7 @@ __all__ = [
     "set_pace",
     "set_token_limit",
     "state",
+    "temporarily",
+    "whoami",
     "stop_server",
 ]

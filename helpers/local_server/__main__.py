@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 from .config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_DIR, PACES, Settings, is_loopback
+from .constants import DEFAULT_TOKEN_LIMIT
+from .keys import admin_keys_from_env, class_keys
 
 
 def _default_state_dir() -> Path:
@@ -57,14 +59,23 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--token-limit",
         type=int,
-        default=2_000_000,
+        default=DEFAULT_TOKEN_LIMIT,
         help="enqueued-token limit per model; 0 for none (default %(default)s)",
     )
     serve.add_argument(
         "--keys-file",
         type=Path,
         default=None,
-        help="file with one API key per line; each key gets its own namespace",
+        help="file with one API key per line (and a label after it); each key gets its own "
+        "namespace. Needed to listen on anything but loopback",
+    )
+    serve.add_argument(
+        "--admin-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="an instructor's key, which may also act on any namespace (repeatable; also "
+        "$BATCH_LOCAL_ADMIN_KEY, comma-separated)",
     )
     serve.add_argument(
         "--upstream",
@@ -84,6 +95,13 @@ def _parser() -> argparse.ArgumentParser:
         help="order of result lines (default %(default)s)",
     )
     serve.add_argument("--log-level", default="warning")
+
+    keys = sub.add_parser(
+        "keys", help="write a keys file for a class and print the keys to hand out"
+    )
+    keys.add_argument("--students", type=int, required=True, help="how many student keys")
+    keys.add_argument("--out", type=Path, required=True, help="the keys file to write")
+    keys.add_argument("--force", action="store_true", help="overwrite an existing file")
 
     for name, text in (
         ("status", "print the running server for a state directory"),
@@ -127,6 +145,38 @@ def _unusable(state_dir: Path) -> str | None:
     return None
 
 
+def _write_class_keys(students: int, out: Path, *, force: bool) -> int:
+    """``keys --students N --out FILE``: a keys file, and what to hand out."""
+    if not 1 <= students <= 1000:
+        print("--students must be from 1 to 1000.", file=sys.stderr)
+        return 2
+    if out.exists() and not force:
+        print(f"{out} exists already; pass --force to replace it.", file=sys.stderr)
+        return 1
+    admin, pairs = class_keys(students)
+    lines = ["# keys of a class: one key and its label per line (serve --keys-file)"]
+    lines += [f"{key} {label}" for key, label in pairs]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        out.chmod(0o600)  # keys are secrets (on Windows only the read-only bit exists)
+    except OSError:
+        pass
+    print(f"Wrote {students} student keys to {out}.")
+    print()
+    print("Your instructor (admin) key; keep it to yourself:")
+    print(f"  {admin}")
+    print()
+    print("Start the class server with:")
+    print(f"  python -m helpers.local_server serve --host 0.0.0.0 --keys-file {out} \\")
+    print(f"      --admin-key {admin}")
+    print()
+    print("Hand out one line to each student:")
+    for key, label in pairs:
+        print(f"  {label}: OPENAI_API_KEY={key}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
@@ -144,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             pace=PACES[args.pace],
             token_limit=args.token_limit or None,
             keys_file=args.keys_file,
+            admin_keys=tuple(args.admin_key) + tuple(admin_keys_from_env()),
             upstream=args.upstream,
             upstream_concurrency=args.upstream_concurrency,
             output_order=args.output_order,
@@ -179,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
         return 0
+
+    if args.command == "keys":
+        return _write_class_keys(args.students, args.out, force=args.force)
 
     from .launcher import ensure_server, find_server, stop_server
 

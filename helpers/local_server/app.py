@@ -7,14 +7,14 @@ client sends can reach it by accident.
 
 from __future__ import annotations
 
-import hashlib
 import logging
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -31,7 +31,6 @@ from .constants import (
 from .errors import (
     APIError,
     BadRequest,
-    Unauthorized,
     file_too_large,
     invalid_host,
     invalid_url,
@@ -41,26 +40,16 @@ from .errors import (
 )
 from .forms import FormReader
 from .http import JSONResponse, host_allowed, parse_json, read_body
+from .keys import Caller, Keys
 from .launcher import record_server
 from .models import list_models, resolve_model
 from .responder import LocalResponder
-from .runner import Runner
+from .runner import Responder, Runner
 from .service import FileUpload, Service
 
 log = logging.getLogger("helpers.local_server")
-DEFAULT_NAMESPACE = "default"
-
-
-def load_keys(path: Path | None) -> dict[str, str] | None:
-    """Keys file: one bearer key per line (blank lines and # comments ignored)."""
-    if path is None:
-        return None
-    keys: dict[str, str] = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        key = line.split("#", 1)[0].strip()
-        if key:
-            keys[key] = "key-" + hashlib.sha256(key.encode()).hexdigest()[:16]
-    return keys
+#: the instructor's page (static: it fetches its data with the admin key the instructor types)
+CLASS_PAGE = Path(__file__).with_name("class_page.html")
 
 
 def allowed_methods(app: FastAPI, scope: Any) -> list[str]:
@@ -73,25 +62,21 @@ def allowed_methods(app: FastAPI, scope: Any) -> list[str]:
     return sorted(methods)
 
 
-def _mask(key: str) -> str:
-    return key[:3] + "*" * max(0, len(key) - 7) + key[-4:] if len(key) > 8 else "*" * len(key)
-
-
 def create_app(settings: Settings, *, start_runner: bool = True, record: bool = False) -> FastAPI:
     """The server's app. ``record``: write ``server.json`` at start-up (the ``serve`` command
     does, so that launchers and notebooks find it)."""
     service = Service(settings)
-    keys = load_keys(settings.keys_file)
+    keys = Keys(settings.keys_file, settings.admin_keys)
     if settings.upstream:
         from .upstream import UpstreamResponder
 
-        responder: Any = UpstreamResponder(settings.upstream, settings.upstream_key)
+        responder: Responder = UpstreamResponder(settings.upstream, settings.upstream_key)
         concurrency = settings.upstream_concurrency
     else:
-        responder = LocalResponder(now=service.clock.now)
+        responder = LocalResponder()
         concurrency = 1
     runner = Runner(service, responder, concurrency=concurrency)
-    local_responder = LocalResponder(now=service.clock.now)
+    local_responder = LocalResponder()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -117,21 +102,11 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
     app.state.service = service
     app.state.runner = runner
 
+    def caller(request: Request) -> Caller:
+        return keys.caller(request.headers.get("authorization", ""))
+
     def namespace(request: Request) -> str:
-        header = request.headers.get("authorization", "")
-        scheme, _, key = header.partition(" ")
-        key = key.strip()
-        if scheme.lower() != "bearer" or not key:
-            raise Unauthorized("Missing bearer or basic authentication in header")
-        if keys is None:
-            return DEFAULT_NAMESPACE
-        if key not in keys:
-            raise Unauthorized(
-                f"Incorrect API key provided: {_mask(key)}. You can find your API key at "
-                "https://platform.openai.com/account/api-keys.",
-                code="invalid_api_key",
-            )
-        return keys[key]
+        return caller(request).namespace
 
     async def json_body(request: Request) -> Any:
         raw = await read_body(request, MAX_JSON_BODY_BYTES)
@@ -279,9 +254,11 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
     # -- what a batch line can target, callable directly --------------------------------------
 
     async def answer(url: str, request: Request):
-        namespace(request)
+        ns = namespace(request)
         body = await object_body(request)
-        status, payload = await run_in_threadpool(local_responder.respond, url, body)
+        status, payload = await run_in_threadpool(
+            lambda: local_responder.respond(url, body, now=service.now(ns))
+        )
         return JSONResponse(payload, status_code=status)
 
     for url in BATCH_ENDPOINTS:
@@ -317,50 +294,114 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
         # anyone may ask, so it says only that the server is up: no paths, no pid
         return {"status": "ok", "version": VERSION, "instance": service.instance}
 
+    async def control_body(request: Request) -> dict[str, Any]:
+        """A control call's JSON object (``{}`` when empty)."""
+        body = await json_body(request)
+        if body is None:
+            return {}
+        if not isinstance(body, dict):
+            raise BadRequest("The request body must be a JSON object.")
+        return body
+
+    def targets(request: Request, who: Caller, body: dict[str, Any]) -> list[str]:
+        """The namespaces a control call acts on: the caller's, or (admin) the one named by
+        ``namespace`` in the body or the query, or ``*`` for the whole class."""
+        named = body.pop("namespace", None) or request.query_params.get("namespace")
+        if named is not None and not isinstance(named, str):
+            raise BadRequest("namespace must be a student's label or '*'.", param="namespace")
+        return keys.targets(who, named)
+
+    def each(namespaces: list[str], answer: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+        """One namespace's answer, or a list of every one's for a class-wide call."""
+        if len(namespaces) == 1:
+            return answer(namespaces[0])
+        return {"object": "list", "data": [answer(ns) for ns in namespaces]}
+
+    @app.get("/_local/whoami")
+    async def whoami(request: Request):
+        who = caller(request)
+        return {
+            "object": "local_server.caller",
+            "server": "local-batch-api",
+            "version": VERSION,
+            "namespace": who.namespace,
+            "label": who.label,
+            "admin": who.admin,
+            "shared": keys.shared,
+        }
+
     @app.get("/_local/state")
     async def state(request: Request):
-        namespace(request)
-        return service.state(details=keys is None)
+        who = caller(request)
+        details = who.admin or not keys.shared  # paths and URLs: for the owner only
+        return each(targets(request, who, {}), lambda ns: service.state(ns, details=details))
 
     @app.post("/_local/reset")
     async def reset(request: Request):
-        ns = namespace(request)
-        return await run_in_threadpool(service.reset, ns, single_user=keys is None)
+        who = caller(request)
+        namespaces = targets(request, who, await control_body(request))
+        return await run_in_threadpool(each, namespaces, service.reset)
 
     @app.post("/_local/clock/advance")
     async def advance_clock(request: Request):
-        namespace(request)
-        body = await json_body(request) or {}
-        seconds = body.get("seconds") if isinstance(body, dict) else None
-        return {"now": service.advance_clock(seconds)}
+        who = caller(request)
+        body = await control_body(request)
+        namespaces = targets(request, who, body)
+        seconds = body.get("seconds")
+        return each(
+            namespaces,
+            lambda ns: {"namespace": ns, "now": service.advance_clock(ns, seconds)},
+        )
 
     @app.post("/_local/pace")
     async def set_pace(request: Request):
-        namespace(request)
-        body = await json_body(request)
-        value = body.get("preset", body) if isinstance(body, dict) else body
-        return service.set_pace(value).as_dict()
+        who = caller(request)
+        body = await control_body(request)
+        namespaces = targets(request, who, body)
+        value = body.get("preset", body)
+        return each(namespaces, lambda ns: service.set_pace(ns, value).as_dict())
 
     @app.post("/_local/token-limit")
     async def set_token_limit(request: Request):
-        namespace(request)
-        body = await json_body(request) or {}
-        return {"token_limit": service.set_token_limit(body.get("token_limit"))}
+        who = caller(request)
+        body = await control_body(request)
+        namespaces = targets(request, who, body)
+        limit = body.get("token_limit")
+        return each(
+            namespaces,
+            lambda ns: {"namespace": ns, "token_limit": service.set_token_limit(ns, limit)},
+        )
 
     @app.post("/_local/force/line")
     async def force_line(request: Request):
-        ns = namespace(request)
+        who = caller(request)
         body = await object_body(request)
+        [ns] = targets(request, who, body)[:1]
         return service.force_line(ns, body)
 
     @app.post("/_local/force/validation")
     async def force_validation(request: Request):
-        ns = namespace(request)
+        who = caller(request)
         body = await object_body(request)
+        [ns] = targets(request, who, body)[:1]
         return service.force_validation(ns, body)
 
     @app.post("/_local/batches/{batch_id}/expire")
     async def force_expiry(batch_id: str, request: Request):
-        return service.force_expiry(namespace(request), batch_id)
+        who = caller(request)
+        [ns] = targets(request, who, await control_body(request))[:1]
+        return service.force_expiry(ns, batch_id)
+
+    # -- the instructor's view --------------------------------------------------------------
+
+    @app.get("/_local/class")
+    async def class_view(request: Request):
+        keys.require_admin(caller(request))
+        return await run_in_threadpool(service.class_view, keys.namespaces())
+
+    @app.get("/_local/class/page", response_class=HTMLResponse)
+    async def class_page():
+        # the page holds no data: its script asks for the admin key and fetches /_local/class
+        return HTMLResponse(CLASS_PAGE.read_text(encoding="utf-8"))
 
     return app

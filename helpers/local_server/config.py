@@ -13,11 +13,12 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .constants import DEFAULT_TOKEN_LIMIT, ORGANIZATION
+
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
 #: the state directory used when none is given: inside the repository, ignored by git
 DEFAULT_STATE_DIR = Path(__file__).resolve().parents[2] / ".local-batch-api"
-ORGANIZATION = "org-local"
 
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -108,9 +109,11 @@ class Settings:
     pace: Pace = field(default_factory=lambda: PACES["normal"])
     #: enqueued-token limit per model (in_progress batches plus the new one); None: no limit.
     #: 2,000,000 is the published tier-1 figure for gpt-4o-mini.
-    token_limit: int | None = 2_000_000
+    token_limit: int | None = DEFAULT_TOKEN_LIMIT
     #: a file with one bearer key per line; each key gets its own namespace. None: any key.
     keys_file: Path | None = None
+    #: instructors' keys: they may act on any namespace (``--admin-key``)
+    admin_keys: tuple[str, ...] = ()
     #: an OpenAI-compatible base URL (".../v1") that answers batch lines instead of the
     #: local responder
     upstream: str | None = None

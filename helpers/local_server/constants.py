@@ -64,3 +64,5 @@ METADATA_MAX_VALUE = 512
 #: enqueued-token limit per model: the published tier-1 figure for gpt-4o-mini
 DEFAULT_TOKEN_LIMIT = 2_000_000
 ORGANIZATION = "org-local"
+#: the namespace of every key on a server without a keys file
+DEFAULT_NAMESPACE = "default"

@@ -4,6 +4,10 @@ These only work against the local server: they change its clock, pace and outcom
 notebook can show every status on demand. The real API has no such calls. Each function finds
 the server from ``OPENAI_BASE_URL`` and authenticates with ``OPENAI_API_KEY`` (as the SDK does),
 unless ``base_url``/``api_key`` are given.
+
+Every call acts on the caller's own namespace: on a class server, one student's
+``set_pace("slow")`` slows only that student's batches. An instructor (admin key) may pass
+``namespace=`` a student's label, or ``"*"`` for the whole class.
 """
 
 from __future__ import annotations
@@ -11,7 +15,10 @@ from __future__ import annotations
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -19,6 +26,13 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 class ControlError(RuntimeError):
     """The local server refused a control call (or is not a local server)."""
+
+
+class _Unset:
+    """No value given (``None`` means "no limit" for a token limit)."""
+
+
+_UNSET = _Unset()
 
 
 def _root(base_url: str | None) -> str:
@@ -55,44 +69,99 @@ def _call(
         raise ControlError(message) from None
 
 
-def state(**conn: Any) -> dict[str, Any]:
-    """The server's clock, pace, token limit and state directory."""
-    return _call("GET", "/_local/state", **conn)
+def _target(body: dict[str, Any], namespace: str | None) -> dict[str, Any]:
+    return body if namespace is None else {**body, "namespace": namespace}
 
 
-def reset(**conn: Any) -> dict[str, Any]:
-    """Delete this key's files, batches and forced outcomes.
+def whoami(**conn: Any) -> dict[str, Any]:
+    """Who the key is on this server: ``namespace``, ``label``, ``admin`` (and that it is a
+    local Batch API server, ``server: "local-batch-api"``)."""
+    return _call("GET", "/_local/whoami", **conn)
 
-    On a server without a keys file (one user), also puts the clock, pace and token limit back
-    to their start-up values.
+
+def state(*, namespace: str | None = None, **conn: Any) -> dict[str, Any]:
+    """The caller's clock, pace and token limit (and, for the server's owner, its state
+    directory). An instructor may name a student's ``namespace``."""
+    path = "/_local/state" + (f"?namespace={urllib.parse.quote(namespace)}" if namespace else "")
+    return _call("GET", path, **conn)
+
+
+def reset(*, namespace: str | None = None, **conn: Any) -> dict[str, Any]:
+    """Delete the caller's files, batches and forced outcomes, and put its clock, pace and
+    token limit back to the server's start-up values. Returns the state."""
+    return _call("POST", "/_local/reset", _target({}, namespace), **conn)
+
+
+def advance_clock(
+    seconds: float = 0, *, hours: float = 0, namespace: str | None = None, **conn: Any
+) -> int:
+    """Move the caller's clock forward; returns its new time (Unix seconds).
+
+    ``advance_clock(hours=24)`` makes every running batch of the caller pass its
+    ``expires_at``.
     """
-    return _call("POST", "/_local/reset", {}, **conn)
+    body = _target({"seconds": seconds + hours * 3600}, namespace)
+    answer = _call("POST", "/_local/clock/advance", body, **conn)
+    return answer["now"] if "now" in answer else max(x["now"] for x in answer["data"])
 
 
-def advance_clock(seconds: float = 0, *, hours: float = 0, **conn: Any) -> int:
-    """Move the server's clock forward; returns its new time (Unix seconds).
-
-    ``advance_clock(hours=24)`` makes every running batch pass its ``expires_at``.
-    """
-    return _call("POST", "/_local/clock/advance", {"seconds": seconds + hours * 3600}, **conn)[
-        "now"
-    ]
-
-
-def set_pace(preset: str | None = None, **fields_and_conn: Any) -> dict[str, float]:
-    """Set how fast batches move: a preset ("instant", "normal", "slow") or seconds per status.
+def set_pace(
+    preset: str | None = None, *, namespace: str | None = None, **fields_and_conn: Any
+) -> dict[str, float]:
+    """Set how fast the caller's batches move: a preset ("instant", "normal", "slow") or
+    seconds per status.
 
     ``set_pace(validating=1, per_request=3, finalizing=1, cancelling=2)`` sets each field;
     the ones not given come from "normal".
     """
     conn = {k: fields_and_conn.pop(k) for k in ("base_url", "api_key") if k in fields_and_conn}
     body: dict[str, Any] = {"preset": preset} if preset else dict(fields_and_conn)
-    return _call("POST", "/_local/pace", body, **conn)
+    return _call("POST", "/_local/pace", _target(body, namespace), **conn)
 
 
-def set_token_limit(limit: int | None, **conn: Any) -> int | None:
-    """Set the enqueued-token limit per model (None: no limit)."""
-    return _call("POST", "/_local/token-limit", {"token_limit": limit}, **conn)["token_limit"]
+def set_token_limit(limit: int | None, *, namespace: str | None = None, **conn: Any) -> int | None:
+    """Set the caller's enqueued-token limit per model (None: no limit)."""
+    body = _target({"token_limit": limit}, namespace)
+    answer = _call("POST", "/_local/token-limit", body, **conn)
+    return answer["token_limit"] if "token_limit" in answer else limit
+
+
+@contextmanager
+def temporarily(
+    *,
+    pace: str | dict[str, float] | None = None,
+    token_limit: int | None | _Unset = _UNSET,
+    **conn: Any,
+) -> Iterator[None]:
+    """Change the caller's pace or token limit for the ``with`` block only.
+
+    The settings in force before are put back when the block ends, however it ends: an error,
+    or the kernel's stop button (KeyboardInterrupt). For example::
+
+        with temporarily(pace="slow"):
+            batch = client.batches.create(...)
+            client.batches.cancel(batch.id)
+    """
+    before = state(**conn)
+    try:
+        if pace is not None:
+            if isinstance(pace, str):
+                set_pace(pace, **conn)
+            else:
+                _call("POST", "/_local/pace", dict(pace), **conn)
+        if not isinstance(token_limit, _Unset):
+            set_token_limit(token_limit, **conn)
+        yield
+    finally:
+        if pace is not None:
+            _call("POST", "/_local/pace", before["pace"], **conn)
+        if not isinstance(token_limit, _Unset):
+            set_token_limit(before["token_limit"], **conn)
+
+
+def class_view(**conn: Any) -> dict[str, Any]:
+    """The instructor's view (admin key): one row per student."""
+    return _call("GET", "/_local/class", **conn)
 
 
 def force_line(
@@ -101,6 +170,7 @@ def force_line(
     status_code: int | None = None,
     error: dict[str, Any] | None = None,
     batch_id: str | None = None,
+    namespace: str | None = None,
     **conn: Any,
 ) -> dict[str, Any]:
     """Decide the outcome of the next request with ``custom_id`` (in ``batch_id``, or any).
@@ -115,7 +185,7 @@ def force_line(
         "error": error,
         "batch_id": batch_id,
     }
-    return _call("POST", "/_local/force/line", body, **conn)
+    return _call("POST", "/_local/force/line", _target(body, namespace), **conn)
 
 
 def force_validation_failure(
@@ -125,13 +195,14 @@ def force_validation_failure(
     param: str | None = None,
     line: int | None = None,
     batch_id: str | None = None,
+    namespace: str | None = None,
     **conn: Any,
 ) -> dict[str, Any]:
     """Make ``batch_id`` (or the next batch to be validated) fail validation with ``code``."""
     body = {"code": code, "message": message, "param": param, "line": line, "batch_id": batch_id}
-    return _call("POST", "/_local/force/validation", body, **conn)
+    return _call("POST", "/_local/force/validation", _target(body, namespace), **conn)
 
 
-def expire_batch(batch_id: str, **conn: Any) -> dict[str, Any]:
+def expire_batch(batch_id: str, *, namespace: str | None = None, **conn: Any) -> dict[str, Any]:
     """Expire a validating or running batch now, as if its 24-hour window had passed."""
-    return _call("POST", f"/_local/batches/{batch_id}/expire", {}, **conn)
+    return _call("POST", f"/_local/batches/{batch_id}/expire", _target({}, namespace), **conn)

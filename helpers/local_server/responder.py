@@ -289,7 +289,7 @@ def _unit_vector(seed: bytes, native: int, dimensions: int) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-_Handler = Callable[[ModelInfo, str, dict[str, Any], "int | None"], dict[str, Any]]
+_Handler = Callable[[ModelInfo, str, dict[str, Any], "int | None", int], dict[str, Any]]
 
 
 class LocalResponder:
@@ -311,15 +311,22 @@ class LocalResponder:
         }
 
     def respond(
-        self, url: str, body: dict[str, Any], *, input_tokens: int | None = None
+        self,
+        url: str,
+        body: dict[str, Any],
+        *,
+        input_tokens: int | None = None,
+        now: int | None = None,
     ) -> tuple[int, dict[str, Any]]:
         """Answer one request as the real endpoint would: (HTTP status, JSON body).
 
         ``input_tokens``, when the caller has already counted the request's input tokens (a
-        batch counts them once, at validation), saves counting them again.
+        batch counts them once, at validation), saves counting them again. ``now`` is the time
+        to stamp the reply with (the caller's clock); by default the responder's own.
         """
         try:
-            return 200, self._dispatch(url, body, input_tokens)
+            stamp = now if now is not None else self._now()
+            return 200, self._dispatch(url, body, input_tokens, stamp)
         except APIError as error:
             return error.status_code, error.body()
         except Exception:  # a bug here must not take a whole batch down
@@ -327,7 +334,9 @@ class LocalResponder:
 
     # -- routing and checks shared by every endpoint -------------------------
 
-    def _dispatch(self, url: str, body: object, input_tokens: int | None) -> dict[str, Any]:
+    def _dispatch(
+        self, url: str, body: object, input_tokens: int | None, now: int
+    ) -> dict[str, Any]:
         path = url.strip().rstrip("/") if isinstance(url, str) else ""
         handler = self._handlers.get(path)
         if handler is None:
@@ -347,7 +356,7 @@ class LocalResponder:
         if info is None:
             raise errors.model_not_found(model)
         self._check_endpoint(info, model, path)
-        return handler(info, model, body, input_tokens)
+        return handler(info, model, body, input_tokens, now)
 
     @staticmethod
     def _check_endpoint(info: ModelInfo, model: str, path: str) -> None:
@@ -390,7 +399,7 @@ class LocalResponder:
         return messages
 
     def _chat(
-        self, info: ModelInfo, model: str, body: dict[str, Any], counted: int | None
+        self, info: ModelInfo, model: str, body: dict[str, Any], counted: int | None, now: int
     ) -> dict[str, Any]:
         messages = self._validate_messages(body.get("messages"))
         limit_param = "max_tokens" if body.get("max_tokens") is not None else None
@@ -429,7 +438,7 @@ class LocalResponder:
         return {
             "id": "chatcmpl-" + _base62(_digest("chat", body), 29),
             "object": "chat.completion",
-            "created": self._now(),
+            "created": now,
             "model": info.snapshot,
             "choices": choices,
             "usage": _chat_usage(prompt_tokens, completion_tokens * n),
@@ -440,7 +449,7 @@ class LocalResponder:
     # -- /v1/completions -----------------------------------------------------
 
     def _completions(
-        self, info: ModelInfo, model: str, body: dict[str, Any], counted: int | None
+        self, info: ModelInfo, model: str, body: dict[str, Any], counted: int | None, now: int
     ) -> dict[str, Any]:
         if body.get("prompt") is None:
             raise missing_parameter("prompt")
@@ -483,7 +492,7 @@ class LocalResponder:
         return {
             "id": "cmpl-" + _base62(_digest("completions", body), 29),
             "object": "text_completion",
-            "created": self._now(),
+            "created": now,
             "model": info.snapshot,
             "choices": choices,
             "usage": _chat_usage(prompt_tokens, completion_tokens),
@@ -493,7 +502,7 @@ class LocalResponder:
     # -- /v1/responses -------------------------------------------------------
 
     def _responses(
-        self, info: ModelInfo, model: str, body: dict[str, Any], counted: int | None
+        self, info: ModelInfo, model: str, body: dict[str, Any], counted: int | None, now: int
     ) -> dict[str, Any]:
         value = body.get("input")
         if value is None:
@@ -537,7 +546,7 @@ class LocalResponder:
         text = _placeholder(model, "Your last message was:", quoted, input_tokens)
         text, output_tokens, cut = _generate(text, limit, encoding)
         status = "incomplete" if cut else "completed"
-        created = self._now()
+        created = now
         digest = _digest("responses", body)
         metadata = body.get("metadata")
         if not (
@@ -603,7 +612,7 @@ class LocalResponder:
     # -- /v1/embeddings ------------------------------------------------------
 
     def _embeddings(
-        self, info: ModelInfo, model: str, body: dict[str, Any], counted: int | None
+        self, info: ModelInfo, model: str, body: dict[str, Any], counted: int | None, now: int
     ) -> dict[str, Any]:
         value = body.get("input")
         if value is None:
@@ -658,7 +667,7 @@ class LocalResponder:
     # -- /v1/moderations -----------------------------------------------------
 
     def _moderations(
-        self, info: ModelInfo, model: str, body: dict[str, Any], counted: int | None
+        self, info: ModelInfo, model: str, body: dict[str, Any], counted: int | None, now: int
     ) -> dict[str, Any]:
         value = body.get("input")
         if value is None:

@@ -49,7 +49,12 @@ GIVE_UP_AFTER = 3
 
 class Responder(Protocol):
     def respond(
-        self, url: str, body: dict[str, Any], *, input_tokens: int | None = None
+        self,
+        url: str,
+        body: dict[str, Any],
+        *,
+        input_tokens: int | None = None,
+        now: int | None = None,
     ) -> tuple[int, dict[str, Any]]: ...
 
 
@@ -149,7 +154,7 @@ class Runner:
             return False
         batch, internal = found
         status = batch["status"]
-        pace = self.service.pace
+        pace = self.service.pace(namespace)
         elapsed = time.time() - internal.get("entered", 0)
         ending = self.service.due_ending(namespace, batch, internal)
         if ending is not None:
@@ -194,7 +199,7 @@ class Runner:
             verdict = self.service.validate(namespace, batch)
         except Exception:  # a bug here must not leave the batch validating forever
             log.exception("validation of %s failed", batch["id"])
-            self.service.fail_validation(batch["id"], batch_error("validation_crashed"))
+            self.service.fail_validation(namespace, batch["id"], batch_error("validation_crashed"))
             return
         self.service.finish_validation(namespace, batch["id"], verdict)
 
@@ -214,9 +219,9 @@ class Runner:
         run = self._run_for(batch)
         total = batch["request_counts"]["total"]
         if run.progress.processed >= total:
-            self.service.finish_requests(batch["id"], run.progress)
+            self.service.finish_requests(namespace, batch["id"], run.progress)
             return True
-        per_request = self.service.pace.per_request
+        per_request = self.service.pace(namespace).per_request
         allowed = total if per_request <= 0 else min(total, int(elapsed / per_request))
         # with an upstream, a job is what runs at once: results land (and a cancel is seen)
         # after every few requests, and a crash repeats at most that many
@@ -247,7 +252,7 @@ class Runner:
         def answer(item: tuple[dict[str, Any], int | None]) -> dict[str, Any]:
             request, tokens = item
             custom_id = request["custom_id"]
-            now = self.service.clock.now()
+            now = self.service.now(namespace)
             if give_up:  # this chunk kept failing: its requests fail instead of the batch
                 return result_line(custom_id, now, 500, server_error().body())
             forced = forces.get(custom_id)
@@ -255,7 +260,9 @@ class Runner:
                 used.append(forced[0])
                 return _forced_line(custom_id, now, forced[1])
             try:
-                status, body = self.responder.respond(url, request["body"], input_tokens=tokens)
+                status, body = self.responder.respond(
+                    url, request["body"], input_tokens=tokens, now=now
+                )
             except Exception as exc:  # an upstream that fails is a 500 for this line
                 log.warning("responder failed for %s: %s", custom_id, exc)
                 status, body = 500, status_error(500).body()
@@ -291,7 +298,7 @@ class Runner:
                 return
             if batch["request_counts"]["total"] > 0:  # validated: its requests are known
                 run = self._run_for(batch)
-                now = self.service.clock.now()
+                now = self.service.now(namespace)
                 lines = [
                     (error_line(request["custom_id"], now, dict(UNRUN_ERRORS[final])), False)
                     for request, _ in run.pending

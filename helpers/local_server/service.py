@@ -35,6 +35,7 @@ from .constants import (
     COMPLETION_WINDOWS,
     DAY,
     DEFAULT_FILE_EXPIRY,
+    DEFAULT_NAMESPACE,
     DEFAULT_TOKEN_LIMIT,
     FILE_EXPIRY_RANGE,
     FILE_PURPOSES,
@@ -80,15 +81,21 @@ ZERO_USAGE = {
 }
 
 
+def setting_key(namespace: str, name: str) -> str:
+    """Where a namespace's setting is saved (the default namespace keeps the plain names)."""
+    return name if namespace == DEFAULT_NAMESPACE else f"{namespace}/{name}"
+
+
 class Clock:
-    """The server's clock: real time plus an offset that control calls can move forward."""
+    """A namespace's clock: real time plus an offset that control calls can move forward."""
 
     #: the furthest the clock may be moved, in total
     MAX_OFFSET = 100 * 365 * DAY
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, namespace: str = DEFAULT_NAMESPACE) -> None:
         self._store = store
-        saved = store.get_setting("clock_offset", 0.0)
+        self._key = setting_key(namespace, "clock_offset")
+        saved = store.get_setting(self._key, 0.0)
         valid = isinstance(saved, int | float) and math.isfinite(saved)
         self.offset = float(saved) if valid and 0 <= saved <= self.MAX_OFFSET else 0.0
 
@@ -104,12 +111,12 @@ class Clock:
         if seconds < 0:
             raise BadRequest("The clock only moves forward.", param="seconds")
         self.offset += seconds
-        self._store.set_setting("clock_offset", self.offset)
+        self._store.set_setting(self._key, self.offset)
         return self.now()
 
     def reset(self) -> None:
         self.offset = 0.0
-        self._store.set_setting("clock_offset", 0.0)
+        self._store.set_setting(self._key, 0.0)
 
 
 class FileUpload:
@@ -150,6 +157,16 @@ class FileUpload:
             self.path.unlink(missing_ok=True)
 
 
+@dataclass
+class Tenant:
+    """What belongs to one namespace besides its files and batches: its clock, pace and
+    enqueued-token limit. One student's control calls change only their own."""
+
+    clock: Clock
+    pace: Pace
+    token_limit: int | None
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What validating a batch found: its errors, or the report to start running it with."""
@@ -166,30 +183,46 @@ class Service:
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
         self.store = store or Store(settings.state_dir)
-        self.clock = Clock(self.store)
+        self._tenants: dict[str, Tenant] = {}
         #: set whenever there is something new for the runner to look at
         self.wake = threading.Event()
         #: makes each change below atomic; never held while a request is answered
         self.lock = threading.RLock()
         #: a random token that tells this process apart from any other on the same port
         self.instance = ids.request_id()
-        self.pace: Pace = settings.pace
-        self.token_limit: int | None = settings.token_limit
-        self._load_settings()
 
-    def _load_settings(self) -> None:
-        """Take the pace and token limit saved at run time, unless they are not valid ones."""
-        saved = self.store.get_setting("pace")
+    # -- namespaces -------------------------------------------------------------------------
+
+    def tenant(self, namespace: str) -> Tenant:
+        """A namespace's clock, pace and token limit: the start-up values, or those saved at run
+        time for it (a saved value that is not valid is ignored, with a warning)."""
+        found = self._tenants.get(namespace)
+        if found is not None:
+            return found
+        pace, limit = self.settings.pace, self.settings.token_limit
+        saved = self.store.get_setting(setting_key(namespace, "pace"))
         if saved is not None:
             try:
-                self.pace = pace_from(saved)
+                pace = pace_from(saved)
             except ValueError:
-                log.warning("ignoring the saved pace %r: not a valid pace", saved)
-        limit = self.store.get_setting("token_limit", self.token_limit)
-        if limit is None or _valid_token_limit(limit):
-            self.token_limit = limit
+                log.warning("ignoring the saved pace %r of %s: not a valid pace", saved, namespace)
+        saved = self.store.get_setting(setting_key(namespace, "token_limit"), limit)
+        if saved is None or _valid_token_limit(saved):
+            limit = saved
         else:
-            log.warning("ignoring the saved token limit %r: not a positive integer", limit)
+            log.warning("ignoring the saved token limit %r of %s", saved, namespace)
+        found = self._tenants[namespace] = Tenant(Clock(self.store, namespace), pace, limit)
+        return found
+
+    def clock(self, namespace: str) -> Clock:
+        return self.tenant(namespace).clock
+
+    def now(self, namespace: str) -> int:
+        """The time on a namespace's clock (Unix seconds)."""
+        return self.tenant(namespace).clock.now()
+
+    def pace(self, namespace: str) -> Pace:
+        return self.tenant(namespace).pace
 
     # -- files ------------------------------------------------------------------------------
 
@@ -235,7 +268,7 @@ class Service:
                 raise missing("purpose")
             if purpose not in FILE_PURPOSES:
                 raise invalid_value("purpose", purpose, list(FILE_PURPOSES))
-            now = self.clock.now()
+            now = self.now(namespace)
             expires_at = self._file_expiry(now, purpose, expires_after, from_form=True)
             upload.close()
             if purpose == "batch":
@@ -291,7 +324,7 @@ class Service:
 
     def get_file(self, namespace: str, file_id: str) -> dict[str, Any]:
         obj = self.store.get_file(namespace, file_id)
-        if obj is None or (obj.get("expires_at") and obj["expires_at"] <= self.clock.now()):
+        if obj is None or (obj.get("expires_at") and obj["expires_at"] <= self.now(namespace)):
             raise NotFound(f"No such File object: {file_id}", param="id")
         return obj
 
@@ -314,7 +347,7 @@ class Service:
         order = order or "desc"
         if order not in ("asc", "desc"):
             raise invalid_value("order", order, ["asc", "desc"])
-        now = self.clock.now()
+        now = self.now(namespace)
         page, more = self.store.list_files(
             namespace, purpose=purpose or None, ascending=order == "asc", after=after, limit=limit
         )
@@ -351,7 +384,7 @@ class Service:
                 raise invalid_type("output_expires_after", "an object", spec)
             # the same rules as expires_after on files
             output_expiry = self._file_expiry(0, "batch", spec, name="output_expires_after")
-        now = self.clock.now()
+        now = self.now(namespace)
         batch = new_batch(ids.batch_id(now), endpoint, input_file_id, window, metadata, now)
         internal = {"entered": time.time(), "output_expiry": output_expiry}
         self.store.insert_batch(namespace, batch, internal)
@@ -377,10 +410,10 @@ class Service:
                 return batch
             if status not in CANCELLABLE:
                 raise Conflict(f"Cannot cancel a batch with status '{status}'.")
-            ending = self._ending(batch, internal)
+            ending = self._ending(namespace, batch, internal)
             if ending is not None:  # its window has passed: it is expiring, too late
                 raise Conflict(f"Cannot cancel a batch with status '{ending}'.")
-            self._move(batch, internal, "cancelling")
+            self._move(namespace, batch, internal, "cancelling")
         return batch
 
     # -- running batches (called by the runner) ----------------------------------------------
@@ -411,17 +444,19 @@ class Service:
             )
         if batch["status"] not in CANCELLABLE:
             return None
-        if self._ending(batch, internal) is not None:
+        if self._ending(namespace, batch, internal) is not None:
             return "expired"
         if self.store.forces(namespace, "expiry", batch["id"]):
             return "expired"  # the forced expiry is deleted when the ending is marked
         return None
 
-    def _ending(self, batch: dict[str, Any], internal: dict[str, Any]) -> str | None:
+    def _ending(
+        self, namespace: str, batch: dict[str, Any], internal: dict[str, Any]
+    ) -> str | None:
         """The one rule for "this batch is ending": marked so, or its window has passed."""
         if internal.get("ending") is not None:
             return internal["ending"]
-        if self.clock.now() >= batch["expires_at"]:
+        if self.now(namespace) >= batch["expires_at"]:
             return "expired"
         return None
 
@@ -436,7 +471,7 @@ class Service:
             seq, outcome = forced[0]
             return Verdict([self._forced_validation_error(namespace, batch, outcome)], None, seq)
         file = self.store.get_file(namespace, batch["input_file_id"])
-        if file is None or (file.get("expires_at") and file["expires_at"] <= self.clock.now()):
+        if file is None or (file.get("expires_at") and file["expires_at"] <= self.now(namespace)):
             return Verdict(
                 [file_not_found_error(batch["input_file_id"], self.settings.organization)]
             )
@@ -456,7 +491,7 @@ class Service:
         if code == "token_limit_exceeded" and not message:
             file = self.store.get_file(namespace, batch["input_file_id"])
             model = first_model(self.store.file_path(file["id"])) if file else None
-            limit = self.token_limit or DEFAULT_TOKEN_LIMIT
+            limit = self.tenant(namespace).token_limit or DEFAULT_TOKEN_LIMIT
             return token_limit_error(model or "gpt-4o-mini", limit, self.settings.organization)
         return BatchError(
             code,
@@ -480,14 +515,14 @@ class Service:
             errors = list(verdict.errors)
             report = verdict.report
             if not errors and report is not None and report.model is not None:
-                limit = self.token_limit
+                limit = self.tenant(namespace).token_limit
                 enqueued = self.store.enqueued_tokens(namespace, report.model, batch_id)
                 if limit is not None and enqueued + report.input_tokens > limit:
                     errors.append(
                         token_limit_error(report.model, limit, self.settings.organization)
                     )
             if errors or report is None:
-                self._fail(batch, internal, errors)
+                self._fail(namespace, batch, internal, errors)
                 return
             self.worklog(batch_id).keep_input(
                 self.store.file_path(batch["input_file_id"]),
@@ -498,20 +533,24 @@ class Service:
             batch["model"] = info.snapshot if info else report.model
             internal["model"] = report.model
             internal["input_tokens"] = report.input_tokens
-            self._move(batch, internal, "in_progress")
+            self._move(namespace, batch, internal, "in_progress")
 
-    def fail_validation(self, batch_id: str, error: BatchError) -> None:
+    def fail_validation(self, namespace: str, batch_id: str, error: BatchError) -> None:
         """End a validating batch with one error (validation itself broke)."""
         with self._editing(batch_id, "validating") as found:
             if found is not None:
                 batch, internal = found
-                self._fail(batch, internal, [error])
+                self._fail(namespace, batch, internal, [error])
 
     def _fail(
-        self, batch: dict[str, Any], internal: dict[str, Any], errors: list[BatchError]
+        self,
+        namespace: str,
+        batch: dict[str, Any],
+        internal: dict[str, Any],
+        errors: list[BatchError],
     ) -> None:
         batch["errors"] = {"object": "list", "data": [e.as_dict() for e in errors]}
-        self._move(batch, internal, "failed")
+        self._move(namespace, batch, internal, "failed")
 
     def forced_lines(self, namespace: str, batch_id: str) -> dict[str, tuple[int, dict[str, Any]]]:
         """Forced outcomes for the lines of a batch, by custom_id: (seq, outcome)."""
@@ -547,14 +586,14 @@ class Service:
                 counts["completed"], counts["failed"] = progress.completed, progress.failed
         return True
 
-    def finish_requests(self, batch_id: str, progress: Progress) -> None:
+    def finish_requests(self, namespace: str, batch_id: str, progress: Progress) -> None:
         """Every request has run: ``in_progress`` → ``finalizing``."""
         with self._editing(batch_id, "in_progress") as found:
             if found is not None:
                 batch, internal = found
                 counts = batch["request_counts"]
                 counts["completed"], counts["failed"] = progress.completed, progress.failed
-                self._move(batch, internal, "finalizing")
+                self._move(namespace, batch, internal, "finalizing")
 
     def begin_ending(self, namespace: str, batch_id: str, status: str, final: str) -> bool:
         """Mark a batch as ending in ``final`` (from now on a cancel cannot change that).
@@ -594,7 +633,7 @@ class Service:
             shuffle = self.settings.output_order == "shuffled"
             for kind, file_id in pending["files"].items():
                 log.take(kind, self.store.file_path(file_id), shuffle=shuffle)
-            now = self.clock.now()
+            now = self.now(namespace)
             expiry = internal.get("output_expiry") or DEFAULT_FILE_EXPIRY
             with self._editing(batch_id, expect) as found:
                 if found is None:
@@ -615,7 +654,7 @@ class Service:
                     counts["completed"], counts["failed"] = pending["counts"]
                 if pending["usage"] is not None:
                     batch["usage"] = pending["usage"]
-                self._move(batch, internal, final)
+                self._move(namespace, batch, internal, final)
             log.remove()
         return True
 
@@ -646,50 +685,53 @@ class Service:
             yield found
             self.store.save_batch(*found)
 
-    def _move(self, batch: dict[str, Any], internal: dict[str, Any], status: str) -> None:
-        transition(batch, status, self.clock.now())
+    def _move(
+        self, namespace: str, batch: dict[str, Any], internal: dict[str, Any], status: str
+    ) -> None:
+        transition(batch, status, self.now(namespace))
         internal["entered"] = time.time()
         self.wake.set()
 
     # -- control ----------------------------------------------------------------------------
 
-    def reset(self, namespace: str, *, single_user: bool) -> dict[str, Any]:
-        """Delete a namespace's files, batches and forced outcomes (and their work files)."""
+    def reset(self, namespace: str) -> dict[str, Any]:
+        """Delete a namespace's files, batches and forced outcomes (and their work files), and
+        put its clock, pace and token limit back to the server's start-up values."""
         with self.lock:
             self.store.reset(namespace)
-        if single_user:
-            self.clock.reset()
-            self.set_pace(self.settings.pace)
-            self.set_token_limit(self.settings.token_limit)
-        return self.state()
+        self.clock(namespace).reset()
+        self.set_pace(namespace, self.settings.pace)
+        self.set_token_limit(namespace, self.settings.token_limit)
+        return self.state(namespace)
 
-    def set_pace(self, value: str | dict[str, Any] | Pace) -> Pace:
+    def set_pace(self, namespace: str, value: str | dict[str, Any] | Pace) -> Pace:
         try:
-            self.pace = pace_from(value)
+            pace = pace_from(value)
         except ValueError as exc:
             raise BadRequest(str(exc), param="pace") from None
-        self.store.set_setting("pace", self.pace.as_dict())
+        self.store.set_setting(setting_key(namespace, "pace"), pace.as_dict())
+        self.tenant(namespace).pace = pace
         self.wake.set()
-        return self.pace
+        return pace
 
-    def set_token_limit(self, limit: Any) -> int | None:
+    def set_token_limit(self, namespace: str, limit: Any) -> int | None:
         if limit is not None and not _valid_token_limit(limit):
             raise BadRequest(
                 "token_limit must be a positive integer (at most 10**15) or null.",
                 param="token_limit",
             )
-        self.token_limit = limit
-        self.store.set_setting("token_limit", limit)
+        self.store.set_setting(setting_key(namespace, "token_limit"), limit)
+        self.tenant(namespace).token_limit = limit
         return limit
 
-    def advance_clock(self, seconds: Any) -> int:
+    def advance_clock(self, namespace: str, seconds: Any) -> int:
         if not isinstance(seconds, int | float) or isinstance(seconds, bool):
             raise BadRequest("seconds must be a number.", param="seconds")
         try:
             seconds = float(seconds)
         except OverflowError:  # an integer too large for a float
             seconds = math.inf
-        now = self.clock.advance(seconds)
+        now = self.clock(namespace).advance(seconds)
         self.wake.set()
         return now
 
@@ -745,16 +787,18 @@ class Service:
         self.wake.set()
         return batch
 
-    def state(self, *, details: bool = True) -> dict[str, Any]:
-        """The clock, pace and token limit; with ``details``, also where the server keeps its
-        state and what it talks to (not for a key of a shared server)."""
+    def state(self, namespace: str, *, details: bool = True) -> dict[str, Any]:
+        """A namespace's clock, pace and token limit; with ``details``, also where the server
+        keeps its state and what it talks to (for its owner or an instructor only)."""
+        tenant = self.tenant(namespace)
         state: dict[str, Any] = {
             "object": "local_server.state",
-            "now": self.clock.now(),
-            "clock_offset": self.clock.offset,
-            "pace": self.pace.as_dict(),
+            "namespace": namespace,
+            "now": tenant.clock.now(),
+            "clock_offset": tenant.clock.offset,
+            "pace": tenant.pace.as_dict(),
             "paces": {name: p.as_dict() for name, p in PACES.items()},
-            "token_limit": self.token_limit,
+            "token_limit": tenant.token_limit,
         }
         if details:
             state["state_dir"] = str(self.settings.state_dir)
@@ -762,6 +806,27 @@ class Service:
             state["upstream"] = self.settings.upstream
             state["keys_file"] = str(self.settings.keys_file) if self.settings.keys_file else None
         return state
+
+    def class_view(self, students: dict[str, str]) -> dict[str, Any]:
+        """One row per student (namespace → label): files, batches by status, last activity
+        and the notebooks their batches came from (``metadata["notebook"]``)."""
+        rows = []
+        for namespace, label in students.items():
+            summary = self.store.summary(namespace)
+            notebooks = sorted(summary["notebooks"])
+            rows.append(
+                {
+                    "label": label,
+                    "namespace": namespace,
+                    "files": summary["files"],
+                    "batches": dict(sorted(summary["batches"].items())),
+                    "last_activity": summary["last_activity"],
+                    "notebooks": notebooks,
+                    "furthest_notebook": notebooks[-1] if notebooks else None,
+                    "now": self.now(namespace),
+                }
+            )
+        return {"object": "local_server.class", "data": rows}
 
 
 # -- the objects the API returns ----------------------------------------------------------------

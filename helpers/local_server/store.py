@@ -264,6 +264,34 @@ class Store:
                 total += int(state.get("input_tokens", 0))
         return total
 
+    def summary(self, namespace: str) -> dict[str, Any]:
+        """What a namespace holds: file count, batch count by status, the last time anything
+        was created or moved, and the notebooks its batches say they came from."""
+        files = self._query(
+            "SELECT COUNT(*), MAX(json_extract(object, '$.created_at')) FROM files "
+            "WHERE namespace = ?",
+            (namespace,),
+        )[0]
+        by_status: dict[str, int] = {}
+        last = files[1]
+        notebooks: set[str] = set()
+        for (text,) in self._query("SELECT object FROM batches WHERE namespace = ?", (namespace,)):
+            batch = json.loads(text)
+            by_status[batch["status"]] = by_status.get(batch["status"], 0) + 1
+            stamps = [v for k, v in batch.items() if k.endswith("_at") and isinstance(v, int)]
+            stamps = [t for t in stamps if t != batch.get("expires_at")]
+            if stamps:
+                last = max(last or 0, *stamps)
+            tag = (batch.get("metadata") or {}).get("notebook")
+            if isinstance(tag, str):
+                notebooks.add(tag)
+        return {
+            "files": files[0],
+            "batches": by_status,
+            "last_activity": last,
+            "notebooks": notebooks,
+        }
+
     # -- forced outcomes --------------------------------------------------------------------
 
     def add_force(

@@ -22,9 +22,15 @@ class UpstreamResponder:
         self._client = httpx2.Client(headers=headers, timeout=timeout, trust_env=False)
 
     def respond(
-        self, url: str, body: dict[str, Any], *, input_tokens: int | None = None
+        self,
+        url: str,
+        body: dict[str, Any],
+        *,
+        input_tokens: int | None = None,
+        now: int | None = None,
     ) -> tuple[int, dict[str, Any]]:
-        """Send one request upstream: (HTTP status, JSON body). ``input_tokens`` is unused."""
+        """Send one request upstream: (HTTP status, JSON body). The upstream counts its own
+        tokens and stamps its own replies: ``input_tokens`` and ``now`` are unused."""
         path = url[len("/v1") :] if url.startswith("/v1/") else url
         response = self._client.post(self.base_url + path, json=body)
         try:

@@ -186,7 +186,7 @@ def test_a_reply_that_is_not_strict_json_becomes_a_500_line(tmp_path):
     batch_id = _batch(service, tmp_path, 3)
 
     class NaNResponder:
-        def respond(self, url, body, *, input_tokens=None):
+        def respond(self, url, body, *, input_tokens=None, now=None):
             if body["messages"][0]["content"].endswith("1"):
                 return 200, {"usage": {"prompt_tokens": float("nan")}, "x": float("inf")}
             return LocalResponder().respond(url, body, input_tokens=input_tokens)
@@ -205,7 +205,7 @@ def test_odd_usage_from_an_upstream_is_counted_as_zero_not_a_crash(tmp_path):
     batch_id = _batch(service, tmp_path, 3)
 
     class OddUsage:
-        def respond(self, url, body, *, input_tokens=None):
+        def respond(self, url, body, *, input_tokens=None, now=None):
             usage: Any = {"prompt_tokens": "n/a", "completion_tokens": [], "total_tokens": None}
             if body["messages"][0]["content"].endswith("2"):
                 usage = "lots"
@@ -262,11 +262,11 @@ def test_a_crash_between_a_forced_line_and_its_record_keeps_the_forced_line(tmp_
 )
 def test_a_pace_that_is_not_a_sane_number_is_refused_and_not_saved(tmp_path, body, param):
     service = _service(tmp_path)
-    before = service.state()["pace"]
+    before = service.state("ns")["pace"]
     with pytest.raises(APIError) as refused:
-        service.set_pace(body)
+        service.set_pace("ns", body)
     assert refused.value.status_code == 400 and refused.value.param == param
-    assert service.state()["pace"] == before
+    assert service.state("ns")["pace"] == before
     assert service.store.get_setting("pace") is None
     service.store.close()
 
@@ -297,9 +297,9 @@ def test_a_forced_line_of_the_wrong_shape_is_refused_and_not_saved(tmp_path, bod
 def test_a_clock_move_that_is_not_a_sane_number_is_refused(tmp_path, seconds):
     service = _service(tmp_path)
     with pytest.raises(APIError) as refused:
-        service.advance_clock(seconds)
+        service.advance_clock("ns", seconds)
     assert refused.value.status_code == 400
-    assert service.clock.offset == 0.0
+    assert service.clock("ns").offset == 0.0
     service.store.close()
 
 
@@ -311,7 +311,7 @@ def test_settings_saved_with_bad_values_are_ignored_at_start(tmp_path):
     service.store.close()
 
     again = Service(Settings(state_dir=tmp_path, pace=PACES["slow"], token_limit=99))
-    state = again.state()
+    state = again.state("default")
     assert state["pace"] == PACES["slow"].as_dict()
     assert state["token_limit"] == 99
     assert state["clock_offset"] == 0.0

@@ -104,7 +104,7 @@ def test_a_crash_in_the_middle_of_publishing_loses_and_repeats_nothing(
         while service.get_batch("ns", batch_id)["status"] != "finalizing":
             _steps(runner, 1)
     else:
-        service.set_pace({"validating": 0, "per_request": 3600, "finalizing": 0, "cancelling": 0})
+        service.set_pace("ns", {"validating": 0, "per_request": 3600, "finalizing": 0, "cancelling": 0})
         _steps(runner, 3)
         assert service.get_batch("ns", batch_id)["status"] == "in_progress"
         service.cancel_batch("ns", batch_id)
@@ -145,7 +145,7 @@ def test_a_cancel_that_arrives_once_the_window_has_passed_is_refused(tmp_path: P
     from helpers.local_server.errors import Conflict
 
     service, batch_id = _service_with_batch(tmp_path, lines=2, final_ok=2)
-    service.advance_clock(86_400)  # the runner has not looked yet: the batch still validating
+    service.advance_clock("ns", 86_400)  # the runner has not looked yet: the batch still validating
     with pytest.raises(Conflict, match="'expired'"):
         service.cancel_batch("ns", batch_id)
     service.store.close()

@@ -29,12 +29,17 @@ class BlockingResponder:
         self._local = LocalResponder()
 
     def respond(
-        self, url: str, body: dict[str, Any], *, input_tokens: int | None = None
+        self,
+        url: str,
+        body: dict[str, Any],
+        *,
+        input_tokens: int | None = None,
+        now: int | None = None,
     ) -> tuple[int, dict[str, Any]]:
         if body["messages"][0]["content"] == "block":
             self.blocked.set()
             self.release.wait()
-        return self._local.respond(url, body, input_tokens=input_tokens)
+        return self._local.respond(url, body, input_tokens=input_tokens, now=now)
 
 
 def _create(service: Service, state: Path, namespace: str, prompts: list[str]) -> str:
@@ -99,7 +104,7 @@ def test_a_reset_does_not_wait_for_a_stuck_request_and_its_answer_is_dropped(tmp
     assert responder.blocked.wait(WAIT)
 
     done = threading.Event()
-    threading.Thread(target=lambda: (service.reset("ns", single_user=False), done.set())).start()
+    threading.Thread(target=lambda: (service.reset("ns"), done.set())).start()
     assert done.wait(WAIT), "reset waited for the responder"
     assert service.store.get_batch("ns", stuck) is None
 
