@@ -89,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
         help="requests sent to --upstream at once (default %(default)s)",
     )
     serve.add_argument(
+        "--any-model",
+        action="store_true",
+        help="accept any model name, answering unknown ones like a chat model of the catalog",
+    )
+    serve.add_argument(
         "--output-order",
         choices=("input", "shuffled"),
         default="input",
@@ -198,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             upstream=args.upstream,
             upstream_concurrency=args.upstream_concurrency,
             output_order=args.output_order,
+            any_model=args.any_model,
         )
         if not is_loopback(settings.host) and settings.keys_file is None:
             print(

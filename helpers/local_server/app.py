@@ -73,10 +73,10 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
         responder: Responder = UpstreamResponder(settings.upstream, settings.upstream_key)
         concurrency = settings.upstream_concurrency
     else:
-        responder = LocalResponder()
+        responder = LocalResponder(any_model=settings.any_model)
         concurrency = 1
     runner = Runner(service, responder, concurrency=concurrency)
-    local_responder = LocalResponder()
+    local_responder = LocalResponder(any_model=settings.any_model)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):

@@ -389,6 +389,23 @@ def output_limit_exceeded(param: str, requested: int, maximum: int) -> BadReques
     )
 
 
+def unsupported_parameter(name: str, hint: str = "") -> BadRequest:
+    """A parameter the model does not take (reasoning models and ``max_tokens``, say)."""
+    message = f"Unsupported parameter: '{name}' is not supported with this model."
+    return BadRequest(f"{message} {hint}".strip(), param=name, code="unsupported_parameter")
+
+
+def unsupported_value(name: str, value: Any) -> BadRequest:
+    """A value the model does not take (a reasoning model and a non-default temperature)."""
+    shown = int(value) if isinstance(value, float) and value.is_integer() else value
+    return BadRequest(
+        f"Unsupported value: '{name}' does not support {shown} with this model. Only the "
+        "default (1) value is supported.",
+        param=name,
+        code="unsupported_value",
+    )
+
+
 def previous_response_not_found(previous: Any) -> BadRequest:
     return BadRequest(
         f"Previous response with id '{previous}' not found.",

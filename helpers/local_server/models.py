@@ -32,6 +32,7 @@ __all__ = [
     "ModelKind",
     "list_models",
     "resolve_model",
+    "stand_in",
 ]
 
 ModelKind = Literal["chat", "embedding", "moderation", "completion"]
@@ -58,6 +59,9 @@ class ModelInfo:
         dimensions: Native vector length for embedding models, otherwise ``None``.
         created: Unix timestamp, as reported by ``GET /v1/models``.
         endpoints: The batch URLs the model can be used with.
+        reasoning: A reasoning model (o-series, gpt-5): it thinks before it answers
+            (``reasoning_tokens`` in usage), takes ``max_completion_tokens`` rather than
+            ``max_tokens``, and only the default ``temperature`` and ``top_p``.
     """
 
     id: str
@@ -69,6 +73,7 @@ class ModelInfo:
     dimensions: int | None
     created: int
     endpoints: tuple[str, ...]
+    reasoning: bool = False
 
     def supports(self, url: str) -> bool:
         """Return True when ``url`` (e.g. ``"/v1/embeddings"``) serves this model."""
@@ -82,6 +87,8 @@ def _chat(
     max_output_tokens: int,
     created: int,
     encoding: str = "o200k_base",
+    *,
+    reasoning: bool = False,
 ) -> ModelInfo:
     return ModelInfo(
         id=alias,
@@ -93,6 +100,7 @@ def _chat(
         dimensions=None,
         created=created,
         endpoints=CHAT_ENDPOINTS,
+        reasoning=reasoning,
     )
 
 
@@ -124,15 +132,24 @@ def _moderation(alias: str, snapshot: str, encoding: str, created: int) -> Model
     )
 
 
+#: Context windows and output limits from OpenAI's model pages (platform.openai.com/docs/models,
+#: read 2026-11); every chat model here is listed there with Batch API support. ``created`` is
+#: what ``GET /v1/models`` reports where known, otherwise the snapshot's release date.
 _CATALOG: tuple[ModelInfo, ...] = (
     _chat("gpt-4o", "gpt-4o-2024-08-06", 128_000, 16_384, 1715367049),
     _chat("gpt-4o-mini", "gpt-4o-mini-2024-07-18", 128_000, 16_384, 1721172741),
     _chat("gpt-4.1", "gpt-4.1-2025-04-14", 1_047_576, 32_768, 1744316542),
     _chat("gpt-4.1-mini", "gpt-4.1-mini-2025-04-14", 1_047_576, 32_768, 1744318173),
     _chat("gpt-4.1-nano", "gpt-4.1-nano-2025-04-14", 1_047_576, 32_768, 1744321707),
-    _chat("gpt-5", "gpt-5-2025-08-07", 400_000, 128_000, 1754425777),
-    _chat("gpt-5-mini", "gpt-5-mini-2025-08-07", 400_000, 128_000, 1754425928),
-    _chat("gpt-5-nano", "gpt-5-nano-2025-08-07", 400_000, 128_000, 1754426384),
+    _chat("gpt-5", "gpt-5-2025-08-07", 400_000, 128_000, 1754425777, reasoning=True),
+    _chat("gpt-5-mini", "gpt-5-mini-2025-08-07", 400_000, 128_000, 1754425928, reasoning=True),
+    _chat("gpt-5-nano", "gpt-5-nano-2025-08-07", 400_000, 128_000, 1754426384, reasoning=True),
+    _chat("o1", "o1-2024-12-17", 200_000, 100_000, 1734326976, reasoning=True),
+    _chat("o3", "o3-2025-04-16", 200_000, 100_000, 1744133301, reasoning=True),
+    _chat("o3-mini", "o3-mini-2025-01-31", 200_000, 100_000, 1737146383, reasoning=True),
+    _chat("o4-mini", "o4-mini-2025-04-16", 200_000, 100_000, 1744133506, reasoning=True),
+    _chat("gpt-4-turbo", "gpt-4-turbo-2024-04-09", 128_000, 4_096, 1712361441, "cl100k_base"),
+    _chat("gpt-4", "gpt-4-0613", 8_192, 8_192, 1687882411, encoding="cl100k_base"),
     _chat("gpt-3.5-turbo", "gpt-3.5-turbo-0125", 16_385, 4_096, 1677610602, encoding="cl100k_base"),
     ModelInfo(
         id="gpt-3.5-turbo-instruct",
@@ -170,6 +187,23 @@ def resolve_model(name: str) -> ModelInfo | None:
     if not isinstance(name, str):
         return None
     return MODELS.get(name)
+
+
+def stand_in(name: str) -> ModelInfo:
+    """The entry an unknown model gets on a server that accepts any model (``--any-model``):
+    a chat model like gpt-4o-mini, under its own name."""
+    base = MODELS["gpt-4o-mini"]
+    return ModelInfo(
+        id=name,
+        snapshot=name,
+        kind="chat",
+        context_window=base.context_window,
+        max_output_tokens=base.max_output_tokens,
+        encoding=base.encoding,
+        dimensions=None,
+        created=base.created,
+        endpoints=CHAT_ENDPOINTS,
+    )
 
 
 def list_models() -> list[ModelInfo]:

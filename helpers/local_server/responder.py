@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from . import errors, tokens
+from . import errors, formats, tokens
 from .errors import APIError, empty_array, invalid_type, missing_parameter
-from .models import ModelInfo, resolve_model
+from .models import ModelInfo, resolve_model, stand_in
 
 __all__ = ["MODERATION_CATEGORIES", "LocalResponder"]
 
@@ -68,6 +68,8 @@ DEFAULT_MODERATION_MODEL = "omni-moderation-latest"
 QUOTE_CHARS = 200
 RESPONSES_MIN_OUTPUT_TOKENS = 16
 MAX_N = 128
+#: what a local reasoning model spends thinking before each answer
+REASONING_TOKENS = 64
 MAX_INPUTS_PER_EMBEDDING_REQUEST = 2048
 MAX_EMBEDDING_TOKENS_PER_REQUEST = 300_000
 CHAT_ROLES = ("system", "assistant", "user", "function", "tool", "developer")
@@ -215,14 +217,16 @@ def _generate(text: str, limit: int | None, encoding: str) -> tuple[str, int, bo
     return text, count, False
 
 
-def _chat_usage(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+def _chat_usage(
+    prompt_tokens: int, completion_tokens: int, reasoning_tokens: int = 0
+) -> dict[str, Any]:
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
         "completion_tokens_details": {
-            "reasoning_tokens": 0,
+            "reasoning_tokens": reasoning_tokens,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
@@ -243,10 +247,72 @@ def _check_chat_limits(
         if prompt_tokens > window:
             raise errors.context_length_exceeded(window, prompt_tokens, prompt_param)
         return
-    if prompt_tokens + requested > window:
-        raise errors.context_and_completion_exceeded(window, prompt_tokens, requested, prompt_param)
+    # the output limit is checked first, as the real API does
     if requested > info.max_output_tokens:
         raise errors.output_limit_exceeded(param, requested, info.max_output_tokens)
+    if prompt_tokens + requested > window:
+        raise errors.context_and_completion_exceeded(window, prompt_tokens, requested, prompt_param)
+
+
+def _reasoning_rules(info: ModelInfo, body: dict[str, Any], *, chat: bool) -> None:
+    """What a reasoning model refuses: ``max_tokens`` (chat), and sampling other than the
+    default, in the words of the endpoint."""
+    if not info.reasoning:
+        return
+    if chat and body.get("max_tokens") is not None:
+        raise errors.unsupported_parameter("max_tokens", "Use 'max_completion_tokens' instead.")
+    for name in ("temperature", "top_p"):
+        value = body.get(name)
+        if value is None or value == 1:
+            continue
+        if chat:
+            raise errors.unsupported_value(name, value)
+        raise errors.unsupported_parameter(name)
+
+
+def _echo_bool(body: dict[str, Any], name: str, default: bool) -> bool:
+    value = body.get(name)
+    return value if isinstance(value, bool) else default
+
+
+def _echo_verbosity(body: dict[str, Any]) -> str:
+    text = body.get("text")
+    verbosity = text.get("verbosity") if isinstance(text, dict) else None
+    return verbosity if verbosity in ("low", "medium", "high") else "medium"
+
+
+def _echo_reasoning(info: ModelInfo, body: dict[str, Any]) -> dict[str, Any]:
+    """The ``reasoning`` a Responses reply carries: what was asked, or the model's default."""
+    asked: dict[str, Any] = body["reasoning"] if isinstance(body.get("reasoning"), dict) else {}
+    effort = asked.get("effort") or ("medium" if info.reasoning else None)
+    return {"effort": effort, "summary": asked.get("summary")}
+
+
+def _echo_tools(body: dict[str, Any]) -> list[Any]:
+    """The tools as sent, function tools with the fields the real API fills in."""
+    tools = body.get("tools")
+    if not isinstance(tools, list):
+        return []
+    echoed = []
+    for tool in tools:
+        if isinstance(tool, dict) and tool.get("type") == "function":
+            tool = {"description": None, "strict": True, **tool}
+        echoed.append(tool)
+    return echoed
+
+
+def _reasoning_item(info: ModelInfo, digest: bytes) -> list[dict[str, Any]]:
+    """A reasoning model's Responses output starts with a reasoning item (no summary)."""
+    if not info.reasoning:
+        return []
+    return [{"type": "reasoning", "id": "rs_" + digest.hex()[:48], "summary": []}]
+
+
+def _reasoning_spent(info: ModelInfo, limit: int | None) -> int:
+    """Tokens a reasoning model thinks before it answers (a fixed share, never past the limit)."""
+    if not info.reasoning:
+        return 0
+    return REASONING_TOKENS if limit is None else min(REASONING_TOKENS, limit)
 
 
 def _text_or_token_inputs(value: object, param: str) -> list[str | list[int]]:
@@ -300,8 +366,12 @@ class LocalResponder:
     URL and the request body.
     """
 
-    def __init__(self, now: Callable[[], int] = lambda: int(time.time())) -> None:
+    def __init__(
+        self, now: Callable[[], int] = lambda: int(time.time()), *, any_model: bool = False
+    ) -> None:
         self._now = now
+        #: answer unknown model names like a chat model of the catalog (``--any-model``)
+        self.any_model = any_model
         self._handlers: dict[str, _Handler] = {
             "/v1/chat/completions": self._chat,
             "/v1/completions": self._completions,
@@ -353,6 +423,8 @@ class LocalResponder:
         if not isinstance(model, str):
             raise invalid_type("model", "a string", model)
         info = resolve_model(model)
+        if info is None and self.any_model:
+            info = stand_in(model)
         if info is None:
             raise errors.model_not_found(model)
         self._check_endpoint(info, model, path)
@@ -402,6 +474,7 @@ class LocalResponder:
         self, info: ModelInfo, model: str, body: dict[str, Any], counted: int | None, now: int
     ) -> dict[str, Any]:
         messages = self._validate_messages(body.get("messages"))
+        _reasoning_rules(info, body, chat=True)
         limit_param = "max_tokens" if body.get("max_tokens") is not None else None
         if limit_param is None and body.get("max_completion_tokens") is not None:
             limit_param = "max_completion_tokens"
@@ -409,6 +482,9 @@ class LocalResponder:
         n = _optional_int(body, "n", 1, MAX_N) or 1
         _optional_number(body, "temperature", 0, 2)
         _optional_number(body, "top_p", 0, 1)
+        texts = [t for m in messages if (t := _content_text(m.get("content"))) is not None]
+        fmt = formats.chat_format(body, texts)
+        tool = formats.forced_tool(body, chat=True)
 
         encoding = info.encoding
         prompt_tokens = (
@@ -416,32 +492,49 @@ class LocalResponder:
         )
         _check_chat_limits(info, prompt_tokens, limit, limit_param or "max_tokens", "messages")
 
-        text = _placeholder(
-            model, "Your last message was:", _last_message_text(messages), prompt_tokens
-        )
-        content, completion_tokens, cut = _generate(text, limit, encoding)
-        finish_reason = "length" if cut else "stop"
+        quoted = _last_message_text(messages)
+        reasoning = _reasoning_spent(info, limit)
+        budget = None if limit is None else limit - reasoning
+        digest = _digest("chat", body)
+        message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
+        if tool is not None:
+            arguments = formats.tool_arguments(tool)
+            used = tokens.count_tokens(tool.name, encoding) + tokens.count_tokens(
+                arguments, encoding
+            )
+            message["tool_calls"] = [
+                {
+                    "id": "call_" + _base62(digest, 24),
+                    "type": "function",
+                    "function": {"name": tool.name, "arguments": arguments},
+                }
+            ]
+            # a named function ends "stop", "required" ends "tool_calls" (vllm-project/vllm#25054)
+            finish_reason, cut = ("stop" if tool.named else "tool_calls"), False
+        else:
+            text = formats.json_content(fmt, model=model, quoted=quoted) or _placeholder(
+                model, "Your last message was:", quoted, prompt_tokens
+            )
+            content, used, cut = _generate(text, budget, encoding)
+            message["content"] = content
+            finish_reason = "length" if cut else "stop"
+        message["annotations"] = []
         choices: list[dict[str, Any]] = [
             {
                 "index": index,
-                "message": {
-                    "role": "assistant",
-                    "content": content,
-                    "refusal": None,
-                    "annotations": [],
-                },
+                "message": message,
                 "logprobs": None,
                 "finish_reason": finish_reason,
             }
             for index in range(n)
         ]
         return {
-            "id": "chatcmpl-" + _base62(_digest("chat", body), 29),
+            "id": "chatcmpl-" + _base62(digest, 29),
             "object": "chat.completion",
             "created": now,
             "model": info.snapshot,
             "choices": choices,
-            "usage": _chat_usage(prompt_tokens, completion_tokens * n),
+            "usage": _chat_usage(prompt_tokens, (used + reasoning) * n, reasoning * n),
             "service_tier": "default",
             "system_fingerprint": None,
         }
@@ -527,9 +620,17 @@ class LocalResponder:
         previous = body.get("previous_response_id")
         if previous is not None:
             raise errors.previous_response_not_found(previous)
+        _reasoning_rules(info, body, chat=False)
         limit = _optional_int(body, "max_output_tokens", RESPONSES_MIN_OUTPUT_TOKENS)
         temperature = _optional_number(body, "temperature", 0, 2)
         top_p = _optional_number(body, "top_p", 0, 1)
+        input_texts = [
+            t
+            for item in ([{"content": value}] if isinstance(value, str) else value)
+            if (t := _content_text(item.get("content"))) is not None
+        ]
+        fmt = formats.responses_format(body, input_texts)
+        tool = formats.forced_tool(body, chat=False)
 
         encoding = info.encoding
         messages = tokens.responses_input_messages(body)
@@ -543,11 +644,38 @@ class LocalResponder:
         quoted = value if isinstance(value, str) else _last_message_text(value)
         if quoted is not None and not quoted.strip():
             quoted = None
-        text = _placeholder(model, "Your last message was:", quoted, input_tokens)
-        text, output_tokens, cut = _generate(text, limit, encoding)
-        status = "incomplete" if cut else "completed"
+        reasoning = _reasoning_spent(info, limit)
+        budget = None if limit is None else limit - reasoning
         created = now
         digest = _digest("responses", body)
+        if tool is not None:
+            arguments = formats.tool_arguments(tool)
+            output_tokens = tokens.count_tokens(arguments, encoding)
+            cut = False
+            reply: dict[str, Any] = {
+                "type": "function_call",
+                "id": "fc_" + digest.hex()[16:64],
+                "call_id": "call_" + _base62(digest, 24),
+                "name": tool.name,
+                "arguments": arguments,
+                "status": "completed",
+            }
+        else:
+            text = formats.json_content(fmt, model=model, quoted=quoted) or _placeholder(
+                model, "Your last message was:", quoted, input_tokens
+            )
+            text, output_tokens, cut = _generate(text, budget, encoding)
+            reply = {
+                "type": "message",
+                "id": "msg_" + digest.hex()[16:64],
+                "status": "incomplete" if cut else "completed",
+                "role": "assistant",
+                "content": [
+                    {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+                ],
+            }
+        output_tokens += reasoning
+        status = "incomplete" if cut else "completed"
         metadata = body.get("metadata")
         if not (
             isinstance(metadata, dict)
@@ -573,28 +701,18 @@ class LocalResponder:
             "max_output_tokens": limit,
             "max_tool_calls": None,
             "model": info.snapshot,
-            "output": [
-                {
-                    "type": "message",
-                    "id": "msg_" + digest.hex()[16:64],
-                    "status": status,
-                    "role": "assistant",
-                    "content": [
-                        {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
-                    ],
-                }
-            ],
-            "parallel_tool_calls": True,
+            "output": [*_reasoning_item(info, digest), reply],
+            "parallel_tool_calls": _echo_bool(body, "parallel_tool_calls", True),
             "previous_response_id": None,
             "prompt_cache_key": echo("prompt_cache_key"),
-            "reasoning": {"effort": None, "summary": None},
+            "reasoning": _echo_reasoning(info, body),
             "safety_identifier": echo("safety_identifier"),
             "service_tier": "default",
             "store": store if isinstance(store, bool) else True,
             "temperature": temperature,
-            "text": {"format": {"type": "text"}, "verbosity": "medium"},
-            "tool_choice": "auto",
-            "tools": [],
+            "text": {"format": fmt.echo, "verbosity": _echo_verbosity(body)},
+            "tool_choice": body.get("tool_choice", "auto"),
+            "tools": _echo_tools(body),
             "top_logprobs": 0,
             "top_p": top_p,
             "truncation": "disabled",
@@ -602,7 +720,7 @@ class LocalResponder:
                 "input_tokens": input_tokens,
                 "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
                 "output_tokens": output_tokens,
-                "output_tokens_details": {"reasoning_tokens": 0},
+                "output_tokens_details": {"reasoning_tokens": reasoning},
                 "total_tokens": input_tokens + output_tokens,
             },
             "user": echo("user"),

@@ -480,7 +480,7 @@ class Service:
         report = validate_file(
             self.store.file_path(file["id"]),
             batch["endpoint"],
-            any_model=bool(self.settings.upstream),
+            any_model=bool(self.settings.upstream) or self.settings.any_model,
         )
         return Verdict(list(report.errors), report)
 

@@ -195,7 +195,7 @@ def test_check_batch_file_reports_an_empty_file_and_a_missing_one(tmp_path):
 
 
 BAD_UPLOADS = {
-    "notes.txt": b'{"custom_id": "a"}\n',  # not named .jsonl
+    "photo.jsonl": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",  # binary
     "latin1.jsonl": '{"custom_id": "caf\u00e9"}\n'.encode("latin-1"),  # not UTF-8
     "pretty.jsonl": b'{\n  "custom_id": "a"\n}\n',  # first line is not an object
     "list.jsonl": b'[1, 2]\n{"custom_id": "a"}\n',

@@ -218,7 +218,7 @@ def test_per_request_errors_come_from_the_error_file(client, tmp_path):
     table = read_results(client, batch, input_path=path).set_index("custom_id")
     assert table.loc["request-1", "status_code"] == 200
     assert table.loc["request-2", "status_code"] == 400
-    assert table.loc["request-2", "error_code"] == "context_length_exceeded"
+    assert table.loc["request-2", "error_code"] == "invalid_value"  # max_tokens too large
     assert table.loc["request-3", "status_code"] == 500
     assert isinstance(table.loc["request-3", "error_message"], str)
     assert pd.isna(table.loc["request-4", "status_code"])
@@ -239,7 +239,7 @@ def test_a_batch_where_every_request_failed_has_only_an_error_file(client, tmp_p
     batch = run_batch(client, path)
     assert batch.status == "completed" and batch.output_file_id is None
     table = read_results(client, batch, input_path=path)
-    assert table["error_code"].tolist() == ["context_length_exceeded"] * 2
+    assert table["error_code"].tolist() == ["invalid_value"] * 2  # max_tokens too large
 
 
 def test_a_failed_batch_has_no_results_and_every_row_is_retried(client, tmp_path):

@@ -504,7 +504,7 @@ REFUSED_UPLOADS = [
         id="pretty-printed-json",
     ),
     pytest.param(b"{" + b"x" * (20 * MB) + b"\n", "input.jsonl", id="huge-first-line-not-json"),
-    pytest.param(jsonl([chat_line("a")]), "input.json", id="not-a-jsonl-name"),
+    pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "input.jsonl", id="binary"),
 ]
 
 

@@ -294,10 +294,10 @@ def test_mixed_batch_writes_both_files(client: OpenAI) -> None:
     assert line["error"] is None
     assert line["response"]["status_code"] == 400
     error = line["response"]["body"]["error"]
-    assert error["code"] == "context_length_exceeded"
+    assert error["code"] == "invalid_value"  # max_tokens past the model's output limit
     assert error["type"] == "invalid_request_error"
-    assert error["param"] == "messages"
-    assert error["message"].startswith("This model's maximum context length is 128000 tokens.")
+    assert error["param"] == "max_tokens"
+    assert error["message"].startswith("max_tokens is too large: 1000000.")
     assert "1000000 in the completion" in error["message"]
 
     for file_id in (done.output_file_id, done.error_file_id):

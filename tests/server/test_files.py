@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -10,7 +11,16 @@ import pytest
 from openai import OpenAI
 from openai.types import FileDeleted, FileObject
 
-from support import assert_envelope, chat_line, raw, sdk_error, upload, write_jsonl
+from support import (
+    assert_envelope,
+    chat_line,
+    jsonl,
+    raw,
+    sdk_error,
+    upload,
+    wait_until,
+    write_jsonl,
+)
 
 BAD_FORMAT = "Invalid file format for Batch API. Must be .jsonl"
 THIRTY_DAYS = 30 * 86_400
@@ -69,7 +79,7 @@ def test_other_purposes_skip_the_batch_checks(client: OpenAI, tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("name", "content"),
     [
-        pytest.param("notes.txt", b'{"custom_id": "a"}\n', id="not-a-jsonl-name"),
+        pytest.param("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00", id="binary"),
         pytest.param("in.jsonl", b"not json at all\n" + b'{"custom_id": "a"}\n', id="first-line"),
         pytest.param("in.jsonl", b"[1, 2, 3]\n", id="first-line-not-object"),
         pytest.param("in.jsonl", b"", id="empty"),
@@ -86,6 +96,21 @@ def test_upload_rejects_non_jsonl(client: OpenAI, name: str, content: bytes) -> 
     error = sdk_error(exc.value, BAD_FORMAT)
     assert error["type"] == "invalid_request_error"
     assert client.files.list().data == []
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "upload", "batch.JSON"])
+def test_a_batch_upload_is_judged_by_content_not_by_name(client: OpenAI, name: str) -> None:
+    file = client.files.create(file=(name, jsonl([chat_line("a")])), purpose="batch")
+    assert (file.filename, file.purpose) == (name, "batch")
+
+
+def test_an_in_memory_upload_of_valid_jsonl_is_accepted(client: OpenAI) -> None:
+    # what a batch library does: no file on disk, so the SDK sends the name "upload"
+    file = client.files.create(file=io.BytesIO(jsonl([chat_line("a")])), purpose="batch")
+    batch = client.batches.create(
+        input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+    assert wait_until(client, batch.id).status == "completed"
 
 
 def test_upload_rejects_files_over_200_mb(client: OpenAI, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from openai.types.moderation import Categories, CategoryAppliedInputTypes, Categ
 from openai.types.responses import Response
 from pydantic import BaseModel
 
+from helpers.local_server import tokens
 from helpers.local_server.responder import MODERATION_CATEGORIES, LocalResponder
 
 NOW = 1_700_000_000
@@ -271,17 +272,30 @@ def test_chat_n_gives_identical_choices(responder: LocalResponder) -> None:
 
 
 def test_chat_context_length_exceeded(responder: LocalResponder) -> None:
-    prompt_tokens = 3 + n_o200k("user") + n_o200k(PENGUINS) + 3
+    # a prompt that fits, and an output that fits the model's limit, but not both together
+    huge = "penguin " * 12_000  # about 12k tokens
+    body = {
+        "model": "gpt-3.5-turbo",
+        "messages": [{"role": "user", "content": huge}],
+        "max_tokens": 4_096,
+    }
+    prompt_tokens = 3 + 1 + len(tokens.encode(huge, "cl100k_base")) + 3
+    error = assert_error(responder.respond(CHAT, body), 400, "context_length_exceeded", "messages")
+    assert error["message"] == (
+        "This model's maximum context length is 16385 tokens. However, you requested "
+        f"{prompt_tokens + 4_096} tokens ({prompt_tokens} in the messages, 4096 in the "
+        "completion). Please reduce the length of the messages or completion."
+    )
+
+
+def test_the_output_limit_is_checked_before_the_context_window(responder: LocalResponder) -> None:
+    # notebook 07's example: both limits are passed, and the real API names the output limit
     error = assert_error(
-        responder.respond(CHAT, chat_body(max_tokens=1_000_000)),
-        400,
-        "context_length_exceeded",
-        "messages",
+        responder.respond(CHAT, chat_body(max_tokens=1_000_000)), 400, "invalid_value", "max_tokens"
     )
     assert error["message"] == (
-        "This model's maximum context length is 128000 tokens. However, you requested "
-        f"{prompt_tokens + 1_000_000} tokens ({prompt_tokens} in the messages, 1000000 in the "
-        "completion). Please reduce the length of the messages or completion."
+        "max_tokens is too large: 1000000. This model supports at most 16384 completion tokens, "
+        "whereas you provided 1000000."
     )
 
 
@@ -590,8 +604,8 @@ def test_response_errors(responder: LocalResponder) -> None:
     assert_error(
         responder.respond(RESPONSES, {"model": model, "input": "hi", "max_output_tokens": 10**6}),
         400,
-        "context_length_exceeded",
-        "input",
+        "invalid_value",
+        "max_output_tokens",
     )
     assert_error(
         responder.respond(RESPONSES, {"model": model, "input": "hi", "max_output_tokens": 20_000}),
@@ -926,5 +940,5 @@ def test_sdk_raises_the_matching_exceptions(client: openai.OpenAI) -> None:
             messages=[{"role": "user", "content": "hi"}],
             max_tokens=1_000_000,
         )
-    assert too_long.value.code == "context_length_exceeded"
-    assert too_long.value.param == "messages"
+    assert too_long.value.code == "invalid_value"
+    assert too_long.value.param == "max_tokens"

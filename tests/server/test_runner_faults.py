@@ -104,7 +104,9 @@ def test_a_crash_in_the_middle_of_publishing_loses_and_repeats_nothing(
         while service.get_batch("ns", batch_id)["status"] != "finalizing":
             _steps(runner, 1)
     else:
-        service.set_pace("ns", {"validating": 0, "per_request": 3600, "finalizing": 0, "cancelling": 0})
+        service.set_pace(
+            "ns", {"validating": 0, "per_request": 3600, "finalizing": 0, "cancelling": 0}
+        )
         _steps(runner, 3)
         assert service.get_batch("ns", batch_id)["status"] == "in_progress"
         service.cancel_batch("ns", batch_id)

@@ -1,0 +1,252 @@
+"""What shape a reply must take: plain text, JSON mode, a JSON Schema, or a forced tool call.
+
+The responder asks this module, for each chat or Responses request, what the request asked for
+(``response_format`` / ``text.format``, ``tools`` / ``tool_choice``), checks those parameters the
+way the real API does (JSON mode needs the word "json" in the messages; strict schemas must be in
+the strict subset; a named tool must exist), and builds the reply's content: a JSON object, an
+instance of the schema (:mod:`.schemas`), or a tool call whose arguments fit the function's
+parameters. Everything is deterministic; strings say they are local placeholders.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from . import errors
+from .errors import BadRequest, invalid_type, missing_parameter
+from .schemas import SchemaError, instance, strict_problem
+
+
+@dataclass(frozen=True)
+class Format:
+    """The reply's format: ``text``, ``json_object`` or ``json_schema`` (with its schema)."""
+
+    type: str = "text"
+    name: str | None = None
+    schema: dict[str, Any] | None = None
+    strict: bool = False
+    #: the request's own format object, echoed back by Responses
+    echo: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A function the reply calls: its name and a JSON Schema of its arguments."""
+
+    name: str
+    parameters: dict[str, Any]
+    #: named by ``tool_choice`` (finish_reason "stop" in chat) or only ``"required"``
+    named: bool
+
+
+def mentions_json(texts: list[str]) -> bool:
+    return any("json" in text.lower() for text in texts)
+
+
+def _schema_format(spec: dict[str, Any], where: str, kind: str) -> Format:
+    """A json_schema format (chat's ``json_schema`` object, or Responses' ``text.format``)."""
+    name = spec.get("name")
+    if name is None:
+        raise missing_parameter(f"{where}.name")
+    if not isinstance(name, str):
+        raise invalid_type(f"{where}.name", "a string", name)
+    schema = spec.get("schema", {})
+    if not isinstance(schema, dict):
+        raise invalid_type(f"{where}.schema", "an object", schema)
+    strict = spec.get("strict")
+    if strict is not None and not isinstance(strict, bool):
+        raise invalid_type(f"{where}.strict", "a boolean", strict)
+    if strict:
+        problem = strict_problem(schema)
+        if problem is not None:
+            raise BadRequest(
+                f"Invalid schema for response_format '{name}': {problem}",
+                param=kind,
+                code="invalid_json_schema",
+            )
+    return Format("json_schema", name, schema, bool(strict))
+
+
+def chat_format(body: dict[str, Any], message_texts: list[str]) -> Format:
+    """Check chat's ``response_format`` and say what the reply must be."""
+    spec = body.get("response_format")
+    if spec is None:
+        return Format()
+    if not isinstance(spec, dict):
+        raise invalid_type("response_format", "an object", spec)
+    kind = spec.get("type")
+    if kind is None:
+        raise missing_parameter("response_format.type")
+    if kind == "text":
+        return Format()
+    if kind == "json_object":
+        if not mentions_json(message_texts):
+            # observed wording (public reports of the chat endpoint's 400)
+            raise BadRequest(
+                "'messages' must contain the word 'json' in some form, to use 'response_format' "
+                "of type 'json_object'.",
+                param="messages",
+            )
+        return Format("json_object")
+    if kind == "json_schema":
+        inner = spec.get("json_schema")
+        if inner is None:
+            raise missing_parameter("response_format.json_schema")
+        if not isinstance(inner, dict):
+            raise invalid_type("response_format.json_schema", "an object", inner)
+        return _schema_format(inner, "response_format.json_schema", "response_format")
+    raise errors.invalid_choice(
+        "response_format.type", kind, ["text", "json_object", "json_schema"]
+    )
+
+
+def responses_format(body: dict[str, Any], input_texts: list[str]) -> Format:
+    """Check Responses' ``text.format`` and say what the reply must be."""
+    text = body.get("text")
+    if text is None:
+        return Format(echo={"type": "text"})
+    if not isinstance(text, dict):
+        raise invalid_type("text", "an object", text)
+    spec = text.get("format")
+    if spec is None:
+        return Format(echo={"type": "text"})
+    if not isinstance(spec, dict):
+        raise invalid_type("text.format", "an object", spec)
+    kind = spec.get("type")
+    if kind is None:
+        raise missing_parameter("text.format.type")
+    if kind == "text":
+        return Format(echo={"type": "text"})
+    if kind == "json_object":
+        if not mentions_json(input_texts):
+            # observed wording (Responses' 400; instructions alone do not count)
+            raise BadRequest(
+                "Response input messages must contain the word 'json' in some form to use "
+                "'text.format' of type 'json_object'.",
+                param="text.format",
+            )
+        return Format("json_object", echo={"type": "json_object"})
+    if kind == "json_schema":
+        found = _schema_format(spec, "text.format", "text.format.schema")
+        echo = {
+            "type": "json_schema",
+            "description": spec.get("description"),
+            "name": found.name,
+            "schema": found.schema,
+            "strict": found.strict,
+        }
+        return Format("json_schema", found.name, found.schema, found.strict, echo)
+    raise errors.invalid_choice("text.format.type", kind, ["text", "json_object", "json_schema"])
+
+
+def _tool_choice_name(choice: Any, *, chat: bool) -> str | None:
+    """The function a ``tool_choice`` object names (chat nests it under ``function``)."""
+    where = "tool_choice.function.name" if chat else "tool_choice.name"
+    holder = choice.get("function") if chat else choice
+    name = holder.get("name") if isinstance(holder, dict) else None
+    if name is None:
+        raise missing_parameter(where)
+    if not isinstance(name, str):
+        raise invalid_type(where, "a string", name)
+    return name
+
+
+def forced_tool(body: dict[str, Any], *, chat: bool) -> Tool | None:
+    """Check ``tools`` and ``tool_choice``; the tool the reply must call, if one is forced.
+
+    With ``tool_choice`` ``"auto"``, ``"none"`` or absent the reply is text (a placeholder is
+    never a decision to call a tool).
+    """
+    tools = body.get("tools")
+    if tools is not None and not isinstance(tools, list):
+        raise invalid_type("tools", "an array", tools)
+    functions: dict[str, dict[str, Any]] = {}
+    for index, tool in enumerate(tools or []):
+        where = f"tools[{index}]"
+        if not isinstance(tool, dict):
+            raise invalid_type(where, "an object", tool)
+        if tool.get("type") != "function":
+            continue  # built-in tools (web search, files ...) are never forced here
+        spec = tool.get("function") if chat else tool
+        inner = f"{where}.function" if chat else where
+        if not isinstance(spec, dict):
+            raise missing_parameter(inner)
+        name = spec.get("name")
+        if not isinstance(name, str):
+            raise (
+                missing_parameter(f"{inner}.name")
+                if name is None
+                else invalid_type(f"{inner}.name", "a string", name)
+            )
+        parameters = spec.get("parameters") or {"type": "object", "properties": {}}
+        if not isinstance(parameters, dict):
+            raise invalid_type(f"{inner}.parameters", "an object", parameters)
+        if spec.get("strict") is True:
+            problem = strict_problem(parameters)
+            if problem is not None:
+                raise BadRequest(
+                    f"Invalid schema for function '{name}': {problem}",
+                    param=f"{inner}.parameters",
+                    code="invalid_function_parameters",
+                )
+        functions[name] = parameters
+    choice = body.get("tool_choice")
+    if choice is None or choice in ("auto", "none"):
+        return None
+    if choice == "required":
+        if not functions:
+            raise BadRequest(
+                "Tool choice 'required' needs at least one function in 'tools'.",  # UNCONFIRMED
+                param="tool_choice",
+            )
+        name, parameters = next(iter(functions.items()))
+        return Tool(name, parameters, named=False)
+    if isinstance(choice, dict):
+        name = _tool_choice_name(choice, chat=chat)
+        if name is None or name not in functions:
+            raise BadRequest(
+                f"Invalid value for 'tool_choice': function '{name}' was not found in 'tools'.",
+                param="tool_choice",  # UNCONFIRMED wording
+            )
+        return Tool(name, functions[name], named=True)
+    if isinstance(choice, str):
+        raise errors.invalid_choice("tool_choice", choice, ["none", "auto", "required"])
+    raise invalid_type("tool_choice", "one of a string or an object", choice)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_content(fmt: Format, *, model: str, quoted: str | None) -> str | None:
+    """The reply's text for a JSON format, or None for plain text."""
+    if fmt.type == "json_object":
+        value: dict[str, Any] = {
+            "note": f"[local server] A placeholder JSON reply, not from {model}.",
+            "your_last_message": quoted,
+        }
+        return _json(value)
+    if fmt.type == "json_schema":
+        try:
+            return _json(instance(fmt.schema or {}))
+        except SchemaError as exc:
+            raise BadRequest(
+                f"Invalid schema for response_format '{fmt.name}': {exc}.",
+                param="response_format",
+                code="invalid_json_schema",
+            ) from None
+    return None
+
+
+def tool_arguments(tool: Tool) -> str:
+    """The call's ``arguments``: a JSON object valid for the function's parameters."""
+    try:
+        return _json(instance(tool.parameters))
+    except SchemaError as exc:
+        raise BadRequest(
+            f"Invalid schema for function '{tool.name}': {exc}.",
+            param="tools",
+            code="invalid_function_parameters",
+        ) from None
