@@ -298,7 +298,6 @@ def test_mixed_batch_writes_both_files(client: OpenAI) -> None:
     assert error["type"] == "invalid_request_error"
     assert error["param"] == "max_tokens"
     assert error["message"].startswith("max_tokens is too large: 1000000.")
-    assert "1000000 in the completion" in error["message"]
 
     for file_id in (done.output_file_id, done.error_file_id):
         obj = client.files.retrieve(file_id)
