@@ -54,7 +54,7 @@ PLACEHOLDER = "[local] placeholder"
 _FORMATS = {
     "date": "2025-01-01",
     "date-time": "2025-01-01T00:00:00Z",
-    "time": "00:00:00Z",
+    "time": "00:00:00",
     "duration": "P1D",
     "email": "placeholder@example.com",
     "idn-email": "placeholder@example.com",
