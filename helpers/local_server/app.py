@@ -402,6 +402,6 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
     @app.get("/_local/class/page", response_class=HTMLResponse)
     async def class_page():
         # the page holds no data: its script asks for the admin key and fetches /_local/class
-        return HTMLResponse(CLASS_PAGE.read_text(encoding="utf-8"))
+        return HTMLResponse(CLASS_PAGE.read_text("utf-8"), headers={"Cache-Control": "no-store"})
 
     return app
