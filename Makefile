@@ -12,14 +12,15 @@ export no_proxy := 127.0.0.1,localhost
 NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=180 \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly
 
-.PHONY: help install lab run test test-unit test-notebooks test-slow lint format record \
-	readme-table server stop clean
+.PHONY: help install lab run test test-unit test-notebooks test-slow test-browser lint format \
+	record readme-table server stop clean
 
 help:
 	@echo "make lab    - open the notebooks in JupyterLab, with the local Batch API server"
 	@echo "make run    - execute every notebook in order, headless, and print a summary"
 	@echo "make test   - lint, unit and server tests, and nbval over every notebook"
 	@echo "make test-slow - the long reliability tests"
+	@echo "make test-browser - the instructor's class page in a real (system) Chromium"
 	@echo "make record - re-run every notebook from a clean state and save its outputs"
 
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -60,7 +61,7 @@ lint: install
 	$(PY) scripts/check_notebooks.py
 
 test-unit: install
-	$(VENV)/bin/pytest tests -m "not slow" -q
+	$(VENV)/bin/pytest tests -m "not slow and not browser" -q
 
 # notebooks run in order against a fresh local server of their own (state dir and port), so
 # the saved outputs compare like for like and a learner's running server is left alone
@@ -68,7 +69,12 @@ test-notebooks: install
 	$(PY) scripts/run_notebooks.py --nbval -- $(NBVAL)
 
 test-slow: install
-	$(VENV)/bin/pytest tests -m slow -q
+	$(VENV)/bin/pytest tests -m "slow and not browser" -q
+
+# not part of `make test` (nor CI): it needs a Chromium installed on the machine, and skips
+# with a message saying how to install one when there is none
+test-browser: install
+	$(VENV)/bin/pytest tests/browser -m browser -q
 
 format: install
 	$(VENV)/bin/ruff format helpers tests scripts benchmarks notebooks
