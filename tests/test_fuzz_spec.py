@@ -91,7 +91,7 @@ def test_the_patches_are_in_the_committed_file() -> None:
 
 
 def test_optional_properties_admit_null_at_any_depth_required_ones_do_not() -> None:
-    schema = {
+    schema: dict[str, Any] = {
         "type": "object",
         "required": ["id"],
         "properties": {
