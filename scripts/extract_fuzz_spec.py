@@ -284,10 +284,11 @@ def upload_filename(spec: Spec) -> None:
     """`POST /files`: the `file` part is sent with the filename `input.jsonl`.
 
     For schemathesis, not for the API: it names a file part after its field (`file`) unless the
-    request body's `encoding` declares a `Content-Disposition` with a filename. The real API
-    refuses a `purpose=batch` upload whose name does not end in `.jsonl` ("Invalid file format
-    for Batch API. Must be .jsonl"), so without a declared name no fuzzed batch upload could
-    ever succeed. The schema of the request is unchanged.
+    request body's `encoding` declares a `Content-Disposition` with a filename. Clients upload
+    batch files under a `.jsonl` name, and whether the real API refuses other names is
+    unconfirmed (its 400 for a batch upload that is not JSONL says "Must be .jsonl"); under
+    this name a generated batch upload that holds valid JSONL is accepted either way. The
+    schema of the request is unchanged.
     """
     media = spec["paths"]["/files"]["post"]["requestBody"]["content"]["multipart/form-data"]
     media["encoding"] = {
