@@ -153,6 +153,62 @@ def _tool_choice_name(choice: Any, *, chat: bool) -> str | None:
     return name
 
 
+#: Responses' tool types: the fields each requires and the values its enums allow (from OpenAI's
+#: published spec). The local server runs none of the built-in tools; it only checks them.
+RESPONSES_TOOLS: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = {
+    "function": (("name",), {}),
+    "file_search": (("vector_store_ids",), {}),
+    "computer": ((), {}),
+    "computer_use_preview": (("environment", "display_width", "display_height"), {}),
+    "web_search": ((), {"search_context_size": ("low", "medium", "high")}),
+    "web_search_2025_08_26": ((), {"search_context_size": ("low", "medium", "high")}),
+    "web_search_preview": ((), {"search_context_size": ("low", "medium", "high")}),
+    "web_search_preview_2025_03_11": ((), {"search_context_size": ("low", "medium", "high")}),
+    "mcp": (("server_label",), {}),
+    "code_interpreter": (("container",), {}),
+    "programmatic_tool_calling": ((), {}),
+    "image_generation": (
+        (),
+        {
+            "quality": ("low", "medium", "high", "auto"),
+            "output_format": ("png", "webp", "jpeg"),
+            "moderation": ("auto", "low"),
+            "background": ("transparent", "opaque", "auto"),
+        },
+    ),
+    "local_shell": ((), {}),
+    "shell": ((), {}),
+    "custom": (("name",), {}),
+    "namespace": (("name", "description", "tools"), {}),
+    "tool_search": ((), {}),
+    "apply_patch": ((), {}),
+}
+#: chat's tool types
+CHAT_TOOLS = ("function", "custom")
+
+
+def _check_tool(tool: dict[str, Any], where: str, *, chat: bool) -> None:
+    """A tool's type is one the endpoint knows, with the fields that type requires."""
+    kind = tool.get("type")
+    if kind is None:
+        raise missing_parameter(f"{where}.type")
+    if not isinstance(kind, str):
+        raise invalid_type(f"{where}.type", "a string", kind)
+    known = CHAT_TOOLS if chat else tuple(RESPONSES_TOOLS)
+    if kind not in known:
+        raise errors.invalid_value(f"{where}.type", kind, list(known))
+    if chat:
+        return
+    required, enums = RESPONSES_TOOLS[kind]
+    for name in required:
+        if tool.get(name) is None:
+            raise missing_parameter(f"{where}.{name}")
+    for name, allowed in enums.items():
+        value = tool.get(name)
+        if value is not None and value not in allowed:
+            raise errors.invalid_value(f"{where}.{name}", value, list(allowed))
+
+
 def forced_tool(body: dict[str, Any], *, chat: bool) -> Tool | None:
     """Check ``tools`` and ``tool_choice``; the tool the reply must call, if one is forced.
 
@@ -167,6 +223,7 @@ def forced_tool(body: dict[str, Any], *, chat: bool) -> Tool | None:
         where = f"tools[{index}]"
         if not isinstance(tool, dict):
             raise invalid_type(where, "an object", tool)
+        _check_tool(tool, where, chat=chat)
         if tool.get("type") != "function":
             continue  # built-in tools (web search, files ...) are never forced here
         spec = tool.get("function") if chat else tool
@@ -203,6 +260,10 @@ def forced_tool(body: dict[str, Any], *, chat: bool) -> Tool | None:
             )
         name, parameters = next(iter(functions.items()))
         return Tool(name, parameters, named=False)
+    if isinstance(choice, dict) and choice.get("type", "function") != "function":
+        # a hosted tool (file_search, web_search_preview ...), allowed_tools, custom, mcp:
+        # the local server runs none of them, so the reply is text
+        return None
     if isinstance(choice, dict):
         name = _tool_choice_name(choice, chat=chat)
         if name is None or name not in functions:

@@ -296,7 +296,7 @@ def _echo_tools(body: dict[str, Any]) -> list[Any]:
     echoed = []
     for tool in tools:
         if isinstance(tool, dict) and tool.get("type") == "function":
-            tool = {"description": None, "strict": True, **tool}
+            tool = {"description": None, "strict": True, "parameters": None, **tool}
         echoed.append(tool)
     return echoed
 

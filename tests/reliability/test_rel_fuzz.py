@@ -274,18 +274,7 @@ def test_fuzz(case: schemathesis.Case, fuzz_server: ServerInfo, session: request
     )
 
 
-# -- server bugs the fuzzing found, pinned as explicit cases ------------------------------------
-
-ECHOED_TOOLS = (
-    "server bug: POST /v1/responses does not check built-in tools and echoes them as sent, so "
-    "an unknown tool type, a missing required field or a value outside its enum comes back in "
-    "Response.tools with 200, and the Response breaks the spec's Tool schema (the real API "
-    "answers 400 for such a tool)"
-)
-# strict: the case must fail, and by a failed check (a violated schema), nothing else
-ECHO_BUG = pytest.mark.xfail(
-    strict=True, raises=schemathesis.errors.FailureGroup, reason=ECHOED_TOOLS
-)
+# -- what the fuzzing found once, kept as explicit cases ------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -293,13 +282,9 @@ ECHO_BUG = pytest.mark.xfail(
     [
         pytest.param({"type": "web_search"}, id="web_search"),
         pytest.param({"type": "file_search", "vector_store_ids": ["vs_1"]}, id="file_search"),
-        pytest.param({"type": "no_such_tool"}, id="unknown-type", marks=ECHO_BUG),
-        pytest.param(
-            {"type": "web_search", "search_context_size": "huge"},
-            id="value-outside-enum",
-            marks=ECHO_BUG,
-        ),
-        pytest.param({"type": "file_search"}, id="missing-vector_store_ids", marks=ECHO_BUG),
+        pytest.param({"type": "no_such_tool"}, id="unknown-type"),
+        pytest.param({"type": "web_search", "search_context_size": "huge"}, id="outside-enum"),
+        pytest.param({"type": "file_search"}, id="missing-vector_store_ids"),
     ],
 )
 def test_responses_tools(

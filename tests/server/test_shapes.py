@@ -321,3 +321,22 @@ def test_any_model_accepts_a_name_the_catalog_lacks(client: OpenAI, any_model_se
     assert reply.model == "my-fine-tune"
     batch = run_batch(other, [chat_line("a", model="my-fine-tune")])
     assert batch.status == "completed" and batch.model == "my-fine-tune"
+
+
+def test_tools_of_an_unknown_type_or_missing_a_field_are_refused(client: OpenAI):
+    with pytest.raises(openai.BadRequestError) as chat:
+        client.chat.completions.create(**ask(tools=[{"type": "no_such_tool"}]))
+    assert (chat.value.param, chat.value.code) == ("tools[0].type", "invalid_value")
+    with pytest.raises(openai.BadRequestError) as responses:
+        client.responses.create(model="gpt-4o-mini", input="hi", tools=[{"type": "file_search"}])
+    assert responses.value.param == "tools[0].vector_store_ids"
+
+
+def test_a_hosted_tool_choice_is_accepted_and_answered_with_text(client: OpenAI):
+    reply = client.responses.create(
+        model="gpt-4o-mini",
+        input="Find it.",
+        tools=[{"type": "file_search", "vector_store_ids": ["vs_1"]}],
+        tool_choice={"type": "file_search"},
+    )
+    assert "[local server]" in reply.output_text
