@@ -1,16 +1,24 @@
-"""Tests for helpers.setup: local mode by default, live mode only behind the explicit switch."""
+"""Tests for helpers.setup: local mode by default, live mode only behind the explicit switch,
+classroom mode on a class's shared server that checks its address and key first."""
 
 from __future__ import annotations
 
 import importlib
 import os
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
+import openai
 import pytest
 from openai import OpenAI
 
 from helpers import Mode, is_local, setup
-from helpers.local_server import find_server
+from helpers.local_server import ServerInfo, ensure_server, find_server, state, stop_server
+
+from support import free_port, sdk_client
 
 STRAY_KEY = "sk-a-real-key-that-must-stay-home"
 #: every variable setup() may write (it writes os.environ directly, not through monkeypatch)
@@ -153,8 +161,37 @@ def test_live_mode_without_a_key_is_refused(clean_env):
 
 def test_an_unknown_mode_is_refused(clean_env):
     clean_env.setenv("BATCH_TUTORIAL_MODE", "production")
-    with pytest.raises(ValueError, match="'production'"):
+    with pytest.raises(ValueError, match="'production'.*'classroom'"):
         setup()
+
+
+@pytest.mark.parametrize("base_url", ["https://api.openai.com/v1", "https://api.openai.com/v1/"])
+def test_live_mode_says_billed_for_openai_itself(clean_env, capsys, base_url):
+    clean_env.setenv("BATCH_TUTORIAL_MODE", "live")
+    clean_env.setenv("OPENAI_BASE_URL", base_url)
+    setup()
+    assert capsys.readouterr().out == (
+        "Live mode: requests go to api.openai.com and are billed to your account.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("base_url", "host"),
+    [
+        ("https://gateway.example/v1", "gateway.example"),
+        ("http://127.0.0.1:8765/v1", "127.0.0.1:8765"),
+        ("https://api.openai.com.evil.example/v1", "api.openai.com.evil.example"),
+        ("https://user:secret@proxy.example:8443/v1", "proxy.example:8443"),
+    ],
+)
+def test_live_mode_never_claims_billing_for_another_service(clean_env, capsys, base_url, host):
+    clean_env.setenv("BATCH_TUTORIAL_MODE", "live")
+    clean_env.setenv("OPENAI_BASE_URL", base_url)
+    assert setup() == Mode("live", base_url)
+    assert capsys.readouterr().out == (
+        f"Live mode: requests go to {host} (OPENAI_BASE_URL); whether and how they are billed "
+        "depends on that service.\n"
+    )
 
 
 def test_switching_to_live_in_the_same_process_restores_the_users_values(local_env, capsys):
@@ -166,3 +203,288 @@ def test_switching_to_live_in_the_same_process_restores_the_users_values(local_e
     assert os.environ["OPENAI_API_KEY"] == STRAY_KEY  # the user's own key again
     assert "OPENAI_BASE_URL" not in os.environ  # so the SDK's default, api.openai.com
     assert "api.openai.com" in capsys.readouterr().out
+
+
+# -- classroom mode -------------------------------------------------------------------------------
+
+ADMIN_KEY = "sk-class-admin-for-the-setup-tests"
+STUDENT_KEYS = {
+    "student-01": "sk-class-first-student-key-0001",
+    "student-02": "sk-class-second-student-key-002",
+}
+PROXY_VARIABLES = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
+
+
+@dataclass
+class ClassServer:
+    info: ServerInfo
+    keys: dict[str, str]  # label: key
+
+
+@pytest.fixture(scope="module")
+def class_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClassServer]:
+    """A real local server with a keys file of two students and an admin key."""
+    folder = tmp_path_factory.mktemp("class-server")
+    keys_file = folder / "class-keys.txt"
+    keys_file.write_text(
+        "".join(f"{key} {label}\n" for label, key in STUDENT_KEYS.items()), encoding="utf-8"
+    )
+    state_dir = folder / "state"
+    info = ensure_server(
+        state_dir,
+        port=free_port(),
+        pace="instant",
+        extra_args=["--keys-file", str(keys_file), "--admin-key", ADMIN_KEY],
+    )
+    try:
+        yield ClassServer(info, dict(STUDENT_KEYS))
+    finally:
+        stop_server(state_dir)
+
+
+@pytest.fixture
+def classroom_env(clean_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """Classroom mode switched on, and no proxy in the environment (each test sets its own)."""
+    clean_env.setenv("BATCH_TUTORIAL_MODE", "classroom")
+    for name in PROXY_VARIABLES:
+        clean_env.setenv(name, "placeholder")
+        clean_env.delenv(name)
+    return clean_env
+
+
+def as_student(env: pytest.MonkeyPatch, base_url: str, key: str) -> None:
+    env.setenv("OPENAI_BASE_URL", base_url)
+    env.setenv("OPENAI_API_KEY", key)
+
+
+def test_classroom_mode_uses_the_class_server_with_the_students_own_key(
+    classroom_env, class_server, capsys
+):
+    base_url = class_server.info.base_url
+    as_student(classroom_env, base_url, class_server.keys["student-02"])
+
+    mode = setup()
+
+    assert mode == Mode("classroom", base_url)
+    assert capsys.readouterr().out == (
+        f"Classroom mode: requests go to the class's local Batch API server at {base_url} "
+        "as student-02 (no cost).\n"
+    )
+    # both variables are left exactly as the student set them
+    assert os.environ["OPENAI_BASE_URL"] == base_url
+    assert os.environ["OPENAI_API_KEY"] == class_server.keys["student-02"]
+    for name in ("NO_PROXY", "no_proxy"):
+        assert {"127.0.0.1", "localhost"} <= set(os.environ[name].split(","))
+    assert is_local()  # local-only cells run, on the student's own namespace
+    assert state()["namespace"] == state(**_conn(class_server, "student-02"))["namespace"]
+    assert state()["namespace"] != state(**_conn(class_server, "student-01"))["namespace"]
+
+    # a bare client reaches the class server as this student, and sees only their own files
+    mine = OpenAI(max_retries=0, timeout=10).files.create(
+        file=("mine.jsonl", b'{"custom_id": "a"}\n'), purpose="batch"
+    )
+    theirs = sdk_client(base_url, class_server.keys["student-01"])
+    assert mine.id not in {f.id for f in theirs.files.list()}
+    with pytest.raises(openai.NotFoundError):
+        theirs.files.retrieve(mine.id)
+
+
+def _conn(class_server: ClassServer, label: str) -> dict[str, str]:
+    return {"base_url": class_server.info.base_url, "api_key": class_server.keys[label]}
+
+
+def test_classroom_mode_with_an_admin_key_is_the_instructor(classroom_env, class_server, capsys):
+    as_student(classroom_env, class_server.info.base_url, ADMIN_KEY)
+    assert setup().name == "classroom"
+    assert " as instructor (no cost)." in capsys.readouterr().out
+
+
+def test_classroom_mode_after_local_mode_uses_the_users_own_values(
+    classroom_env, class_server, local_server
+):
+    """Local mode replaced both variables in this process; classroom mode gets the user's
+    values back before it checks them."""
+    as_student(classroom_env, class_server.info.base_url, class_server.keys["student-01"])
+    classroom_env.setenv("BATCH_TUTORIAL_MODE", "local")
+    classroom_env.setenv("BATCH_LOCAL_STATE_DIR", local_server.state_dir)
+    setup(quiet=True)
+    assert os.environ["OPENAI_API_KEY"] == "sk-local"
+    classroom_env.setenv("BATCH_TUTORIAL_MODE", "classroom")
+    assert setup(quiet=True) == Mode("classroom", class_server.info.base_url)
+    assert os.environ["OPENAI_API_KEY"] == class_server.keys["student-01"]
+
+
+def test_classroom_mode_refuses_a_key_the_class_server_does_not_know(classroom_env, class_server):
+    wrong = "sk-class-a-key-from-another-class-9876"
+    as_student(classroom_env, class_server.info.base_url, wrong)
+    with pytest.raises(RuntimeError) as caught:
+        setup()
+    message = str(caught.value)
+    assert message.startswith("OPENAI_API_KEY (sk-")
+    assert "9876) is not a key of the class server at " + class_server.info.root_url in message
+    assert wrong not in message  # masked, as OpenAI masks keys
+    assert "\n" not in message
+    assert os.environ["OPENAI_API_KEY"] == wrong  # left alone
+
+
+def test_classroom_mode_says_when_nothing_answers_at_the_address(classroom_env, class_server):
+    nowhere = f"http://127.0.0.1:{free_port()}/v1"
+    as_student(classroom_env, nowhere, class_server.keys["student-01"])
+    with pytest.raises(RuntimeError) as caught:
+        setup()
+    message = str(caught.value)
+    assert message.startswith("Cannot reach the class server at ")
+    assert f"(OPENAI_BASE_URL is '{nowhere}')" in message
+    assert "connection was refused" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://127.0.0.1:8765",  # no /v1
+        "http://127.0.0.1:8765/v1/files",
+        "127.0.0.1:8765/v1",  # no scheme
+        "ftp://127.0.0.1:8765/v1",
+        "http://127.0.0.1:port/v1",
+        "http://[::1/v1",
+    ],
+)
+def test_classroom_mode_refuses_an_address_that_is_not_a_v1_url(classroom_env, base_url):
+    as_student(classroom_env, base_url, "sk-class-whatever-key")
+    with pytest.raises(RuntimeError) as caught:
+        setup()
+    assert str(caught.value).startswith(f"OPENAI_BASE_URL is {base_url!r}: in classroom mode ")
+    assert "ending in /v1" in str(caught.value)
+
+
+@pytest.mark.parametrize("missing", ["OPENAI_BASE_URL", "OPENAI_API_KEY"])
+def test_classroom_mode_names_the_variable_that_is_missing(classroom_env, class_server, missing):
+    as_student(classroom_env, class_server.info.base_url, class_server.keys["student-01"])
+    classroom_env.delenv(missing)
+    with pytest.raises(RuntimeError, match=f"^BATCH_TUTORIAL_MODE=classroom needs {missing}: "):
+        setup()
+
+
+class OtherServer:
+    """A tiny HTTP server that is not a local Batch API server: it answers every GET with
+    ``status`` and ``body``, and notes the Authorization headers it was sent."""
+
+    def __init__(self, status: int, body: bytes, content_type: str) -> None:
+        self.authorizations: list[str | None] = []
+        other = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+                other.authorizations.append(self.headers.get("Authorization"))
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "said"),
+    [
+        (404, b'{"detail": "Not Found"}', "application/json", "HTTP 404"),
+        (200, b"<html>a web page</html>", "text/html", "HTTP 200"),
+        (200, b'{"status": "ok"}', "application/json", "HTTP 200"),
+    ],
+    ids=["404", "a web page", "another health check"],
+)
+def test_classroom_mode_refuses_a_server_that_is_not_a_local_batch_api_server(
+    classroom_env, status, body, content_type, said
+):
+    other = OtherServer(status, body, content_type)
+    try:
+        as_student(classroom_env, other.base_url, "sk-class-a-students-key-1234")
+        with pytest.raises(RuntimeError) as caught:
+            setup()
+    finally:
+        other.close()
+    message = str(caught.value)
+    assert message.startswith(
+        f"OPENAI_BASE_URL is '{other.base_url}', but no local Batch API server answers there "
+        f"(/_local/health answered {said})"
+    )
+    assert other.authorizations == [None]  # asked once, and never given the key
+
+
+def test_classroom_mode_refuses_a_name_a_proxy_would_carry(classroom_env):
+    """A host name is not added to NO_PROXY: the student is told to add it."""
+    as_student(classroom_env, "http://teacher-laptop.example:8765/v1", "sk-class-key-12345678")
+    classroom_env.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    with pytest.raises(RuntimeError) as caught:
+        setup()
+    assert str(caught.value) == (
+        "OPENAI_BASE_URL is 'http://teacher-laptop.example:8765/v1', but your proxy settings "
+        "would send requests for teacher-laptop.example (and your class key) through the proxy "
+        "http://proxy.example:3128: add teacher-laptop.example to NO_PROXY, or use the class "
+        "server's IP address."
+    )
+    assert "NO_PROXY" not in os.environ
+
+
+@pytest.mark.parametrize(
+    ("url", "no_proxy", "proxied"),
+    [
+        ("http://teacher.example:8765/v1", "", True),
+        ("http://teacher.example:8765/v1", "teacher.example", False),
+        ("http://teacher.example:8765/v1", ".example", False),
+        ("http://teacher.example:8765/v1", "*.example", False),
+        ("http://teacher.example:8765/v1", "example", False),
+        ("http://teacher.example:8765/v1", "*", False),
+        ("http://teacher.example:8765/v1", "teacher.example:8765", False),
+        ("http://teacher.example:8765/v1", "teacher.example:9000", True),
+        ("http://teacher.example:8765/v1", "her.example", True),
+        ("http://203.0.113.7:8765/v1", "203.0.113.0/24", False),
+        ("http://203.0.113.7:8765/v1", "203.0.113.8", True),
+    ],
+)
+def test_which_class_server_addresses_a_proxy_would_carry(classroom_env, url, no_proxy, proxied):
+    classroom_env.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    classroom_env.setenv("NO_PROXY", no_proxy)
+    classroom_env.setenv("no_proxy", no_proxy)
+    assert (setup_impl._proxy_for(url) is not None) is proxied
+
+
+@pytest.mark.parametrize(
+    ("host", "direct"),
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("192.168.1.20", True),
+        ("10.0.0.5", True),
+        ("172.16.4.2", True),
+        ("169.254.10.1", True),
+        ("fe80::1", True),
+        ("fd12:3456::1", True),
+        ("203.0.113.7", False),  # documentation range, but treated as any public address
+        ("8.8.8.8", False),
+        ("teacher-laptop", False),
+        ("teacher.local", False),
+    ],
+)
+def test_which_class_server_addresses_join_no_proxy(host, direct):
+    """Loopback and local-network addresses go straight to the server; names never join."""
+    assert (setup_impl._loopback(host) or setup_impl._lan_address(host)) is direct
