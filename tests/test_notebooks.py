@@ -73,8 +73,8 @@ WALKTHROUGH_CALLS = [
     "good_batch = client.batches.create(\n    input_file_id=good_batch_input_file_id,",
     'endpoint="/v1/chat/completions"',
     'completion_window="24h"',
-    'metadata={"description": "bad nightly penguin job"}',
-    'metadata={"description": "good nightly penguin job"}',
+    'metadata={"description": "bad nightly penguin job", "notebook": "03"}',
+    'metadata={"description": "good nightly penguin job", "notebook": "03"}',
     "print(client.batches.retrieve(bad_batch.id))",
     "print(client.batches.retrieve(good_batch.id))",
     "print(client.batches.list(limit=1))",
@@ -91,6 +91,16 @@ WALKTHROUGH_CALLS = [
 @pytest.mark.parametrize("call", WALKTHROUGH_CALLS)
 def test_walkthrough_call_appears_as_plain_sdk_code(call: str):
     assert call in code_of_all_notebooks()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_batch_says_which_notebook_made_it(path: Path):
+    """The instructor's class view reads metadata["notebook"] to show each student's progress."""
+    code = "\n".join(
+        c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"
+    )
+    labels = [line for line in code.splitlines() if 'metadata={"description"' in line]
+    assert all(f'"notebook": "{path.name[:2]}"}}' in line for line in labels), labels
 
 
 def test_notebooks_never_hold_a_key():
