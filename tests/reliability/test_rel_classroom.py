@@ -1,0 +1,199 @@
+"""A class on one server: three students run notebooks 04, 06 and 07 at the same time.
+
+One local server with a keys file of three students and an instructor's (admin) key, as
+``docs/classroom.md`` sets it up. Each student has a checkout of their own (a copy of
+``notebooks/`` and ``artifacts/``) and runs the three notebooks one after another, each in a
+fresh kernel whose environment is what the student would set: ``BATCH_TUTORIAL_MODE=classroom``,
+``OPENAI_BASE_URL`` and their own ``OPENAI_API_KEY``. The students start at the same moment, each
+with another notebook first, so that one student's lowered token limit (04) and slowed pace (06,
+07) overlap the others' batches.
+
+Every cell must run without an error. Afterwards, through the SDK with each key, every student
+sees exactly the batches their own notebooks made and none of the others'; their pace and token
+limit are back to the server's; and the instructor's class view shows each student with
+notebooks 04, 06 and 07. Run with ``make test-slow``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import openai
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from helpers.local_server import (
+    PACES,
+    ServerInfo,
+    class_view,
+    ensure_server,
+    state,
+    stop_server,
+)
+from helpers.local_server.constants import DEFAULT_TOKEN_LIMIT
+from helpers.local_server.keys import class_keys
+
+from support import assert_clean_log, free_port, log_since, sdk_client
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+#: the notebooks that change a server setting for a while, and the batches each one makes
+BATCHES_MADE = {"04": 3, "06": 2, "07": 4}
+STUDENTS = 3
+
+
+@dataclass
+class ClassRoom:
+    info: ServerInfo
+    state_dir: Path
+    admin: str
+    keys: dict[str, str]  # label: key
+
+
+@pytest.fixture
+def classroom(tmp_path: Path) -> Iterator[ClassRoom]:
+    """A class server (its default pace, as in class) with three students and an admin key."""
+    admin, pairs = class_keys(STUDENTS)
+    keys_file = tmp_path / "class-keys.txt"
+    keys_file.write_text("".join(f"{key} {label}\n" for key, label in pairs), encoding="utf-8")
+    state_dir = tmp_path / "state"
+    info = ensure_server(
+        state_dir,
+        port=free_port(),
+        extra_args=["--keys-file", str(keys_file), "--admin-key", admin],
+    )
+    try:
+        yield ClassRoom(info, state_dir, admin, {label: key for key, label in pairs})
+    finally:
+        stop_server(state_dir)
+
+
+@dataclass
+class Run:
+    """One student's run: when each notebook started and ended, and any error."""
+
+    label: str
+    spans: dict[str, tuple[float, float]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def student_checkout(root: Path) -> Path:
+    """A student's own copy of the notebooks and the input files they read."""
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    shutil.copytree(ROOT / "artifacts", root / "artifacts")
+    return root / "notebooks"
+
+
+def kernel_env(base_url: str, key: str) -> dict[str, str]:
+    """What a student sets for classroom mode, on top of this process's environment."""
+    env = dict(os.environ)
+    for name in ("BATCH_LOCAL_STATE_DIR", "BATCH_LOCAL_PORT", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
+        env.pop(name, None)
+    env.update(
+        BATCH_TUTORIAL_MODE="classroom",
+        OPENAI_BASE_URL=base_url,
+        OPENAI_API_KEY=key,
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        MPLBACKEND="module://matplotlib_inline.backend_inline",
+        # the kernel imports `helpers` from this checkout, not from wherever the environment's
+        # editable install points
+        PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
+    )
+    return env
+
+
+async def run_student(run: Run, folder: Path, order: list[str], env: dict[str, str]) -> None:
+    """Run the notebooks in ``order``, one after another, each in a fresh kernel."""
+    for number in order:
+        path = next(folder.glob(f"{number}_*.ipynb"))
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(
+            nb,
+            timeout=300,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(folder)}},
+            record_timing=False,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
+        started = time.monotonic()
+        try:
+            await client.async_execute(env=env)
+        except CellExecutionError as exc:
+            text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()  # no terminal colours
+            run.errors.append(f"{run.label} {path.name}: {text[-2000:]}")
+        run.spans[number] = (started, time.monotonic())
+        said = "".join(o.get("text", "") for o in nb.cells[1].get("outputs", []))
+        if f"as {run.label} (no cost)." not in said:  # the setup cell names the student
+            run.errors.append(f"{run.label} {path.name}: the setup cell said {said!r}")
+
+
+async def run_class(runs: list[tuple[Run, Path, list[str], dict[str, str]]]) -> None:
+    await asyncio.gather(*(run_student(*args) for args in runs))
+
+
+def test_three_students_run_notebooks_04_06_07_at_once(classroom: ClassRoom, tmp_path: Path):
+    labels = sorted(classroom.keys)
+    numbers = list(BATCHES_MADE)
+    runs = []
+    for i, label in enumerate(labels):
+        order = numbers[i:] + numbers[:i]  # 04 06 07, 06 07 04, 07 04 06
+        folder = student_checkout(tmp_path / label)
+        env = kernel_env(classroom.info.base_url, classroom.keys[label])
+        runs.append((Run(label), folder, order, env))
+
+    asyncio.run(run_class(runs))
+
+    errors = [error for run, *_ in runs for error in run.errors]
+    assert not errors, "\n\n".join(errors)
+    # they really ran at the same time: every student's first notebook overlapped the others'
+    firsts = [run.spans[order[0]] for run, _, order, _ in runs]
+    assert max(start for start, _ in firsts) < min(end for _, end in firsts)
+
+    # through the SDK, with each key: exactly the batches (and files) of the student's own
+    # notebooks, and none of anyone else's
+    seen: dict[str, set[str]] = {}
+    files: dict[str, set[str]] = {}
+    for label in labels:
+        client = sdk_client(classroom.info.base_url, classroom.keys[label])
+        batches = list(client.batches.list())
+        made = [(b.metadata or {}).get("notebook") for b in batches]
+        assert sorted(made) == sorted(n for n, count in BATCHES_MADE.items() for _ in range(count))
+        seen[label] = {b.id for b in batches}
+        files[label] = {f.id for f in client.files.list()}
+    for label in labels:
+        client = sdk_client(classroom.info.base_url, classroom.keys[label])
+        for other in labels:
+            if other == label:
+                continue
+            assert not seen[label] & seen[other]
+            assert not files[label] & files[other]
+            with pytest.raises(openai.NotFoundError):
+                client.batches.retrieve(next(iter(seen[other])))
+
+    # every setting a notebook changed for a while is back to the server's
+    for label in labels:
+        mine = state(base_url=classroom.info.base_url, api_key=classroom.keys[label])
+        assert mine["pace"] == PACES["normal"].as_dict(), label
+        assert mine["token_limit"] == DEFAULT_TOKEN_LIMIT, label
+
+    # the instructor's view: each student, with the notebooks their batches came from
+    view = class_view(base_url=classroom.info.base_url, api_key=classroom.admin)
+    rows = {row["label"]: row for row in view["data"]}
+    assert set(rows) == set(labels)
+    for label in labels:
+        assert rows[label]["notebooks"] == ["04", "06", "07"], rows[label]
+        assert rows[label]["furthest_notebook"] == "07"
+        assert sum(rows[label]["batches"].values()) == sum(BATCHES_MADE.values())
+
+    assert_clean_log(log_since(classroom.state_dir, 0))
