@@ -204,6 +204,14 @@ def _lan_address(host: str) -> bool:
     return any(address in network for network in LAN_NETWORKS)
 
 
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
@@ -320,10 +328,11 @@ def check_class_server() -> tuple[str, str]:
     if not direct:
         proxy = _proxy_for(url)
         if proxy is not None:
+            instead = "" if _is_address(host) else ", or use the class server's IP address"
             raise RuntimeError(
                 f"OPENAI_BASE_URL is {url!r}, but your proxy settings would send requests for "
                 f"{host} (and your class key) through the proxy {proxy}: add {host} to "
-                "NO_PROXY, or use the class server's IP address."
+                f"NO_PROXY{instead}."
             )
 
     where = f"the class server at {root} (OPENAI_BASE_URL is {url!r})"

@@ -444,6 +444,17 @@ def test_classroom_mode_refuses_a_name_a_proxy_would_carry(classroom_env):
     assert "NO_PROXY" not in os.environ
 
 
+def test_classroom_mode_refuses_a_public_address_a_proxy_would_carry(classroom_env):
+    as_student(classroom_env, "http://203.0.113.7:8765/v1", "sk-class-key-12345678")
+    classroom_env.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    classroom_env.setenv("ALL_PROXY", "http://proxy.example:3128")
+    with pytest.raises(RuntimeError) as caught:
+        setup()
+    assert str(caught.value).endswith(
+        "through the proxy http://proxy.example:3128: add 203.0.113.7 to NO_PROXY."
+    )
+
+
 @pytest.mark.parametrize(
     ("url", "no_proxy", "proxied"),
     [
