@@ -11,7 +11,11 @@ with another notebook first, so that one student's lowered token limit (04) and 
 Every cell must run without an error. Afterwards, through the SDK with each key, every student
 sees exactly the batches their own notebooks made and none of the others'; their pace and token
 limit are back to the server's; and the instructor's class view shows each student with
-notebooks 04, 06 and 07. Run with ``make test-slow``.
+notebooks 04, 06 and 07.
+
+And a student who stops one of those cells halfway (the kernel's stop button, an interrupt,
+while its ``temporarily()`` block is in force) finds their pace and token limit as they were
+before the cell, while nobody else's changed. Run with ``make test-slow``.
 """
 
 from __future__ import annotations
@@ -197,3 +201,74 @@ def test_three_students_run_notebooks_04_06_07_at_once(classroom: ClassRoom, tmp
         assert sum(rows[label]["batches"].values()) == sum(BATCHES_MADE.values())
 
     assert_clean_log(log_since(classroom.state_dir, 0))
+
+
+# -- a student stops a cell halfway -------------------------------------------------------------
+
+#: what each notebook's temporarily() block changes, as state() shows it
+CHANGED = {
+    "04": lambda now: now["token_limit"] == 50,
+    "06": lambda now: now["pace"] == PACES["slow"].as_dict(),
+    "07": lambda now: now["pace"] == PACES["slow"].as_dict(),
+}
+#: a pace that keeps a new batch in ``validating``: notebook 04's block then waits until stopped
+STUCK_IN_VALIDATING = {**PACES["normal"].as_dict(), "validating": 3600.0}
+
+
+def run_code(kc, code: str, what: str) -> None:
+    reply = kc.execute_interactive(code, timeout=300, output_hook=lambda msg: None)
+    content = reply["content"]
+    assert content["status"] == "ok", f"{what}: {content.get('ename')}: {content.get('evalue')}"
+
+
+@pytest.mark.parametrize("number", list(CHANGED))
+def test_stopping_a_cell_halfway_puts_the_students_setting_back(
+    classroom: ClassRoom, tmp_path: Path, number: str
+):
+    """The kernel's stop button (an interrupt) in the middle of a notebook's temporarily()
+    block: the student's pace and token limit are what they were before the cell, and nobody
+    else's changed."""
+    from jupyter_client.manager import start_new_kernel
+
+    me, other = sorted(classroom.keys)[:2]
+    mine = {"base_url": classroom.info.base_url, "api_key": classroom.keys[me]}
+    theirs = {"base_url": classroom.info.base_url, "api_key": classroom.keys[other]}
+    folder = student_checkout(tmp_path / me)
+    nb = nbformat.read(next(folder.glob(f"{number}_*.ipynb")), as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    at = next(i for i, source in enumerate(code) if "temporarily(" in source)
+
+    km, kc = start_new_kernel(
+        kernel_name="python3",
+        env=kernel_env(classroom.info.base_url, classroom.keys[me]),
+        cwd=str(folder),
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+    )
+    try:
+        for i, source in enumerate(code[:at]):
+            run_code(kc, source, f"{number} code cell {i + 1}")
+        if number == "04":  # its block is over in a second: keep the batch validating instead
+            run_code(kc, f"helpers.local_server.set_pace(**{STUCK_IN_VALIDATING!r})", "pace")
+        before = state(**mine)
+        others_before = state(**theirs)
+
+        msg_id = kc.execute(code[at])
+        deadline = time.monotonic() + 60
+        while not CHANGED[number](state(**mine)):
+            assert time.monotonic() < deadline, "the cell never changed the setting"
+            time.sleep(0.05)
+        km.interrupt_kernel()
+        while True:
+            reply = kc.get_shell_msg(timeout=60)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        assert reply["content"]["status"] == "error"
+        assert reply["content"]["ename"] == "KeyboardInterrupt"
+
+        after = state(**mine)
+        assert (after["pace"], after["token_limit"]) == (before["pace"], before["token_limit"])
+        assert state(**theirs)["pace"] == others_before["pace"]
+        assert state(**theirs)["token_limit"] == others_before["token_limit"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
