@@ -92,7 +92,9 @@ def _add_no_proxy(*hosts: str) -> None:
     """Make sure traffic to loopback (and to ``hosts``) bypasses any HTTP proxy."""
     for name in ("NO_PROXY", "no_proxy"):
         entries = [e.strip() for e in os.environ.get(name, "").split(",") if e.strip()]
-        entries += [host for host in (*_LOOPBACK, *hosts) if host not in entries]
+        for host in (*_LOOPBACK, *hosts):
+            if host not in entries:
+                entries.append(host)
         os.environ[name] = ",".join(entries)
 
 

@@ -300,6 +300,15 @@ def _conn(class_server: ClassServer, label: str) -> dict[str, str]:
     return {"base_url": class_server.info.base_url, "api_key": class_server.keys[label]}
 
 
+def test_classroom_mode_on_localhost_adds_no_entry_twice(classroom_env, class_server):
+    base_url = f"http://localhost:{class_server.info.port}/v1"
+    as_student(classroom_env, base_url, class_server.keys["student-01"])
+    classroom_env.setenv("NO_PROXY", "corp.example,localhost")
+    assert setup(quiet=True) == Mode("classroom", base_url)
+    assert os.environ["NO_PROXY"] == "corp.example,localhost,127.0.0.1"
+    assert os.environ["no_proxy"] == "127.0.0.1,localhost"
+
+
 def test_classroom_mode_with_an_admin_key_is_the_instructor(classroom_env, class_server, capsys):
     as_student(classroom_env, class_server.info.base_url, ADMIN_KEY)
     assert setup().name == "classroom"
