@@ -20,8 +20,9 @@ Prints: errors (goal 0), wrong results (statuses, counts, output lines; goal 0),
 effects (goal 0: once everyone is done, each student lists exactly their own two batches and
 their own files, the output holds only their own requests, and the instructor's class view shows
 the same counts), ``batches.retrieve`` latency p50/p99 over every poll, wall time, and the
-server process's CPU time (user + system, from /proc) over the run, also as a share of one core.
-Asserts nothing about time.
+server process's CPU time (user + system, from /proc) over the run, also as a share of one core,
+and the CPU the rest of the machine used meanwhile (other work on a shared machine shows in the
+latency tail). Asserts nothing about time.
 
     python benchmarks/bench_classroom.py [--students 30] [--mode threads|processes]
                                          [--stagger SECONDS]
@@ -256,6 +257,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """CPU time every process of the machine has used so far, all cores (Linux /proc/stat)."""
+    with open("/proc/stat") as fh:
+        ticks = [int(x) for x in fh.readline().split()[1:9]]
+    idle = ticks[3] + ticks[4]  # idle and iowait
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
 
@@ -310,9 +319,11 @@ def main() -> None:
                 ]
                 time.sleep(max(0.0, start_at - time.time()))
                 cpu_before, client_before = cpu_seconds(info.pid), os.times()
+                busy_before = machine_busy_seconds()
                 outcomes = {o.label: o for o in (f.result() for f in futures)}
             end = max(o.ended_at for o in outcomes.values())
             cpu = cpu_seconds(info.pid) - cpu_before
+            busy = machine_busy_seconds() - busy_before
             client_after = os.times()
             wall = end - start_at
             crossed = [x for o in outcomes.values() for x in o.crossed]
@@ -370,6 +381,12 @@ def main() -> None:
     print(
         f"client CPU (the students: {where}): {client_cpu:.2f} s, "
         f"{100 * client_cpu / wall:.1f}% of one core"
+    )
+    other = max(0.0, busy - cpu - client_cpu)
+    print(
+        f"the whole machine over the run: {busy:.2f} s of CPU, {100 * busy / wall:.1f}% of one "
+        f"core, of which other processes (not this benchmark) {other:.2f} s, "
+        f"{100 * other / wall:.1f}% of one core"
     )
 
 
