@@ -28,8 +28,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def private_server(state_dir: Path, pace: str = "instant") -> Iterator[ServerInfo]:
-    info = ensure_server(state_dir, port=free_port(), pace=pace)
+def private_server(
+    state_dir: Path, pace: str = "instant", extra_args: list[str] | None = None
+) -> Iterator[ServerInfo]:
+    info = ensure_server(state_dir, port=free_port(), pace=pace, extra_args=extra_args)
     try:
         yield info
     finally:
