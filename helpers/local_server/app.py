@@ -376,21 +376,23 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
     async def force_line(request: Request):
         who = caller(request)
         body = await object_body(request)
-        [ns] = targets(request, who, body)[:1]
-        return service.force_line(ns, body)
+        namespaces = targets(request, who, body)
+        return each(namespaces, lambda ns: service.force_line(ns, body))
 
     @app.post("/_local/force/validation")
     async def force_validation(request: Request):
         who = caller(request)
         body = await object_body(request)
-        [ns] = targets(request, who, body)[:1]
-        return service.force_validation(ns, body)
+        namespaces = targets(request, who, body)
+        return each(namespaces, lambda ns: service.force_validation(ns, body))
 
     @app.post("/_local/batches/{batch_id}/expire")
     async def force_expiry(batch_id: str, request: Request):
         who = caller(request)
-        [ns] = targets(request, who, await control_body(request))[:1]
-        return service.force_expiry(ns, batch_id)
+        namespaces = targets(request, who, await control_body(request))
+        # a batch belongs to one namespace: among those named, the one that has it
+        owner = next((ns for ns in namespaces if service.store.get_batch(ns, batch_id)), None)
+        return service.force_expiry(owner or namespaces[0], batch_id)
 
     # -- the instructor's view --------------------------------------------------------------
 

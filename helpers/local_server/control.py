@@ -131,6 +131,7 @@ def temporarily(
     *,
     pace: str | dict[str, float] | None = None,
     token_limit: int | None | _Unset = _UNSET,
+    namespace: str | None = None,
     **conn: Any,
 ) -> Iterator[None]:
     """Change the caller's pace or token limit for the ``with`` block only.
@@ -141,22 +142,26 @@ def temporarily(
         with temporarily(pace="slow"):
             batch = client.batches.create(...)
             client.batches.cancel(batch.id)
+
+    An instructor may name a student's ``namespace``, or ``"*"`` for the whole class: each
+    student gets back their own setting.
     """
-    before = state(**conn)
+    before = state(namespace=namespace, **conn)
+    saved = before["data"] if "data" in before else [before]
     try:
         if pace is not None:
-            if isinstance(pace, str):
-                set_pace(pace, **conn)
-            else:
-                _call("POST", "/_local/pace", dict(pace), **conn)
+            body = {"preset": pace} if isinstance(pace, str) else dict(pace)
+            _call("POST", "/_local/pace", _target(body, namespace), **conn)
         if not isinstance(token_limit, _Unset):
-            set_token_limit(token_limit, **conn)
+            set_token_limit(token_limit, namespace=namespace, **conn)
         yield
     finally:
-        if pace is not None:
-            _call("POST", "/_local/pace", before["pace"], **conn)
-        if not isinstance(token_limit, _Unset):
-            set_token_limit(before["token_limit"], **conn)
+        for each in saved:
+            target = each["namespace"] if namespace is not None else None
+            if pace is not None:
+                _call("POST", "/_local/pace", _target(each["pace"], target), **conn)
+            if not isinstance(token_limit, _Unset):
+                set_token_limit(each["token_limit"], namespace=target, **conn)
 
 
 def class_view(**conn: Any) -> dict[str, Any]:

@@ -58,8 +58,8 @@ def read_keys_file(path: Path) -> dict[str, str]:
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
-        key, _, label = line.partition(" ")
-        keys[key] = label.strip() or namespace_of(key)
+        key, *rest = line.split(None, 1)  # a key, then (after spaces or tabs) its label
+        keys[key] = rest[0].strip() if rest else namespace_of(key)
     return keys
 
 

@@ -812,7 +812,7 @@ class Service:
         and the notebooks their batches came from (``metadata["notebook"]``)."""
         rows = []
         for namespace, label in students.items():
-            summary = self.store.summary(namespace)
+            summary = self.store.summary(namespace, self.now(namespace))
             notebooks = sorted(summary["notebooks"])
             rows.append(
                 {

@@ -264,13 +264,15 @@ class Store:
                 total += int(state.get("input_tokens", 0))
         return total
 
-    def summary(self, namespace: str) -> dict[str, Any]:
-        """What a namespace holds: file count, batch count by status, the last time anything
-        was created or moved, and the notebooks its batches say they came from."""
+    def summary(self, namespace: str, now: int) -> dict[str, Any]:
+        """What a namespace holds at ``now`` on its clock: file count (expired files are gone),
+        batch count by status, the last time anything was created or moved, and the notebooks
+        its batches say they came from."""
         files = self._query(
             "SELECT COUNT(*), MAX(json_extract(object, '$.created_at')) FROM files "
-            "WHERE namespace = ?",
-            (namespace,),
+            "WHERE namespace = ? AND (json_extract(object, '$.expires_at') IS NULL "
+            "OR json_extract(object, '$.expires_at') > ?)",
+            (namespace, now),
         )[0]
         by_status: dict[str, int] = {}
         last = files[1]

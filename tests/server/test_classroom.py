@@ -745,11 +745,6 @@ def test_the_class_page_is_served_without_class_data(room: Room) -> None:
 # -- known defects ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="temporarily() passes namespace= to the internal _call() when it restores the pace, "
-    "which raises TypeError and leaves the student's pace changed",
-)
 def test_the_admin_changes_a_students_pace_temporarily(room: Room) -> None:
     admin, b = room.admin, room.b
     with temporarily(pace="slow", namespace=b.label, **admin.conn):
@@ -758,11 +753,6 @@ def test_the_admin_changes_a_students_pace_temporarily(room: Room) -> None:
     assert settings(admin)["pace"] == INSTANT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a class-wide force_line/force_validation (namespace='*') acts on the first student "
-    "of the keys file only, and answers as if it had acted on the whole class",
-)
 @pytest.mark.parametrize("call", ["force_line", "force_validation"])
 def test_a_class_wide_force_reaches_every_student_or_is_refused(room: Room, call: str) -> None:
     try:
@@ -781,11 +771,6 @@ def test_a_class_wide_force_reaches_every_student_or_is_refused(room: Room, call
             assert batch.status == "failed", (person.label, batch)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="expire_batch(namespace='*') looks for the batch in the first student's namespace "
-    "only, and answers 404 for another student's batch",
-)
 def test_a_class_wide_expire_finds_the_batch_or_is_refused(room: Room) -> None:
     b_work = give_work(room.b, held="in_progress")
     assert b_work.held is not None
@@ -803,10 +788,6 @@ def test_a_class_wide_expire_finds_the_batch_or_is_refused(room: Room) -> None:
     assert wait_until(room.b.client, b_work.held.id).status == "expired"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the class view counts a student's expired files, which the student no longer sees",
-)
 def test_the_class_view_counts_the_files_a_student_has(room: Room) -> None:
     a = room.a
     work = give_work(a)  # three batch files, and a user_data file that never expires
@@ -816,11 +797,6 @@ def test_the_class_view_counts_the_files_a_student_has(room: Room) -> None:
     assert row["files"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="keys.read_keys_file splits a line on a space only: a key and its label separated "
-    "by a tab become one key, so the student's real key is refused",
-)
 def test_a_keys_file_may_separate_key_and_label_with_a_tab(tmp_path: Path) -> None:
     path = tmp_path / "keys.txt"
     path.write_text("sk-class-tabbed-0000000001\tstudent-t\n")
