@@ -24,8 +24,11 @@ TERMINAL_STATUSES: frozenset[str] = TERMINAL
 STATUSES: tuple[str, ...] = tuple(TRANSITIONS)
 
 
-#: what the bar shows: "in_progress: 1 completed, 0 failed of 3 |######    |  33%"
-BAR_FORMAT = "{desc} |{bar:20}| {percentage:3.0f}%"
+#: what the bar shows: "in_progress: 1 completed, 0 failed of 3 |###3      |  33%". The bar is
+#: the plain ``{bar}`` field: tqdm's notebook widget replaces exactly that with its graphical bar
+#: and puts the text on either side of it, while any other spelling (``{bar:20}``, say) is drawn
+#: as text inside the widget's label, beside the graphical bar: two bars
+BAR_FORMAT = "{desc} |{bar}| {percentage:3.0f}%"
 
 
 #: seconds between polls when none is given: a local server answers in a millisecond and moves

@@ -167,3 +167,25 @@ def test_default_poll_interval_follows_where_the_client_points():
     assert default_poll_interval(local) == 0.25
     assert default_poll_interval(remote) == 30.0
     assert default_poll_interval(object()) == 0.25  # a stand-in without base_url
+
+
+def test_the_notebook_widget_draws_one_bar_with_the_text_beside_it():
+    """In Jupyter, tqdm.auto's bar is a widget: text, a graphical bar, text. The format must
+    leave the drawing to the widget, or a second bar appears as text in the label."""
+    pytest.importorskip("ipywidgets")
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    from helpers.waiting import BAR_FORMAT
+
+    label = "in_progress: 1 completed, 0 failed of 3"
+    bar = notebook_tqdm(total=3, initial=1, desc=label, bar_format=BAR_FORMAT, display=False)
+    try:
+        left, graphic, right = bar.container.children
+        assert left.value.replace("\u2007", " ").strip() == label
+        assert right.value.replace("\u2007", " ").strip() == "33%"
+        assert graphic.value == 1 and graphic.max == 3
+        for text in (left.value, right.value):
+            assert "|" not in text and "#" not in text
+            assert not any("\u2588" <= char <= "\u258f" for char in text)  # no block characters
+    finally:
+        bar.close()
