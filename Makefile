@@ -46,8 +46,10 @@ run: install
 server: install
 	$(PY) -m helpers.local_server serve
 
+# the command says in a sentence whether it stopped a server or found none; finding none is not
+# a failure of `make stop`
 stop: install
-	$(PY) -m helpers.local_server stop
+	@$(PY) -m helpers.local_server stop || true
 
 # -- checks -------------------------------------------------------------------------------------
 
@@ -88,5 +90,5 @@ readme-table: install
 	$(PY) scripts/readme_table.py --write
 
 clean:
-	-$(PY) -m helpers.local_server stop
+	@if [ -x $(PY) ]; then $(PY) -m helpers.local_server stop || true; fi
 	rm -rf .local-batch-api
