@@ -23,10 +23,12 @@ help:
 	@echo "make test-browser - the instructor's class page in a real (system) Chromium"
 	@echo "make record - re-run every notebook from a clean state and save its outputs"
 
+# pip's errors still show; its warnings do not: installing this repository in editable mode
+# (the "-e ." in requirements.txt) makes setuptools print a notice about editable installs
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --quiet -r requirements.txt
 	touch $@
 
 install: $(VENV)/.installed
