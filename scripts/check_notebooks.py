@@ -3,6 +3,11 @@
 - saved outputs come from one clean top-to-bottom run: execution counts are exactly 1..n;
 - there are saved outputs at all (a notebook without outputs passes nbval trivially);
 - no output without an execution count, no error outputs;
+- the kernelspec is the one JupyterLab writes (display name "Python 3 (ipykernel)"), so that
+  opening a notebook does not change it and leave the learner's git tree modified;
+- outputs stay readable: no line of printed text (or of a plain-text result) is longer than
+  MAX_OUTPUT_LINE characters, except in a cell tagged "long-output", where a notebook shows a
+  whole object on purpose (in JupyterLab: the cell's property inspector, "Cell Tags");
 - the shared opening and ending: an H1 title, "In this notebook you will", a "## Setup"
   section, and "## Next steps" at the end.
 """
@@ -11,10 +16,44 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: what JupyterLab writes into a notebook it saves with the default Python kernel
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+#: the longest line of output a reader should have to scroll through
+MAX_OUTPUT_LINE = 300
+#: the cell tag that allows longer lines, for a cell that shows a whole object on purpose
+LONG_OUTPUT_TAG = "long-output"
+#: rich representations a notebook shows instead of the plain text
+_RICH = ("text/html", "image/png", "image/svg+xml", "application/vnd.jupyter.widget-view+json")
+
+
+def output_texts(output: Any) -> list[str]:
+    """The text a reader sees of one output: a stream's text, or a result's plain text when
+    nothing richer (HTML, an image) is shown instead of it."""
+    if output.get("output_type") == "stream":
+        return [output.get("text", "")]
+    data = output.get("data", {})
+    if "text/plain" in data and not any(kind in data for kind in _RICH):
+        return [data["text/plain"]]
+    return []
+
+
+def long_lines(cell: Any) -> list[int]:
+    """Lengths of the output lines over MAX_OUTPUT_LINE in a cell not tagged long-output."""
+    if LONG_OUTPUT_TAG in cell.get("metadata", {}).get("tags", []):
+        return []
+    return [
+        len(line)
+        for output in cell.get("outputs", [])
+        for text in output_texts(output)
+        for line in text.splitlines()
+        if len(line) > MAX_OUTPUT_LINE
+    ]
 
 
 def problems(path: Path) -> list[str]:
@@ -30,6 +69,21 @@ def problems(path: Path) -> list[str]:
         for out in c.get("outputs", []):
             if out.get("output_type") == "error":
                 found.append(f"an error output is saved: {out.get('ename')}")
+    kernelspec = dict(nb.metadata.get("kernelspec", {}))
+    if kernelspec != KERNELSPEC:
+        wrong = {k: kernelspec.get(k) for k, v in KERNELSPEC.items() if kernelspec.get(k) != v}
+        found.append(
+            f"kernelspec has {wrong}, not what JupyterLab writes ({KERNELSPEC['display_name']!r} "
+            "for python3): run `make record`"
+        )
+    for number, c in enumerate(code, start=1):
+        lengths = long_lines(c)
+        if lengths:
+            found.append(
+                f"code cell {number} prints a line of {max(lengths)} characters (at most "
+                f"{MAX_OUTPUT_LINE}): print the fields that matter, or tag the cell "
+                f"{LONG_OUTPUT_TAG!r} if it shows a whole object on purpose"
+            )
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     first = nb.cells[0].source if nb.cells else ""
     if not first.startswith("# "):

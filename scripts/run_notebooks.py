@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 sys.path.insert(0, str(ROOT))
 
+from check_notebooks import KERNELSPEC  # noqa: E402  (this script's own folder)
+
 
 def _port() -> int:
     with socket.socket() as sock:
@@ -89,6 +91,7 @@ def execute(paths: list[Path], *, save: bool) -> int:
         print(f"{path.name:45} {code_cells:3} cells {seconds:6.1f} s  {status}", flush=True)
         if save and status == "ok":
             _drop_widget_views(nb)
+            nb.metadata["kernelspec"] = dict(KERNELSPEC)  # as JupyterLab would save it
             nbformat.write(nb, path)
     total = sum(r[2] for r in rows)
     print(f"\n{len(rows) - failures} of {len(rows)} notebooks ran top to bottom in {total:.1f} s")

@@ -49,6 +49,40 @@ def test_notebook_is_fit_to_ship(path: Path):
     assert check_notebooks.problems(path) == []
 
 
+def _tiny_notebook(tmp_path: Path, printed: str, *, tags: list[str] | None = None, **meta) -> Path:
+    """A notebook that passes every check, printing ``printed`` in its one code cell."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = dict(check_notebooks.KERNELSPEC)
+    nb.metadata.update(meta)
+    cell = nbformat.v4.new_code_cell("print(x)", execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=printed)]
+    if tags:
+        cell.metadata["tags"] = tags
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# A title\n\nIn this notebook you will\n\n## Setup"),
+        cell,
+        nbformat.v4.new_markdown_cell("## Next steps"),
+    ]
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_the_notebook_check_refuses_a_long_output_line_unless_the_cell_is_tagged(tmp_path):
+    limit = check_notebooks.MAX_OUTPUT_LINE
+    assert check_notebooks.problems(_tiny_notebook(tmp_path, "x" * limit + "\n")) == []
+    found = check_notebooks.problems(_tiny_notebook(tmp_path, "short\n" + "x" * (limit + 1)))
+    assert len(found) == 1 and f"{limit + 1} characters" in found[0]
+    tagged = _tiny_notebook(tmp_path, "x" * 1000, tags=[check_notebooks.LONG_OUTPUT_TAG])
+    assert check_notebooks.problems(tagged) == []
+
+
+def test_the_notebook_check_refuses_a_kernelspec_jupyterlab_would_rewrite(tmp_path):
+    kernelspec = {**check_notebooks.KERNELSPEC, "display_name": "Python 3"}
+    found = check_notebooks.problems(_tiny_notebook(tmp_path, "ok", kernelspec=kernelspec))
+    assert len(found) == 1 and "Python 3 (ipykernel)" in found[0]
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_links_resolve(path: Path):
     nb = nbformat.read(path, as_version=4)
@@ -64,6 +98,8 @@ def test_readme_table_is_in_sync():
     assert readme_table.table() in readme
 
 
+#: the calls of the walkthrough the project grew from (see tests/test_source_walkthrough.py),
+#: as the notebooks make them; they print the fields that matter rather than whole objects
 WALKTHROUGH_CALLS = [
     'client.files.create(\n    file=open("../artifacts/badbatchinput.jsonl", "rb")',
     'client.files.create(\n    file=open("../artifacts/goodbatchinput.jsonl", "rb")',
@@ -75,14 +111,15 @@ WALKTHROUGH_CALLS = [
     'completion_window="24h"',
     'metadata={"description": "bad nightly penguin job", "notebook": "03"}',
     'metadata={"description": "good nightly penguin job", "notebook": "03"}',
-    "print(client.batches.retrieve(bad_batch.id))",
-    "print(client.batches.retrieve(good_batch.id))",
-    "print(client.batches.list(limit=1))",
+    "client.batches.retrieve(bad_batch.id)",
+    "client.batches.retrieve(good_batch.id)",
+    "client.batches.list(limit=1)",
     "batches = list(client.batches.list())",
     '(batch.metadata or {}).get("description", "").startswith("good")',
     "dead_batch_walking = client.batches.create(",
-    "print(client.batches.retrieve(dead_batch_walking.id))",
-    "print(client.batches.cancel(dead_batch_walking.id))",
+    "client.batches.retrieve(dead_batch_walking.id)",
+    "client.batches.cancel(dead_batch_walking.id)",
+    "time.sleep(5)",
     "content = client.files.content(client.batches.retrieve(good_batch.id).output_file_id)",
     'content.write_to_file("../artifacts/goodbatchoutput.jsonl")',
 ]
