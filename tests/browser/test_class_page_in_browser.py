@@ -1,9 +1,9 @@
 """The instructor's class page in a real browser, against a classroom server of its own.
 
 The browser is the system's Chromium, driven by Playwright (a pip package, pinned in
-requirements.txt): nothing is downloaded at run time. :func:`find_chromium` finds it; without
-one the tests skip and say how to install it. They carry the ``browser`` marker and run with
-``make test-browser``, not with ``make test``.
+requirements.txt): nothing is downloaded at run time. ``chromium.find_chromium`` finds it;
+without one the tests skip and say how to install it. They carry the ``browser`` marker and
+run with ``make test-browser``, not with ``make test``.
 
 The server has three students, one of them labelled with HTML and a script in it, and an
 instructor's (admin) key. The page must refuse a wrong key and a student's key with a message,
@@ -16,9 +16,7 @@ until the page shows what is expected, and the page refreshes every few seconds.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +27,7 @@ from openai import OpenAI
 
 from helpers.local_server import ServerInfo, ensure_server, stop_server
 
+from chromium import launch, require_chromium, require_playwright
 from support import WAIT, chat_line, free_port, sdk_client, start_batch, wait_until
 
 if TYPE_CHECKING:
@@ -36,64 +35,18 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-# -- the browser -------------------------------------------------------------------------------
-
-#: an explicit browser binary (a path, or a command name on PATH)
-BROWSER_ENV = "BATCH_BROWSER"
-NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-PATHS = (
-    "/usr/bin/chromium",
-    "/usr/bin/chromium-browser",
-    "/snap/bin/chromium",
-    "/Applications/Chromium.app/Contents/MacOS/Chromium",
-    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
-)
-INSTALL_HINT = (
-    "no Chromium found for the browser tests: install one (Debian: `sudo apt-get install "
-    "chromium`; Ubuntu: `sudo apt-get install chromium-browser`, or `sudo snap install "
-    f"chromium`), or point ${BROWSER_ENV} at a Chromium or Chrome binary"
-)
-#: headless, and quiet: no sandbox (root in containers), no GPU, no calls home, no first-run UI
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--no-proxy-server",
-]
+# -- the browser ---------------------------------------------------------------------------------
 
 
-def find_chromium() -> str | None:
-    """$BATCH_BROWSER if set, else the first Chromium (or Chrome) on PATH or in a usual place."""
-    wanted = os.environ.get(BROWSER_ENV, "").strip()
-    if wanted:
-        return shutil.which(wanted) or (wanted if Path(wanted).is_file() else None)
-    for name in NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return next((p for p in PATHS if Path(p).is_file() and os.access(p, os.X_OK)), None)
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> str:
-    found = find_chromium()
-    if found is None:
-        wanted = os.environ.get(BROWSER_ENV, "").strip()
-        if wanted:
-            pytest.skip(f"${BROWSER_ENV}={wanted} is not an executable; {INSTALL_HINT}")
-        pytest.skip(INSTALL_HINT)
-    return found
+    return require_chromium()
 
 
-@pytest.fixture(scope="session")
+# one Playwright per module: a second one may not start while another runs in the same thread
+@pytest.fixture(scope="module")
 def driver(chromium: str) -> Iterator[Playwright]:
-    sync_api = pytest.importorskip(
-        "playwright.sync_api",
-        reason="Playwright is not installed: `.venv/bin/pip install -r requirements.txt`",
-    )
+    sync_api: Any = require_playwright()
     with sync_api.sync_playwright() as playwright:
         yield playwright
 
@@ -103,15 +56,7 @@ def context(
     driver: Playwright, chromium: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BrowserContext]:
     """A fresh headless browser with its own temporary profile (so an empty session storage)."""
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    ctx = driver.chromium.launch_persistent_context(
-        str(profile),
-        executable_path=chromium,
-        headless=True,
-        args=ARGS,
-        timeout=WAIT * 1000,
-    )
-    ctx.set_default_timeout(WAIT * 1000)
+    ctx = launch(driver, chromium, tmp_path_factory.mktemp("chromium-profile"), timeout=WAIT)
     try:
         yield ctx
     finally:
