@@ -1,8 +1,8 @@
 """Bad input of every kind: the server answers with OpenAI's envelope, never a 5xx, and stays up.
 
 Each case checks the status code and the error envelope (message, param and code as the real API
-gives them where BATCH_API.md knows them, else as docs/local-server.md documents them), or, for
-problems found while a batch validates, the batch's ``errors.data``. After every case the server
+gives them where docs/batch-api-facts.md knows them, else as docs/local-server.md documents
+them), or, for problems found while a batch validates, the batch's ``errors.data``. After every case the server
 must still answer its health check; at the end of the module a normal batch must still complete
 and the server log must hold no traceback.
 """
