@@ -5,8 +5,8 @@ One local server with a keys file of three students and an instructor's (admin) 
 ``notebooks/`` and ``artifacts/``) and runs the three notebooks one after another, each in a
 fresh kernel whose environment is what the student would set: ``BATCH_TUTORIAL_MODE=classroom``,
 ``OPENAI_BASE_URL`` and their own ``OPENAI_API_KEY``. The students start at the same moment, each
-with another notebook first, so that one student's lowered token limit (04) and slowed pace (06,
-07) overlap the others' batches.
+with another notebook first, so that one student's lowered token limit (04), cancel (06) and
+expiry (07) overlap the others' batches.
 
 Every cell must run without an error. Afterwards, through the SDK with each key, every student
 sees exactly the batches their own notebooks made and none of the others'; their pace and token
@@ -51,7 +51,7 @@ from support import assert_clean_log, free_port, log_since, sdk_client
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-#: the notebooks that change a server setting for a while, and the batches each one makes
+#: the notebooks that act on a student's own batches or settings, and the batches each one makes
 BATCHES_MADE = {"04": 3, "06": 2, "07": 4}
 STUDENTS = 3
 
@@ -205,14 +205,26 @@ def test_three_students_run_notebooks_04_06_07_at_once(classroom: ClassRoom, tmp
 
 # -- a student stops a cell halfway -------------------------------------------------------------
 
-#: what each notebook's temporarily() block changes, as state() shows it
+#: what each notebook's temporarily() block changes, as state() shows it. Only 04 changes a
+#: setting (its token limit); 06 and 07 cancel and expire a batch at the default pace
 CHANGED = {
     "04": lambda now: now["token_limit"] == 50,
-    "06": lambda now: now["pace"] == PACES["slow"].as_dict(),
-    "07": lambda now: now["pace"] == PACES["slow"].as_dict(),
 }
 #: a pace that keeps a new batch in ``validating``: notebook 04's block then waits until stopped
 STUCK_IN_VALIDATING = {**PACES["normal"].as_dict(), "validating": 3600.0}
+
+
+def test_every_walkthrough_notebook_that_changes_a_setting_is_stopped_halfway_below():
+    uses = {
+        path.name[:2]
+        for path in (ROOT / "notebooks").glob("0[1-7]_*.ipynb")
+        if any(
+            "temporarily(" in cell.source
+            for cell in nbformat.read(path, as_version=4).cells
+            if cell.cell_type == "code"
+        )
+    }
+    assert uses == set(CHANGED)
 
 
 def run_code(kc, code: str, what: str) -> None:
