@@ -20,7 +20,7 @@ help:
 	@echo "make run    - execute every notebook in order, headless, and print a summary"
 	@echo "make test   - lint, unit and server tests, and nbval over every notebook"
 	@echo "make test-slow - the long reliability tests"
-	@echo "make test-browser - the instructor's class page in a real (system) Chromium"
+	@echo "make test-browser - the class page, and notebooks 04 and 06 in JupyterLab, in the system's Chromium"
 	@echo "make record - re-run every notebook from a clean state and save its outputs"
 
 # pip's errors still show; its warnings do not: installing this repository in editable mode
