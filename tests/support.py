@@ -14,6 +14,7 @@ catch it.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -498,6 +499,40 @@ class Gate:
             self._held_since_close += 1
         # bounded, so that a test that failed before opening the gate cannot hang the run
         self._open.wait(timeout=10 * WAIT)
+
+
+def service_batch(service: Any, prompts: list[str], namespace: str = "ns") -> str:
+    """Upload chat lines ``r0``, ``r1`` ... (one per prompt) to an in-process
+    ``Service`` and create a batch on them; returns its id (for runner tests without HTTP)."""
+    data = jsonl(chat_line(f"r{i}", prompt) for i, prompt in enumerate(prompts))
+    file = service.upload_file(
+        namespace,
+        stream=io.BytesIO(data),
+        filename="in.jsonl",
+        purpose="batch",
+        expires_after=None,
+    )
+    body = {"input_file_id": file["id"], "endpoint": CHAT, "completion_window": "24h"}
+    return service.create_batch(namespace, body)["id"]
+
+
+def start_class_server(
+    folder: Path, students: Iterable[tuple[str, str]], admin_key: str
+) -> ServerInfo:
+    """A classroom server (pace "instant") in ``folder``: a keys file of the (key, label)
+    ``students`` and an admin key. Stop it with ``stop_server(folder / "state")``."""
+    keys_file = folder / "keys.txt"
+    keys_file.write_text(
+        "# one key and its label per line\n"
+        + "".join(f"{key} {label}\n" for key, label in students),
+        encoding="utf-8",
+    )
+    return ensure_server(
+        folder / "state",
+        port=free_port(),
+        pace="instant",
+        extra_args=["--keys-file", str(keys_file), "--admin-key", admin_key],
+    )
 
 
 def start_gated_server(
