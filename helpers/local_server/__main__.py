@@ -99,6 +99,46 @@ def _parser() -> argparse.ArgumentParser:
         default="input",
         help="order of result lines (default %(default)s)",
     )
+    serve.add_argument(
+        "--webhook-url",
+        default=os.environ.get("BATCH_LOCAL_WEBHOOK_URL") or None,
+        metavar="URL",
+        help="send a signed webhook event there when a batch ends (default: "
+        "$BATCH_LOCAL_WEBHOOK_URL); http:// on loopback only, unless --webhook-allow-remote",
+    )
+    serve.add_argument(
+        "--webhook-secret",
+        default=os.environ.get("BATCH_LOCAL_WEBHOOK_SECRET") or None,
+        metavar="whsec_...",
+        help="the secret that signs webhook events (default: $BATCH_LOCAL_WEBHOOK_SECRET, "
+        "which keeps it out of the process list); needed with --webhook-url",
+    )
+    serve.add_argument(
+        "--webhook-allow-remote",
+        action="store_true",
+        help="accept webhook URLs on other machines, and https://",
+    )
+    serve.add_argument(
+        "--webhook-max-attempts",
+        type=int,
+        default=8,
+        metavar="N",
+        help="delivery attempts per event before it is marked failed (default %(default)s)",
+    )
+    serve.add_argument(
+        "--webhook-retry-base",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="wait before the first retry, doubled for each later one (default %(default)s)",
+    )
+    serve.add_argument(
+        "--webhook-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="time one delivery attempt may take (default %(default)s)",
+    )
     serve.add_argument("--log-level", default="warning")
 
     keys = sub.add_parser(
@@ -182,6 +222,33 @@ def _write_class_keys(students: int, out: Path, *, force: bool) -> int:
     return 0
 
 
+def _webhook_problem(args: argparse.Namespace) -> str | None:
+    """Why the webhook flags cannot work together, or None."""
+    from .webhooks import new_secret, secret_problem, url_problem
+
+    if args.webhook_url is None:
+        if args.webhook_secret is not None:
+            return "--webhook-secret (or BATCH_LOCAL_WEBHOOK_SECRET) needs --webhook-url."
+    else:
+        problem = url_problem(args.webhook_url, allow_remote=args.webhook_allow_remote)
+        if problem is not None:
+            return f"Cannot send webhooks to {args.webhook_url}: {problem}."
+        if args.webhook_secret is None:
+            return (
+                "--webhook-url needs a signing secret, the one your receiver checks with: give "
+                "it with BATCH_LOCAL_WEBHOOK_SECRET (or --webhook-secret). A new one, if you "
+                f"need it: {new_secret()}"
+            )
+        problem = secret_problem(args.webhook_secret)
+        if problem is not None:
+            return f"Invalid webhook secret: {problem}."
+    if args.webhook_max_attempts < 1:
+        return "--webhook-max-attempts must be 1 or more."
+    if not 0 <= args.webhook_retry_base <= 86_400 or not 0 < args.webhook_timeout <= 3_600:
+        return "--webhook-retry-base must be 0 to 86400 seconds, --webhook-timeout 0 to 3600."
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
@@ -204,6 +271,12 @@ def main(argv: list[str] | None = None) -> int:
             upstream_concurrency=args.upstream_concurrency,
             output_order=args.output_order,
             any_model=args.any_model,
+            webhook_url=args.webhook_url,
+            webhook_secret=args.webhook_secret,
+            webhook_allow_remote=args.webhook_allow_remote,
+            webhook_max_attempts=args.webhook_max_attempts,
+            webhook_retry_base=args.webhook_retry_base,
+            webhook_timeout=args.webhook_timeout,
         )
         if not is_loopback(settings.host) and settings.keys_file is None:
             print(
@@ -212,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
                 "docs/classroom.md), or bind 127.0.0.1.",
                 file=sys.stderr,
             )
+            return 2
+        problem = _webhook_problem(args)
+        if problem is not None:
+            print(problem, file=sys.stderr)
             return 2
         problem = _unusable(settings.state_dir)
         if problem is not None:

@@ -46,6 +46,7 @@ from .models import list_models, resolve_model
 from .responder import LocalResponder
 from .runner import Responder, Runner
 from .service import FileUpload, Service
+from .webhooks import Deliverer
 
 log = logging.getLogger("helpers.local_server")
 #: the instructor's page (static: it fetches its data with the admin key the instructor types)
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
         responder = LocalResponder(any_model=settings.any_model)
         concurrency = 1
     runner = Runner(service, responder, concurrency=concurrency)
+    deliverer = Deliverer(service.outbox)
     local_responder = LocalResponder(any_model=settings.any_model)
 
     @asynccontextmanager
@@ -84,10 +86,12 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
             record_server(settings.state_dir, settings.port, service.instance)
         if start_runner:
             runner.start()
+            deliverer.start()
         try:
             yield
         finally:
             runner.stop()
+            deliverer.stop()
 
     loopback_only = is_loopback(settings.host)
     app = FastAPI(
@@ -101,6 +105,7 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
     )
     app.state.service = service
     app.state.runner = runner
+    app.state.deliverer = deliverer
 
     def caller(request: Request) -> Caller:
         return keys.caller(request.headers.get("authorization", ""))
@@ -393,6 +398,35 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
         # a batch belongs to one namespace: among those named, the one that has it
         owner = next((ns for ns in namespaces if service.store.get_batch(ns, batch_id)), None)
         return service.force_expiry(owner or namespaces[0], batch_id)
+
+    # -- webhooks: where a batch's end is sent, and how delivery went ------------------------
+
+    def webhook_targets(request: Request, body: dict[str, Any]) -> list[str]:
+        """On a shared server only an instructor decides where the server sends requests."""
+        who = caller(request)
+        if keys.shared:
+            keys.require_admin(who)
+        return targets(request, who, body)
+
+    @app.get("/_local/webhook")
+    async def webhook(request: Request):
+        return each(webhook_targets(request, {}), service.outbox.describe)
+
+    @app.post("/_local/webhook")
+    async def set_webhook(request: Request):
+        body = await control_body(request)
+        namespaces = webhook_targets(request, body)
+        return each(namespaces, lambda ns: service.set_webhook(ns, body))
+
+    @app.get("/_local/webhooks")
+    async def webhook_events(request: Request):
+        q = request.query_params
+        return each(
+            webhook_targets(request, {}),
+            lambda ns: service.webhook_events(
+                ns, status=q.get("status"), batch_id=q.get("batch_id"), limit=q.get("limit")
+            ),
+        )
 
     # -- the instructor's view --------------------------------------------------------------
 

@@ -127,6 +127,19 @@ class Settings:
     organization: str = ORGANIZATION
     #: how often the runner wakes up when nothing else wakes it, in seconds
     tick: float = 0.05
+    #: where a batch's end is sent as a signed webhook event, and the ``whsec_...`` secret it
+    #: is signed with (``--webhook-url``, ``--webhook-secret``); a namespace may set its own
+    #: at run time (``POST /_local/webhook``). None: no events unless a namespace sets one.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    #: accept webhook URLs other than http:// on a loopback address
+    webhook_allow_remote: bool = False
+    #: delivery attempts per event before it is marked failed; the first retry waits
+    #: ``webhook_retry_base`` seconds, each later one twice as long as the one before
+    webhook_max_attempts: int = 8
+    webhook_retry_base: float = 2.0
+    #: seconds one delivery attempt may take before it counts as failed
+    webhook_timeout: float = 10.0
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir).resolve()

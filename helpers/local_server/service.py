@@ -61,10 +61,11 @@ from .errors import (
     wrong_purpose_error,
 )
 from .errors import missing_parameter as missing
-from .lifecycle import ACTIVE, CANCEL_IS_NOOP, CANCELLABLE, transition
+from .lifecycle import ACTIVE, CANCEL_IS_NOOP, CANCELLABLE, TERMINAL, transition
 from .models import resolve_model
 from .store import Store
 from .validation import UploadCheck, ValidationReport, first_model, validate_file
+from .webhooks import Outbox
 from .worklog import Progress, WorkLog
 
 log = logging.getLogger("helpers.local_server.service")
@@ -190,6 +191,8 @@ class Service:
         self.lock = threading.RLock()
         #: a random token that tells this process apart from any other on the same port
         self.instance = ids.request_id()
+        #: webhook endpoints and the events waiting for delivery (see :mod:`.webhooks`)
+        self.outbox = Outbox(self.store, settings, setting_key)
 
     # -- namespaces -------------------------------------------------------------------------
 
@@ -690,15 +693,19 @@ class Service:
     ) -> None:
         transition(batch, status, self.now(namespace))
         internal["entered"] = time.time()
+        if status in TERMINAL:  # in the transaction that saves the status: sent exactly once
+            self.outbox.enqueue(namespace, batch)
         self.wake.set()
 
     # -- control ----------------------------------------------------------------------------
 
     def reset(self, namespace: str) -> dict[str, Any]:
         """Delete a namespace's files, batches and forced outcomes (and their work files), and
-        put its clock, pace and token limit back to the server's start-up values."""
+        put its clock, pace and token limit back to the server's start-up values. Its webhook
+        events go too, and its webhook endpoint back to the server's."""
         with self.lock:
             self.store.reset(namespace)
+            self.outbox.reset(namespace)
         self.clock(namespace).reset()
         self.set_pace(namespace, self.settings.pace)
         self.set_token_limit(namespace, self.settings.token_limit)
@@ -786,6 +793,15 @@ class Service:
         self.store.add_force(namespace, "expiry", batch_id, None, {})
         self.wake.set()
         return batch
+
+    def set_webhook(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Send this namespace's events to ``url`` signed with ``secret`` (a new one when not
+        given, shown this once), or, with ``url`` null, go back to the server's setting."""
+        return self.outbox.configure(namespace, body)
+
+    def webhook_events(self, namespace: str, **filters: Any) -> dict[str, Any]:
+        """A namespace's webhook events and how their delivery went, newest first."""
+        return self.outbox.events(namespace, **filters)
 
     def state(self, namespace: str, *, details: bool = True) -> dict[str, Any]:
         """A namespace's clock, pace and token limit; with ``details``, also where the server
