@@ -3,7 +3,8 @@
 Everything listed in ``__all__`` is public and documented; the rest is internal. Nothing here
 wraps the ``openai`` SDK: notebooks call ``client.files.create``, ``client.batches.create`` and
 friends themselves, and the helpers that need the API take that ``client`` as an argument.
-The local Batch API server lives in :mod:`helpers.local_server`.
+The local Batch API server lives in :mod:`helpers.local_server`; :func:`webhook_receiver`
+receives the signed events it sends when a batch ends.
 
 ``import helpers`` is cheap: the names that need pandas, the ``openai`` SDK, tqdm or
 matplotlib are imported on first use (PEP 562), so the local server, which imports this
@@ -32,10 +33,12 @@ if TYPE_CHECKING:
     from .tables import batch_errors_table, batches_table
     from .timeline import plot_timeline
     from .waiting import TERMINAL_STATUSES, wait_for_batch, wait_for_status
+    from .webhooks import WebhookReceiver, webhook_receiver
 
 __all__ = [
     "TERMINAL_STATUSES",
     "Mode",
+    "WebhookReceiver",
     "batch_errors_table",
     "batches_table",
     "build_requests",
@@ -50,6 +53,7 @@ __all__ = [
     "split_batch_file",
     "wait_for_batch",
     "wait_for_status",
+    "webhook_receiver",
     "write_jsonl",
 ]
 
@@ -69,9 +73,19 @@ _LAZY = {
     "TERMINAL_STATUSES": "waiting",
     "wait_for_batch": "waiting",
     "wait_for_status": "waiting",
+    "WebhookReceiver": "webhooks",
+    "webhook_receiver": "webhooks",
 }
 # submodules reachable as attributes after ``import helpers``, as when they were imported eagerly
-_SUBMODULES = ("batch_files", "local_server", "results", "tables", "timeline", "waiting")
+_SUBMODULES = (
+    "batch_files",
+    "local_server",
+    "results",
+    "tables",
+    "timeline",
+    "waiting",
+    "webhooks",
+)
 
 
 def __getattr__(name: str) -> Any:
