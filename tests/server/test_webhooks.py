@@ -57,6 +57,7 @@ from support import (
     sdk_client,
     server_env,
     start_batch,
+    start_class_server,
     wait_until,
 )
 
@@ -497,15 +498,8 @@ def test_failed_after_the_bounded_attempts(hooked: Hooked, hook_client: OpenAI) 
 
 
 def test_webhook_calls_are_admin_only_with_a_keys_file(tmp_path: Path) -> None:
-    keys = tmp_path / "keys.txt"
-    keys.write_text("sk-student-one-123456 student-01\n")
-    state_dir = tmp_path / "state"
-    info = ensure_server(
-        state_dir,
-        port=free_port(),
-        pace="instant",
-        extra_args=["--keys-file", str(keys), "--admin-key", "sk-admin-987654321"],
-    )
+    students = [("sk-student-one-123456", "student-01"), ("sk-student-two-654321", "student-02")]
+    info = start_class_server(tmp_path, students, admin_key="sk-admin-987654321")
     try:
         student = sdk_client(info.base_url, "sk-student-one-123456")
         admin = {"base_url": info.base_url, "api_key": "sk-admin-987654321"}
@@ -523,8 +517,10 @@ def test_webhook_calls_are_admin_only_with_a_keys_file(tmp_path: Path) -> None:
             listed = webhook_events(namespace="student-01", **admin)["data"]
             assert [e["batch_id"] for e in listed] == [batch.id]
             assert webhook_events(**admin)["data"] == []  # the admin's own namespace
+            everyone = webhook_events(namespace="*", **admin)  # one list per student
+            assert [len(x["data"]) for x in everyone["data"]] == [1, 0]
     finally:
-        stop_server(state_dir)
+        stop_server(tmp_path / "state")
 
 
 def test_control_route_errors_are_openai_envelopes(hooked: Hooked, hook_client: OpenAI) -> None:
