@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .setup import Mode, is_local, setup
 
 if TYPE_CHECKING:
+    from .answers import ANSWER_KINDS, answer_kind
     from .batch_files import (
         build_requests,
         check_batch_file,
@@ -34,8 +35,10 @@ if TYPE_CHECKING:
     from .waiting import TERMINAL_STATUSES, wait_for_batch, wait_for_status
 
 __all__ = [
+    "ANSWER_KINDS",
     "TERMINAL_STATUSES",
     "Mode",
+    "answer_kind",
     "batch_errors_table",
     "batches_table",
     "build_requests",
@@ -55,6 +58,8 @@ __all__ = [
 
 # public name -> the submodule that defines it, imported on first access
 _LAZY = {
+    "ANSWER_KINDS": "answers",
+    "answer_kind": "answers",
     "build_requests": "batch_files",
     "check_batch_file": "batch_files",
     "problems_table": "batch_files",
@@ -71,7 +76,7 @@ _LAZY = {
     "wait_for_status": "waiting",
 }
 # submodules reachable as attributes after ``import helpers``, as when they were imported eagerly
-_SUBMODULES = ("batch_files", "local_server", "results", "tables", "timeline", "waiting")
+_SUBMODULES = ("answers", "batch_files", "local_server", "results", "tables", "timeline", "waiting")
 
 
 def __getattr__(name: str) -> Any:

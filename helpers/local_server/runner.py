@@ -30,7 +30,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .errors import UNRUN_ERRORS, batch_error, server_error, status_error
+from .errors import UNRUN_ERRORS, LineError, batch_error, server_error, status_error
 from .service import Service
 from .worklog import Progress, WorkLog, error_line, result_line
 
@@ -263,6 +263,8 @@ class Runner:
                 status, body = self.responder.respond(
                     url, request["body"], input_tokens=tokens, now=now
                 )
+            except LineError as exc:  # no answer at all (a timeout): response null, an error
+                return error_line(custom_id, now, exc.line_error())
             except Exception as exc:  # an upstream that fails is a 500 for this line
                 log.warning("responder failed for %s: %s", custom_id, exc)
                 status, body = 500, status_error(500).body()
