@@ -625,3 +625,63 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+# -- a third-party OpenAI-compatible mock server, with faults on demand --------------------------
+
+
+class MockUpstream:
+    """LLMock (``pip install llmock``, pinned in requirements.txt) in a subprocess on a free port.
+
+    An OpenAI-compatible server that answers chat, Responses and embeddings requests offline,
+    fails on cue (:meth:`script`: an HTTP status ``times`` times, with a ``Retry-After``; a
+    delay; a scripted reply) and keeps a journal of every request it got (:meth:`requests`), so
+    a test counts attempts instead of measuring time.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.root_url = f"http://127.0.0.1:{self.port}"
+        self.base_url = self.root_url + "/v1"
+        command = [sys.executable, "-m", "llmock.cli", "serve", "--port", str(self.port)]
+        command += ["--log-level", "warning", "--tool-mode", "off", "--response-style", "echo"]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=server_env()
+        )
+        self.http = httpx2.Client(trust_env=False, timeout=WAIT, base_url=self.root_url)
+
+        def healthy() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"llmock exited: {self.process.stderr.read()!r}")  # type: ignore[union-attr]
+            try:
+                return self.http.get("/health").status_code == 200
+            except httpx2.HTTPError:
+                return False
+
+        poll(healthy, interval=0.1, what="llmock to answer /health")
+
+    def reset(self) -> None:
+        """Forget every request and scripted behaviour."""
+        self.http.post("/_llmock/reset").raise_for_status()
+
+    def script(self, *behaviors: dict[str, Any]) -> None:
+        """Queue behaviours, e.g. ``{"type": "fail", "status": 503, "times": 2}``."""
+        self.http.post("/_llmock/scenario", json={"behaviors": list(behaviors)}).raise_for_status()
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Every request served since the last reset, oldest first (status, body, fault...)."""
+        response = self.http.get("/_llmock/requests")
+        response.raise_for_status()
+        return response.json()["requests"]
+
+    def prompts(self) -> list[str]:
+        """The last user message of every chat request served, in order."""
+        return [
+            r["body"]["messages"][-1]["content"]
+            for r in self.requests()
+            if isinstance(r.get("body"), dict) and "messages" in r["body"]
+        ]
+
+    def stop(self) -> None:
+        self.http.close()
+        stop(self.process)
