@@ -386,10 +386,11 @@ def assert_clean_log(text: str) -> None:
 
 #: put this in a request's content and a closed :class:`Gate` holds the request
 HELD = "[held at the gate]"
-#: requests a server started with ``--upstream`` sends at once. Its runner saves results (and
-#: shows them in request_counts) after every chunk of twice this many requests, so a batch whose
-#: first GATE_CHUNK lines pass the gate shows exactly those as done while the next chunk is held.
+#: requests a server started with ``--upstream`` sends at once. Its runner records each answer
+#: before it sends the next request, so once every one of these requests is held at a closed
+#: gate, every line before them is counted, and nothing moves until the gate opens.
 GATE_CONCURRENCY = 2
+#: free lines a gated batch starts with: more than run at once, so some are done when it stops
 GATE_CHUNK = 2 * GATE_CONCURRENCY
 
 
@@ -413,13 +414,16 @@ class Gate:
     sending it here; the gate forwards it to ``target`` (the session's local server, whose
     synchronous endpoints answer like the real ones). While the gate is closed, a request is
     held until :meth:`open` when ``holds(body)`` is true for its raw JSON body (by default,
-    :func:`contains_held`). The runner cannot finish a chunk with a held request in it, so a
-    batch stops part-way, with the requests before that chunk done, and stays ``in_progress``
-    (or ``cancelling``, once cancelled) until the test opens the gate: no timing involved.
+    :func:`contains_held`). Once every request the server runs at once (``workers``, its
+    ``--upstream-concurrency``) is held, a batch stops part-way, with the requests before them
+    done and counted, and stays ``in_progress`` (or ``cancelling``, once cancelled) until the
+    test opens the gate: no timing involved.
     """
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, workers: int = GATE_CONCURRENCY) -> None:
         self.target = target.rstrip("/")
+        #: requests the gated server sends at once (:func:`start_gated_server` sets it)
+        self.workers = workers
         self.holds: Callable[[bytes], bool] = contains_held
         self._open = threading.Event()
         self._open.set()
@@ -474,17 +478,18 @@ class Gate:
         self._open.set()
 
     def wait_for_held(self, timeout: float = WAIT) -> None:
-        """Wait until a request is held since the last :meth:`close`.
+        """Wait until as many requests as the server sends at once (``workers``) are held
+        since the last :meth:`close`.
 
-        From then on its batch cannot get past it: the counts and result lines the batch shows
+        From then on its batch cannot get past them: the counts and result lines the batch shows
         stay as they are until :meth:`open`.
         """
 
         def held() -> bool:
             with self._lock:
-                return self._held_since_close > 0
+                return self._held_since_close >= self.workers
 
-        poll(held, timeout=timeout, what="a request held at the gate")
+        poll(held, timeout=timeout, what=f"{self.workers} requests held at the gate")
 
     def shutdown(self) -> None:
         self.open()
@@ -539,6 +544,7 @@ def start_gated_server(
     gate: Gate, state_dir: str | Path, concurrency: int = GATE_CONCURRENCY
 ) -> ServerInfo:
     """A local server (pace "instant") that sends every batch line through ``gate``."""
+    gate.workers = concurrency
     return ensure_server(
         state_dir,
         port=free_port(),

@@ -42,6 +42,7 @@ from support import (
     run_batch,
     sdk_client,
     start_batch,
+    start_gated_server,
     wait_until,
 )
 
@@ -434,4 +435,31 @@ def test_after_a_restart_no_written_line_is_sent_again(tmp_path):
     finally:
         stop_server(state_dir)
         upstream.stop()
+        gate.shutdown()
+
+
+# -- every worker busy --------------------------------------------------------------------------
+
+
+def test_a_slow_line_holds_up_no_other_line(local_server, tmp_path):
+    """One request is held upstream for as long as the test likes: the other workers go on
+    through the rest of the batch meanwhile, and their answers are counted as they come."""
+    gate = Gate(local_server.root_url)
+    gate.close()
+    state_dir = tmp_path / "state"
+    try:
+        info = start_gated_server(gate, state_dir)
+        client = sdk_client(info.base_url)
+        lines = [
+            chat_line(f"r{i:02d}", f"Q{i}" + (f" {HELD}" if i == 1 else "")) for i in range(20)
+        ]
+        batch = start_batch(client, lines)
+        running = wait_until(client, batch.id, lambda b: b.request_counts.completed == 19)
+        assert running.status == "in_progress"  # r01 is still held at the gate
+        gate.open()
+        done = wait_until(client, batch.id)
+        assert done.status == "completed" and done.request_counts.completed == 20
+    finally:
+        gate.open()
+        stop_server(state_dir)
         gate.shutdown()
