@@ -39,6 +39,7 @@ import httpx2
 
 from .errors import (
     APIError,
+    streaming_unsupported,
     upstream_bad_reply,
     upstream_gave_up,
     upstream_timeout,
@@ -178,6 +179,9 @@ class UpstreamResponder:
 
         Raises :class:`.errors.LineError` (``request_timeout``) when the line's time runs out.
         """
+        if isinstance(body, dict) and body.get("stream") is True:
+            refused = streaming_unsupported()  # an event stream cannot be a result line
+            return refused.status_code, refused.body()
         path = url[len("/v1") :] if url.startswith("/v1/") else url
         target = self.base_url + path
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -463,3 +463,12 @@ def test_a_slow_line_holds_up_no_other_line(local_server, tmp_path):
         gate.open()
         stop_server(state_dir)
         gate.shutdown()
+
+
+def test_a_streaming_request_is_refused_before_it_reaches_the_upstream(upstream, tmp_path):
+    with forwarding(tmp_path / "state", upstream.base_url) as client:
+        with pytest.raises(openai.BadRequestError, match="Streaming is not supported"):
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
+    assert upstream.requests() == []
