@@ -20,6 +20,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -651,14 +652,16 @@ class MockUpstream:
         self.base_url = self.root_url + "/v1"
         command = [sys.executable, "-m", "llmock.cli", "serve", "--port", str(self.port)]
         command += ["--log-level", "warning", "--tool-mode", "off", "--response-style", "echo"]
+        self._log = tempfile.TemporaryFile()  # a file, not a pipe: nothing can fill it up
         self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=server_env()
+            command, stdout=subprocess.DEVNULL, stderr=self._log, env=server_env()
         )
         self.http = httpx2.Client(trust_env=False, timeout=WAIT, base_url=self.root_url)
 
         def healthy() -> bool:
             if self.process.poll() is not None:
-                raise AssertionError(f"llmock exited: {self.process.stderr.read()!r}")  # type: ignore[union-attr]
+                self._log.seek(0)
+                raise AssertionError(f"llmock exited: {self._log.read()[-2000:]!r}")
             try:
                 return self.http.get("/health").status_code == 200
             except httpx2.HTTPError:
@@ -691,3 +694,4 @@ class MockUpstream:
     def stop(self) -> None:
         self.http.close()
         stop(self.process)
+        self._log.close()

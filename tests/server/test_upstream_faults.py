@@ -187,8 +187,8 @@ def test_backoff_grows_with_jitter_and_stays_bounded():
 
 
 def test_a_line_past_its_timeout_is_an_error_line_and_the_batch_goes_on(upstream, tmp_path):
-    upstream.script({"type": "delay", "seconds": 2.5, "times": 1})
-    flags = ("--upstream-timeout", "1")
+    upstream.script({"type": "delay", "seconds": 4, "times": 1})
+    flags = ("--upstream-timeout", "2")
     with forwarding(tmp_path / "state", upstream.base_url, *flags) as client:
         lines = [chat_line(f"r{i}", f"question {i}") for i in range(3)]
         batch = run_batch(client, lines)
@@ -199,7 +199,7 @@ def test_a_line_past_its_timeout_is_an_error_line_and_the_batch_goes_on(upstream
     [late] = errors
     assert late["response"] is None
     assert late["error"]["code"] == "request_timeout"
-    assert "within 1 seconds" in late["error"]["message"]
+    assert "within 2 seconds" in late["error"]["message"]
     assert len(output) == 2
     # the late request was sent once: a timeout is not tried again
     poll(lambda: len(upstream.requests()) == 3, what="the delayed request to end")
