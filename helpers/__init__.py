@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .setup import Mode, is_local, setup
 
 if TYPE_CHECKING:
+    from .answers import ANSWER_KINDS, answer_kind
     from .batch_files import (
         build_requests,
         check_batch_file,
@@ -36,9 +37,11 @@ if TYPE_CHECKING:
     from .webhooks import WebhookReceiver, webhook_receiver
 
 __all__ = [
+    "ANSWER_KINDS",
     "TERMINAL_STATUSES",
     "Mode",
     "WebhookReceiver",
+    "answer_kind",
     "batch_errors_table",
     "batches_table",
     "build_requests",
@@ -59,6 +62,8 @@ __all__ = [
 
 # public name -> the submodule that defines it, imported on first access
 _LAZY = {
+    "ANSWER_KINDS": "answers",
+    "answer_kind": "answers",
     "build_requests": "batch_files",
     "check_batch_file": "batch_files",
     "problems_table": "batch_files",
@@ -78,6 +83,7 @@ _LAZY = {
 }
 # submodules reachable as attributes after ``import helpers``, as when they were imported eagerly
 _SUBMODULES = (
+    "answers",
     "batch_files",
     "local_server",
     "results",

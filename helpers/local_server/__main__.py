@@ -89,6 +89,40 @@ def _parser() -> argparse.ArgumentParser:
         help="requests sent to --upstream at once (default %(default)s)",
     )
     serve.add_argument(
+        "--upstream-retries",
+        type=int,
+        default=4,
+        help="tries after the first for a line the upstream answers 408, 409, 429 or 5xx, or "
+        "does not answer (default %(default)s)",
+    )
+    serve.add_argument(
+        "--upstream-timeout",
+        type=float,
+        default=120.0,
+        help="seconds one line may take upstream, every try and wait included; then it is an "
+        "error line, code request_timeout (default %(default)s)",
+    )
+    serve.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="append every answer from --upstream to this cassette (JSON Lines)",
+    )
+    serve.add_argument(
+        "--replay",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="answer batch lines and direct calls from this cassette when it has the request; "
+        "otherwise from --upstream, or locally",
+    )
+    serve.add_argument(
+        "--replay-strict",
+        action="store_true",
+        help="with --replay: a request the cassette lacks gets a 404 not_recorded error",
+    )
+    serve.add_argument(
         "--any-model",
         action="store_true",
         help="accept any model name, answering unknown ones like a chat model of the catalog",
@@ -269,6 +303,11 @@ def main(argv: list[str] | None = None) -> int:
             admin_keys=tuple(args.admin_key) + tuple(admin_keys_from_env()),
             upstream=args.upstream,
             upstream_concurrency=args.upstream_concurrency,
+            upstream_retries=args.upstream_retries,
+            upstream_timeout=args.upstream_timeout,
+            replay=args.replay.resolve() if args.replay else None,
+            replay_strict=args.replay_strict,
+            record=args.record.resolve() if args.record else None,
             output_order=args.output_order,
             any_model=args.any_model,
             webhook_url=args.webhook_url,
@@ -311,7 +350,19 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, sqlite3.Error) as exc:
             print(f"Cannot open the state in {settings.state_dir}: {exc}.", file=sys.stderr)
             return 1
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+        except ValueError as exc:  # a cassette that is not valid, flags that do not fit
+            print(f"{exc}", file=sys.stderr)
+            return 2
+        # the same HTTP stack wherever it runs, whatever else is installed
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            access_log=False,
+            loop="asyncio",
+            http="h11",
+        )
         return 0
 
     if args.command == "keys":

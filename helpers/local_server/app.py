@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from . import ids
+from .answering import build as answering_for
 from .config import Settings, is_loopback
 from .constants import (
     BATCH_ENDPOINTS,
@@ -43,8 +44,7 @@ from .http import JSONResponse, host_allowed, parse_json, read_body
 from .keys import Caller, Keys
 from .launcher import record_server
 from .models import list_models, resolve_model
-from .responder import LocalResponder
-from .runner import Responder, Runner
+from .runner import Runner
 from .service import FileUpload, Service
 from .webhooks import Deliverer
 
@@ -68,17 +68,11 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
     does, so that launchers and notebooks find it)."""
     service = Service(settings)
     keys = Keys(settings.keys_file, settings.admin_keys)
-    if settings.upstream:
-        from .upstream import UpstreamResponder
-
-        responder: Responder = UpstreamResponder(settings.upstream, settings.upstream_key)
-        concurrency = settings.upstream_concurrency
-    else:
-        responder = LocalResponder(any_model=settings.any_model)
-        concurrency = 1
-    runner = Runner(service, responder, concurrency=concurrency)
+    # local, replayed from a cassette, or forwarded upstream: batch lines and direct calls alike
+    answering = answering_for(settings)
+    runner = Runner(service, answering.responder, concurrency=answering.concurrency)
+    direct_responder = answering.responder
     deliverer = Deliverer(service.outbox)
-    local_responder = LocalResponder(any_model=settings.any_model)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -262,7 +256,7 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
         ns = namespace(request)
         body = await object_body(request)
         status, payload = await run_in_threadpool(
-            lambda: local_responder.respond(url, body, now=service.now(ns))
+            lambda: direct_responder.respond(url, body, now=service.now(ns))
         )
         return JSONResponse(payload, status_code=status)
 

@@ -119,6 +119,16 @@ class Settings:
     upstream: str | None = None
     upstream_key: str | None = field(default_factory=lambda: os.environ.get("UPSTREAM_API_KEY"))
     upstream_concurrency: int = 8
+    #: tries after the first for a line the upstream answers 408, 429 or 5xx (or not at all)
+    upstream_retries: int = 4
+    #: seconds one line may take upstream, every try and wait included; then an error line
+    upstream_timeout: float = 120.0
+    #: a cassette (JSON Lines of recorded exchanges) that answers matching requests
+    replay: Path | None = None
+    #: with ``replay``: a request the cassette lacks gets an error instead of another answer
+    replay_strict: bool = False
+    #: append every exchange the upstream answers to this cassette
+    record: Path | None = None
     #: accept any model name (a test double for code using models the catalog lacks): unknown
     #: ones are answered like a chat model of the catalog
     any_model: bool = False
@@ -147,3 +157,11 @@ class Settings:
             self.keys_file = Path(self.keys_file).resolve()
         if self.output_order not in ("input", "shuffled"):
             raise ValueError("output_order must be 'input' or 'shuffled'")
+
+    @property
+    def responder(self) -> str:
+        """Which kind of answer batch lines and direct calls get: ``"replay"`` (from a
+        cassette), ``"upstream"`` (forwarded), or ``"local"`` (the placeholder responder)."""
+        if self.replay is not None:
+            return "replay"
+        return "upstream" if self.upstream else "local"

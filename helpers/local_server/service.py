@@ -483,7 +483,8 @@ class Service:
         report = validate_file(
             self.store.file_path(file["id"]),
             batch["endpoint"],
-            any_model=bool(self.settings.upstream) or self.settings.any_model,
+            any_model=bool(self.settings.upstream or self.settings.replay)
+            or self.settings.any_model,
         )
         return Verdict(list(report.errors), report)
 
@@ -815,11 +816,14 @@ class Service:
             "pace": tenant.pace.as_dict(),
             "paces": {name: p.as_dict() for name, p in PACES.items()},
             "token_limit": tenant.token_limit,
+            "responder": self.settings.responder,
         }
         if details:
             state["state_dir"] = str(self.settings.state_dir)
             state["pid"] = os.getpid()
             state["upstream"] = self.settings.upstream
+            state["replay"] = str(self.settings.replay) if self.settings.replay else None
+            state["record"] = str(self.settings.record) if self.settings.record else None
             state["keys_file"] = str(self.settings.keys_file) if self.settings.keys_file else None
         return state
 
