@@ -303,8 +303,7 @@ def estimate_cost(
     if endpoint is None or model is None:
         raise ValueError(f"{path.name} holds no request")
     lines = pd.DataFrame(rows, columns=LINE_COLUMNS)
-    for column in ("input_tokens", "max_output_tokens"):
-        lines[column] = lines[column].astype("Int64")
+    lines = lines.astype({"input_tokens": "int64", "max_output_tokens": "int64"})
     return CostEstimate(
         path=path,
         endpoint=endpoint,
