@@ -1,4 +1,4 @@
-"""What the notebooks import: setup, batch files, waiting, tables, results and a timeline.
+"""What the notebooks import: setup, batch files, waiting, tables, results, a timeline, costs.
 
 Everything listed in ``__all__`` is public and documented; the rest is internal. Nothing here
 wraps the ``openai`` SDK: notebooks call ``client.files.create``, ``client.batches.create`` and
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         split_batch_file,
         write_jsonl,
     )
+    from .cost import estimate_cost, load_prices
     from .results import parse_result_lines, read_results, retry_file
     from .tables import batch_errors_table, batches_table
     from .timeline import plot_timeline
@@ -46,7 +47,9 @@ __all__ = [
     "batches_table",
     "build_requests",
     "check_batch_file",
+    "estimate_cost",
     "is_local",
+    "load_prices",
     "parse_result_lines",
     "plot_timeline",
     "problems_table",
@@ -69,6 +72,8 @@ _LAZY = {
     "problems_table": "batch_files",
     "split_batch_file": "batch_files",
     "write_jsonl": "batch_files",
+    "estimate_cost": "cost",
+    "load_prices": "cost",
     "parse_result_lines": "results",
     "read_results": "results",
     "retry_file": "results",
@@ -85,6 +90,7 @@ _LAZY = {
 _SUBMODULES = (
     "answers",
     "batch_files",
+    "cost",
     "local_server",
     "results",
     "tables",
