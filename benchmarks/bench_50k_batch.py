@@ -3,7 +3,8 @@
 Prints the wall time of each phase (upload, validate, run, finalize, download) and the ratio of
 the whole to a baseline measured in the same run: one plain Python pass over the same file
 doing the irreducible per-line work (read the line, parse the JSON, build the response with the
-same local responder, serialise the result line, write it). Goal: at most 3 times the baseline.
+same local responder, serialise the result line, write it). Goal: at most 1.5 times the
+baseline (the server counts each prompt's tokens once, at validation).
 
     python benchmarks/bench_50k_batch.py [--requests 50000]
 """
@@ -50,6 +51,13 @@ def main() -> None:
         phases: dict[str, float] = {}
         with private_server(work / "state") as info:
             client = client_for(info, timeout=600)
+            # the server loads its tokenizer's tables on the first count (half a second, once):
+            # one small request first, so the figures below are the steady state
+            warm = time.perf_counter()
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "warm up"}]
+            )
+            phases_warm = time.perf_counter() - warm
             with timed(phases, "upload"):
                 file = client.files.create(file=open(path, "rb"), purpose="batch")
             batch = client.batches.create(
@@ -84,7 +92,8 @@ def main() -> None:
         for name in ("upload", "validate", "run", "finalize", "download"):
             print(f"  {name:9} {phases[name]:6.2f} s")
         print(f"end to end through the SDK: {total:6.2f} s")
-        print(f"ratio to baseline: {total / base:.2f}x (goal: at most 3x)")
+        print(f"(before it: the first request, loading the tokenizer, {phases_warm:.2f} s)")
+        print(f"ratio to baseline: {total / base:.2f}x (goal: at most 1.5x)")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
-"""What the notebooks import: setup, batch files, waiting, tables, results and a timeline.
+"""What the notebooks import: setup, batch files, waiting, tables, results, a timeline, costs.
 
 Everything listed in ``__all__`` is public and documented; the rest is internal. Nothing here
 wraps the ``openai`` SDK: notebooks call ``client.files.create``, ``client.batches.create`` and
 friends themselves, and the helpers that need the API take that ``client`` as an argument.
-The local Batch API server lives in :mod:`helpers.local_server`.
+The local Batch API server lives in :mod:`helpers.local_server`; :func:`webhook_receiver`
+receives the signed events it sends when a batch ends.
 
 ``import helpers`` is cheap: the names that need pandas, the ``openai`` SDK, tqdm or
 matplotlib are imported on first use (PEP 562), so the local server, which imports this
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .setup import Mode, is_local, setup
 
 if TYPE_CHECKING:
+    from .answers import ANSWER_KINDS, answer_kind
     from .batch_files import (
         build_requests,
         check_batch_file,
@@ -28,19 +30,26 @@ if TYPE_CHECKING:
         split_batch_file,
         write_jsonl,
     )
+    from .cost import estimate_cost, load_prices
     from .results import parse_result_lines, read_results, retry_file
     from .tables import batch_errors_table, batches_table
     from .timeline import plot_timeline
     from .waiting import TERMINAL_STATUSES, wait_for_batch, wait_for_status
+    from .webhooks import WebhookReceiver, webhook_receiver
 
 __all__ = [
+    "ANSWER_KINDS",
     "TERMINAL_STATUSES",
     "Mode",
+    "WebhookReceiver",
+    "answer_kind",
     "batch_errors_table",
     "batches_table",
     "build_requests",
     "check_batch_file",
+    "estimate_cost",
     "is_local",
+    "load_prices",
     "parse_result_lines",
     "plot_timeline",
     "problems_table",
@@ -50,16 +59,21 @@ __all__ = [
     "split_batch_file",
     "wait_for_batch",
     "wait_for_status",
+    "webhook_receiver",
     "write_jsonl",
 ]
 
 # public name -> the submodule that defines it, imported on first access
 _LAZY = {
+    "ANSWER_KINDS": "answers",
+    "answer_kind": "answers",
     "build_requests": "batch_files",
     "check_batch_file": "batch_files",
     "problems_table": "batch_files",
     "split_batch_file": "batch_files",
     "write_jsonl": "batch_files",
+    "estimate_cost": "cost",
+    "load_prices": "cost",
     "parse_result_lines": "results",
     "read_results": "results",
     "retry_file": "results",
@@ -69,9 +83,21 @@ _LAZY = {
     "TERMINAL_STATUSES": "waiting",
     "wait_for_batch": "waiting",
     "wait_for_status": "waiting",
+    "WebhookReceiver": "webhooks",
+    "webhook_receiver": "webhooks",
 }
 # submodules reachable as attributes after ``import helpers``, as when they were imported eagerly
-_SUBMODULES = ("batch_files", "local_server", "results", "tables", "timeline", "waiting")
+_SUBMODULES = (
+    "answers",
+    "batch_files",
+    "cost",
+    "local_server",
+    "results",
+    "tables",
+    "timeline",
+    "waiting",
+    "webhooks",
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -14,11 +14,13 @@ catch it.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -385,10 +387,11 @@ def assert_clean_log(text: str) -> None:
 
 #: put this in a request's content and a closed :class:`Gate` holds the request
 HELD = "[held at the gate]"
-#: requests a server started with ``--upstream`` sends at once. Its runner saves results (and
-#: shows them in request_counts) after every chunk of twice this many requests, so a batch whose
-#: first GATE_CHUNK lines pass the gate shows exactly those as done while the next chunk is held.
+#: requests a server started with ``--upstream`` sends at once. Its runner records each answer
+#: before it sends the next request, so once every one of these requests is held at a closed
+#: gate, every line before them is counted, and nothing moves until the gate opens.
 GATE_CONCURRENCY = 2
+#: free lines a gated batch starts with: more than run at once, so some are done when it stops
 GATE_CHUNK = 2 * GATE_CONCURRENCY
 
 
@@ -412,13 +415,16 @@ class Gate:
     sending it here; the gate forwards it to ``target`` (the session's local server, whose
     synchronous endpoints answer like the real ones). While the gate is closed, a request is
     held until :meth:`open` when ``holds(body)`` is true for its raw JSON body (by default,
-    :func:`contains_held`). The runner cannot finish a chunk with a held request in it, so a
-    batch stops part-way, with the requests before that chunk done, and stays ``in_progress``
-    (or ``cancelling``, once cancelled) until the test opens the gate: no timing involved.
+    :func:`contains_held`). Once every request the server runs at once (``workers``, its
+    ``--upstream-concurrency``) is held, a batch stops part-way, with the requests before them
+    done and counted, and stays ``in_progress`` (or ``cancelling``, once cancelled) until the
+    test opens the gate: no timing involved.
     """
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, workers: int = GATE_CONCURRENCY) -> None:
         self.target = target.rstrip("/")
+        #: requests the gated server sends at once (:func:`start_gated_server` sets it)
+        self.workers = workers
         self.holds: Callable[[bytes], bool] = contains_held
         self._open = threading.Event()
         self._open.set()
@@ -473,17 +479,18 @@ class Gate:
         self._open.set()
 
     def wait_for_held(self, timeout: float = WAIT) -> None:
-        """Wait until a request is held since the last :meth:`close`.
+        """Wait until as many requests as the server sends at once (``workers``) are held
+        since the last :meth:`close`.
 
-        From then on its batch cannot get past it: the counts and result lines the batch shows
+        From then on its batch cannot get past them: the counts and result lines the batch shows
         stay as they are until :meth:`open`.
         """
 
         def held() -> bool:
             with self._lock:
-                return self._held_since_close > 0
+                return self._held_since_close >= self.workers
 
-        poll(held, timeout=timeout, what="a request held at the gate")
+        poll(held, timeout=timeout, what=f"{self.workers} requests held at the gate")
 
     def shutdown(self) -> None:
         self.open()
@@ -500,10 +507,45 @@ class Gate:
         self._open.wait(timeout=10 * WAIT)
 
 
+def service_batch(service: Any, prompts: list[str], namespace: str = "ns") -> str:
+    """Upload chat lines ``r0``, ``r1`` ... (one per prompt) to an in-process
+    ``Service`` and create a batch on them; returns its id (for runner tests without HTTP)."""
+    data = jsonl(chat_line(f"r{i}", prompt) for i, prompt in enumerate(prompts))
+    file = service.upload_file(
+        namespace,
+        stream=io.BytesIO(data),
+        filename="in.jsonl",
+        purpose="batch",
+        expires_after=None,
+    )
+    body = {"input_file_id": file["id"], "endpoint": CHAT, "completion_window": "24h"}
+    return service.create_batch(namespace, body)["id"]
+
+
+def start_class_server(
+    folder: Path, students: Iterable[tuple[str, str]], admin_key: str
+) -> ServerInfo:
+    """A classroom server (pace "instant") in ``folder``: a keys file of the (key, label)
+    ``students`` and an admin key. Stop it with ``stop_server(folder / "state")``."""
+    keys_file = folder / "keys.txt"
+    keys_file.write_text(
+        "# one key and its label per line\n"
+        + "".join(f"{key} {label}\n" for key, label in students),
+        encoding="utf-8",
+    )
+    return ensure_server(
+        folder / "state",
+        port=free_port(),
+        pace="instant",
+        extra_args=["--keys-file", str(keys_file), "--admin-key", admin_key],
+    )
+
+
 def start_gated_server(
     gate: Gate, state_dir: str | Path, concurrency: int = GATE_CONCURRENCY
 ) -> ServerInfo:
     """A local server (pace "instant") that sends every batch line through ``gate``."""
+    gate.workers = concurrency
     return ensure_server(
         state_dir,
         port=free_port(),
@@ -590,3 +632,66 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+# -- a third-party OpenAI-compatible mock server, with faults on demand --------------------------
+
+
+class MockUpstream:
+    """LLMock (``pip install llmock``, pinned in requirements.txt) in a subprocess on a free port.
+
+    An OpenAI-compatible server that answers chat, Responses and embeddings requests offline,
+    fails on cue (:meth:`script`: an HTTP status ``times`` times, with a ``Retry-After``; a
+    delay; a scripted reply) and keeps a journal of every request it got (:meth:`requests`), so
+    a test counts attempts instead of measuring time.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.root_url = f"http://127.0.0.1:{self.port}"
+        self.base_url = self.root_url + "/v1"
+        command = [sys.executable, "-m", "llmock.cli", "serve", "--port", str(self.port)]
+        command += ["--log-level", "warning", "--tool-mode", "off", "--response-style", "echo"]
+        self._log = tempfile.TemporaryFile()  # a file, not a pipe: nothing can fill it up
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=self._log, env=server_env()
+        )
+        self.http = httpx2.Client(trust_env=False, timeout=WAIT, base_url=self.root_url)
+
+        def healthy() -> bool:
+            if self.process.poll() is not None:
+                self._log.seek(0)
+                raise AssertionError(f"llmock exited: {self._log.read()[-2000:]!r}")
+            try:
+                return self.http.get("/health").status_code == 200
+            except httpx2.HTTPError:
+                return False
+
+        poll(healthy, interval=0.1, what="llmock to answer /health")
+
+    def reset(self) -> None:
+        """Forget every request and scripted behaviour."""
+        self.http.post("/_llmock/reset").raise_for_status()
+
+    def script(self, *behaviors: dict[str, Any]) -> None:
+        """Queue behaviours, e.g. ``{"type": "fail", "status": 503, "times": 2}``."""
+        self.http.post("/_llmock/scenario", json={"behaviors": list(behaviors)}).raise_for_status()
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Every request served since the last reset, oldest first (status, body, fault...)."""
+        response = self.http.get("/_llmock/requests")
+        response.raise_for_status()
+        return response.json()["requests"]
+
+    def prompts(self) -> list[str]:
+        """The last user message of every chat request served, in order."""
+        return [
+            r["body"]["messages"][-1]["content"]
+            for r in self.requests()
+            if isinstance(r.get("body"), dict) and "messages" in r["body"]
+        ]
+
+    def stop(self) -> None:
+        self.http.close()
+        stop(self.process)
+        self._log.close()

@@ -18,8 +18,11 @@ from .control import (
     reset,
     set_pace,
     set_token_limit,
+    set_webhook,
     state,
     temporarily,
+    webhook_events,
+    webhook_settings,
     whoami,
 )
 from .launcher import ServerInfo, ensure_server, find_server, stop_server
@@ -42,8 +45,11 @@ __all__ = [
     "reset",
     "set_pace",
     "set_token_limit",
+    "set_webhook",
     "state",
     "temporarily",
+    "webhook_events",
+    "webhook_settings",
     "whoami",
     "stop_server",
 ]

@@ -89,6 +89,40 @@ def _parser() -> argparse.ArgumentParser:
         help="requests sent to --upstream at once (default %(default)s)",
     )
     serve.add_argument(
+        "--upstream-retries",
+        type=int,
+        default=4,
+        help="tries after the first for a line the upstream answers 408, 409, 429 or 5xx, or "
+        "does not answer (default %(default)s)",
+    )
+    serve.add_argument(
+        "--upstream-timeout",
+        type=float,
+        default=120.0,
+        help="seconds one line may take upstream, every try and wait included; then it is an "
+        "error line, code request_timeout (default %(default)s)",
+    )
+    serve.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="append every answer from --upstream to this cassette (JSON Lines)",
+    )
+    serve.add_argument(
+        "--replay",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="answer batch lines and direct calls from this cassette when it has the request; "
+        "otherwise from --upstream, or locally",
+    )
+    serve.add_argument(
+        "--replay-strict",
+        action="store_true",
+        help="with --replay: a request the cassette lacks gets a 404 not_recorded error",
+    )
+    serve.add_argument(
         "--any-model",
         action="store_true",
         help="accept any model name, answering unknown ones like a chat model of the catalog",
@@ -98,6 +132,46 @@ def _parser() -> argparse.ArgumentParser:
         choices=("input", "shuffled"),
         default="input",
         help="order of result lines (default %(default)s)",
+    )
+    serve.add_argument(
+        "--webhook-url",
+        default=os.environ.get("BATCH_LOCAL_WEBHOOK_URL") or None,
+        metavar="URL",
+        help="send a signed webhook event there when a batch ends (default: "
+        "$BATCH_LOCAL_WEBHOOK_URL); http:// on loopback only, unless --webhook-allow-remote",
+    )
+    serve.add_argument(
+        "--webhook-secret",
+        default=os.environ.get("BATCH_LOCAL_WEBHOOK_SECRET") or None,
+        metavar="whsec_...",
+        help="the secret that signs webhook events (default: $BATCH_LOCAL_WEBHOOK_SECRET, "
+        "which keeps it out of the process list); needed with --webhook-url",
+    )
+    serve.add_argument(
+        "--webhook-allow-remote",
+        action="store_true",
+        help="accept webhook URLs on other machines, and https://",
+    )
+    serve.add_argument(
+        "--webhook-max-attempts",
+        type=int,
+        default=8,
+        metavar="N",
+        help="delivery attempts per event before it is marked failed (default %(default)s)",
+    )
+    serve.add_argument(
+        "--webhook-retry-base",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="wait before the first retry, doubled for each later one (default %(default)s)",
+    )
+    serve.add_argument(
+        "--webhook-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="time one delivery attempt may take (default %(default)s)",
     )
     serve.add_argument("--log-level", default="warning")
 
@@ -182,6 +256,33 @@ def _write_class_keys(students: int, out: Path, *, force: bool) -> int:
     return 0
 
 
+def _webhook_problem(args: argparse.Namespace) -> str | None:
+    """Why the webhook flags cannot work together, or None."""
+    from .webhooks import new_secret, secret_problem, url_problem
+
+    if args.webhook_url is None:
+        if args.webhook_secret is not None:
+            return "--webhook-secret (or BATCH_LOCAL_WEBHOOK_SECRET) needs --webhook-url."
+    else:
+        problem = url_problem(args.webhook_url, allow_remote=args.webhook_allow_remote)
+        if problem is not None:
+            return f"Cannot send webhooks to {args.webhook_url}: {problem}."
+        if args.webhook_secret is None:
+            return (
+                "--webhook-url needs a signing secret, the one your receiver checks with: give "
+                "it with BATCH_LOCAL_WEBHOOK_SECRET (or --webhook-secret). A new one, if you "
+                f"need it: {new_secret()}"
+            )
+        problem = secret_problem(args.webhook_secret)
+        if problem is not None:
+            return f"Invalid webhook secret: {problem}."
+    if args.webhook_max_attempts < 1:
+        return "--webhook-max-attempts must be 1 or more."
+    if not 0 <= args.webhook_retry_base <= 86_400 or not 0 < args.webhook_timeout <= 3_600:
+        return "--webhook-retry-base must be 0 to 86400 seconds, --webhook-timeout 0 to 3600."
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
@@ -202,8 +303,19 @@ def main(argv: list[str] | None = None) -> int:
             admin_keys=tuple(args.admin_key) + tuple(admin_keys_from_env()),
             upstream=args.upstream,
             upstream_concurrency=args.upstream_concurrency,
+            upstream_retries=args.upstream_retries,
+            upstream_timeout=args.upstream_timeout,
+            replay=args.replay.resolve() if args.replay else None,
+            replay_strict=args.replay_strict,
+            record=args.record.resolve() if args.record else None,
             output_order=args.output_order,
             any_model=args.any_model,
+            webhook_url=args.webhook_url,
+            webhook_secret=args.webhook_secret,
+            webhook_allow_remote=args.webhook_allow_remote,
+            webhook_max_attempts=args.webhook_max_attempts,
+            webhook_retry_base=args.webhook_retry_base,
+            webhook_timeout=args.webhook_timeout,
         )
         if not is_loopback(settings.host) and settings.keys_file is None:
             print(
@@ -212,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
                 "docs/classroom.md), or bind 127.0.0.1.",
                 file=sys.stderr,
             )
+            return 2
+        problem = _webhook_problem(args)
+        if problem is not None:
+            print(problem, file=sys.stderr)
             return 2
         problem = _unusable(settings.state_dir)
         if problem is not None:
@@ -234,7 +350,19 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, sqlite3.Error) as exc:
             print(f"Cannot open the state in {settings.state_dir}: {exc}.", file=sys.stderr)
             return 1
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+        except ValueError as exc:  # a cassette that is not valid, flags that do not fit
+            print(f"{exc}", file=sys.stderr)
+            return 2
+        # the same HTTP stack wherever it runs, whatever else is installed
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            access_log=False,
+            loop="asyncio",
+            http="h11",
+        )
         return 0
 
     if args.command == "keys":

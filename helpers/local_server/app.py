@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from . import ids
+from .answering import build as answering_for
 from .config import Settings, is_loopback
 from .constants import (
     BATCH_ENDPOINTS,
@@ -43,9 +44,9 @@ from .http import JSONResponse, host_allowed, parse_json, read_body
 from .keys import Caller, Keys
 from .launcher import record_server
 from .models import list_models, resolve_model
-from .responder import LocalResponder
-from .runner import Responder, Runner
+from .runner import Runner
 from .service import FileUpload, Service
+from .webhooks import Deliverer
 
 log = logging.getLogger("helpers.local_server")
 #: the instructor's page (static: it fetches its data with the admin key the instructor types)
@@ -67,16 +68,11 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
     does, so that launchers and notebooks find it)."""
     service = Service(settings)
     keys = Keys(settings.keys_file, settings.admin_keys)
-    if settings.upstream:
-        from .upstream import UpstreamResponder
-
-        responder: Responder = UpstreamResponder(settings.upstream, settings.upstream_key)
-        concurrency = settings.upstream_concurrency
-    else:
-        responder = LocalResponder(any_model=settings.any_model)
-        concurrency = 1
-    runner = Runner(service, responder, concurrency=concurrency)
-    local_responder = LocalResponder(any_model=settings.any_model)
+    # local, replayed from a cassette, or forwarded upstream: batch lines and direct calls alike
+    answering = answering_for(settings)
+    runner = Runner(service, answering.responder, concurrency=answering.concurrency)
+    direct_responder = answering.responder
+    deliverer = Deliverer(service.outbox)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -84,10 +80,12 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
             record_server(settings.state_dir, settings.port, service.instance)
         if start_runner:
             runner.start()
+            deliverer.start()
         try:
             yield
         finally:
             runner.stop()
+            deliverer.stop()
 
     loopback_only = is_loopback(settings.host)
     app = FastAPI(
@@ -101,6 +99,7 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
     )
     app.state.service = service
     app.state.runner = runner
+    app.state.deliverer = deliverer
 
     def caller(request: Request) -> Caller:
         return keys.caller(request.headers.get("authorization", ""))
@@ -257,7 +256,7 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
         ns = namespace(request)
         body = await object_body(request)
         status, payload = await run_in_threadpool(
-            lambda: local_responder.respond(url, body, now=service.now(ns))
+            lambda: direct_responder.respond(url, body, now=service.now(ns))
         )
         return JSONResponse(payload, status_code=status)
 
@@ -393,6 +392,35 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
         # a batch belongs to one namespace: among those named, the one that has it
         owner = next((ns for ns in namespaces if service.store.get_batch(ns, batch_id)), None)
         return service.force_expiry(owner or namespaces[0], batch_id)
+
+    # -- webhooks: where a batch's end is sent, and how delivery went ------------------------
+
+    def webhook_targets(request: Request, body: dict[str, Any]) -> list[str]:
+        """On a shared server only an instructor decides where the server sends requests."""
+        who = caller(request)
+        if keys.shared:
+            keys.require_admin(who)
+        return targets(request, who, body)
+
+    @app.get("/_local/webhook")
+    async def webhook(request: Request):
+        return each(webhook_targets(request, {}), service.outbox.describe)
+
+    @app.post("/_local/webhook")
+    async def set_webhook(request: Request):
+        body = await control_body(request)
+        namespaces = webhook_targets(request, body)
+        return each(namespaces, lambda ns: service.set_webhook(ns, body))
+
+    @app.get("/_local/webhooks")
+    async def webhook_events(request: Request):
+        q = request.query_params
+        return each(
+            webhook_targets(request, {}),
+            lambda ns: service.webhook_events(
+                ns, status=q.get("status"), batch_id=q.get("batch_id"), limit=q.get("limit")
+            ),
+        )
 
     # -- the instructor's view --------------------------------------------------------------
 

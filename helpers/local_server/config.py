@@ -122,6 +122,16 @@ class Settings:
     upstream: str | None = None
     upstream_key: str | None = field(default_factory=lambda: os.environ.get("UPSTREAM_API_KEY"))
     upstream_concurrency: int = 8
+    #: tries after the first for a line the upstream answers 408, 429 or 5xx (or not at all)
+    upstream_retries: int = 4
+    #: seconds one line may take upstream, every try and wait included; then an error line
+    upstream_timeout: float = 120.0
+    #: a cassette (JSON Lines of recorded exchanges) that answers matching requests
+    replay: Path | None = None
+    #: with ``replay``: a request the cassette lacks gets an error instead of another answer
+    replay_strict: bool = False
+    #: append every exchange the upstream answers to this cassette
+    record: Path | None = None
     #: accept any model name (a test double for code using models the catalog lacks): unknown
     #: ones are answered like a chat model of the catalog
     any_model: bool = False
@@ -130,6 +140,19 @@ class Settings:
     organization: str = ORGANIZATION
     #: how often the runner wakes up when nothing else wakes it, in seconds
     tick: float = 0.05
+    #: where a batch's end is sent as a signed webhook event, and the ``whsec_...`` secret it
+    #: is signed with (``--webhook-url``, ``--webhook-secret``); a namespace may set its own
+    #: at run time (``POST /_local/webhook``). None: no events unless a namespace sets one.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    #: accept webhook URLs other than http:// on a loopback address
+    webhook_allow_remote: bool = False
+    #: delivery attempts per event before it is marked failed; the first retry waits
+    #: ``webhook_retry_base`` seconds, each later one twice as long as the one before
+    webhook_max_attempts: int = 8
+    webhook_retry_base: float = 2.0
+    #: seconds one delivery attempt may take before it counts as failed
+    webhook_timeout: float = 10.0
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir).resolve()
@@ -137,3 +160,11 @@ class Settings:
             self.keys_file = Path(self.keys_file).resolve()
         if self.output_order not in ("input", "shuffled"):
             raise ValueError("output_order must be 'input' or 'shuffled'")
+
+    @property
+    def responder(self) -> str:
+        """Which kind of answer batch lines and direct calls get: ``"replay"`` (from a
+        cassette), ``"upstream"`` (forwarded), or ``"local"`` (the placeholder responder)."""
+        if self.replay is not None:
+            return "replay"
+        return "upstream" if self.upstream else "local"

@@ -211,3 +211,46 @@ def force_validation_failure(
 def expire_batch(batch_id: str, *, namespace: str | None = None, **conn: Any) -> dict[str, Any]:
     """Expire a validating or running batch now, as if its 24-hour window had passed."""
     return _call("POST", f"/_local/batches/{batch_id}/expire", _target({}, namespace), **conn)
+
+
+def set_webhook(
+    url: str | None, *, secret: str | None = None, namespace: str | None = None, **conn: Any
+) -> dict[str, Any]:
+    """Send a signed webhook event to ``url`` whenever one of the caller's batches ends.
+
+    What the real service's dashboard setting does, for the caller's namespace. Without
+    ``secret`` the server makes one (``whsec_...``) and shows it in the answer, this once, as
+    ``answer["secret"]``: give it to the receiver (``OPENAI_WEBHOOK_SECRET``).
+    ``set_webhook(None)`` goes back to the server's own setting (``serve --webhook-url``), or
+    to no webhooks. Only ``http://`` URLs on this machine, unless the server runs with
+    ``--webhook-allow-remote``. On a server with a keys file, only an admin key may call it.
+    """
+    body = _target({"url": url, "secret": secret}, namespace)
+    return _call("POST", "/_local/webhook", body, **conn)
+
+
+def webhook_settings(*, namespace: str | None = None, **conn: Any) -> dict[str, Any]:
+    """Where the caller's batches send their webhook events (``url``, and its ``source``:
+    ``"namespace"``, ``"server"`` or None), without the secret."""
+    path = "/_local/webhook" + (f"?namespace={urllib.parse.quote(namespace)}" if namespace else "")
+    return _call("GET", path, **conn)
+
+
+def webhook_events(
+    *,
+    status: str | None = None,
+    batch_id: str | None = None,
+    limit: int | None = None,
+    namespace: str | None = None,
+    **conn: Any,
+) -> dict[str, Any]:
+    """The caller's webhook events, newest first: ``{"object": "list", "data": [...]}``.
+
+    Each says what was sent (``type``, ``batch_id``, ``payload``, ``url``) and how delivery
+    went: ``status`` (``pending``, ``delivered`` or ``failed``), ``attempts``,
+    ``last_error``. Filter with ``status`` and ``batch_id``.
+    """
+    query = {"status": status, "batch_id": batch_id, "limit": limit, "namespace": namespace}
+    given = {k: v for k, v in query.items() if v is not None}
+    path = "/_local/webhooks" + (f"?{urllib.parse.urlencode(given)}" if given else "")
+    return _call("GET", path, **conn)

@@ -251,6 +251,71 @@ def status_error(status: int) -> APIError:
     return APIError(message, status_code=status, error_type=kind, code=code)
 
 
+# -- answers from an upstream server or a cassette (local features; all wording UNCONFIRMED) --
+
+
+class LineError(APIError):
+    """A request that got no HTTP answer at all (the upstream server did not answer in time).
+
+    In a batch its line has ``response: null`` and this error (:meth:`line_error`), as the real
+    API writes lines that never got a response; a direct call gets it as an HTTP error.
+    """
+
+    def line_error(self) -> dict[str, str]:
+        return {"code": str(self.code), "message": self.message}
+
+
+def upstream_timeout(seconds: float) -> LineError:
+    return LineError(
+        f"The upstream server did not answer this request within {_fmt_number(seconds)} "
+        "seconds (every try included), so the local server gave up on it. You can retry the "
+        "request.",
+        status_code=504,
+        error_type="server_error",
+        code="request_timeout",
+    )
+
+
+def upstream_unreachable(reason: str, attempts: int) -> APIError:
+    tries = "once" if attempts == 1 else f"{attempts} times"
+    return APIError(
+        f"The local server could not get an answer from its upstream server ({reason}); it "
+        f"tried {tries}. You can retry the request.",
+        status_code=500,
+        error_type="server_error",
+    )
+
+
+def upstream_gave_up(status: int, attempts: int) -> APIError:
+    tries = "its only try" if attempts == 1 else f"all {attempts} tries"
+    return APIError(
+        f"The upstream server answered {status} to {tries}. You can retry the request.",
+        status_code=status,
+        error_type="server_error" if status >= 500 else "invalid_request_error",
+    )
+
+
+def upstream_bad_reply(status: int, what: str) -> APIError:
+    """An upstream reply that cannot be a result line as it is (not JSON, too large ...):
+    2xx becomes 502, an error status is kept."""
+    return APIError(
+        f"The upstream server's reply could not be kept: {what}",
+        status_code=502 if status < 400 else status,
+        error_type="server_error",
+        code="upstream_bad_reply",
+    )
+
+
+def not_recorded(endpoint: str) -> NotFound:
+    return NotFound(
+        f"No recorded answer for this request: the cassette this server replays (--replay, "
+        f"--replay-strict) has no exchange for POST {endpoint} with this exact body. Record it "
+        "first (serve --upstream URL --record FILE), or start the server without "
+        "--replay-strict to get a placeholder answer instead.",
+        code="not_recorded",
+    )
+
+
 # -- what the endpoints a batch line targets refuse (the responder's errors) ------------------
 
 

@@ -5,7 +5,9 @@ The formats follow what the real API returns today:
 - batches: ``batch_`` + 32 lowercase hex, the first 8 being the creation time in hex;
 - batch request lines: ``batch_req_`` + 32 hex with the same structure;
 - files: ``file-`` + 22 base62 characters;
-- request ids: 32 lowercase hex.
+- request ids: 32 lowercase hex;
+- webhook events: ``evt_`` + 32 hex, and their deliveries' ``webhook-id``: ``wh_`` + 32 hex,
+  with the same structure as batch ids.
 """
 
 from __future__ import annotations
@@ -40,3 +42,11 @@ def file_id() -> str:
 
 def request_id() -> str:
     return f"{_random.getrandbits(128):032x}"
+
+
+def event_id(now: int) -> str:
+    return "evt_" + _timed_hex(now)
+
+
+def webhook_id(now: int) -> str:
+    return "wh_" + _timed_hex(now)

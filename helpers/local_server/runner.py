@@ -30,7 +30,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .errors import UNRUN_ERRORS, batch_error, server_error, status_error
+from .errors import UNRUN_ERRORS, LineError, batch_error, server_error, status_error
 from .service import Service
 from .worklog import Progress, WorkLog, error_line, result_line
 
@@ -223,10 +223,13 @@ class Runner:
             return True
         per_request = self.service.pace(namespace).per_request
         allowed = total if per_request <= 0 else min(total, int(elapsed / per_request))
-        # with an upstream, a job is what runs at once: results land (and a cancel is seen)
-        # after every few requests, and a crash repeats at most that many
-        size = self.concurrency * 2 if self._workers is not None else CHUNK_LINES
-        todo = min(allowed - run.progress.processed, size)
+        if self._workers is not None:  # an upstream: every worker kept busy (see _stream)
+            todo = allowed - run.progress.processed
+            if todo <= 0:
+                return False
+            self._start_job(batch["id"], lambda: self._stream(namespace, batch, run, todo))
+            return per_request <= 0
+        todo = min(allowed - run.progress.processed, CHUNK_LINES)
         if todo <= 0:
             return False
         chunk = [request for _, request in zip(range(todo), run.pending, strict=False)]
@@ -236,6 +239,54 @@ class Runner:
         self._start_job(batch["id"], lambda: self._execute(namespace, batch, run, chunk))
         return per_request <= 0
 
+    def _answerer(
+        self, namespace: str, batch: dict[str, Any]
+    ) -> Callable[[tuple[dict[str, Any], int | None]], tuple[dict[str, Any], int | None]]:
+        """What answers one request of ``batch``: its result line, and the forced outcome it
+        used (its seq), if any."""
+        forces = self.service.forced_lines(namespace, batch["id"])
+        url = batch["endpoint"]
+        failures, _, disk = self._failures.get(batch["id"], (0, 0.0, False))
+        give_up = failures >= GIVE_UP_AFTER and not disk
+
+        def answer(item: tuple[dict[str, Any], int | None]) -> tuple[dict[str, Any], int | None]:
+            request, tokens = item
+            custom_id = request["custom_id"]
+            now = self.service.now(namespace)
+            if give_up:  # this chunk kept failing: its requests fail instead of the batch
+                return result_line(custom_id, now, 500, server_error().body()), None
+            forced = forces.get(custom_id)
+            if forced is not None:
+                return _forced_line(custom_id, now, forced[1]), forced[0]
+            try:
+                status, body = self.responder.respond(
+                    url, request["body"], input_tokens=tokens, now=now
+                )
+            except LineError as exc:  # no answer at all (a timeout): response null, an error
+                return error_line(custom_id, now, exc.line_error()), None
+            except Exception as exc:  # an upstream that fails is a 500 for this line
+                log.warning("responder failed for %s: %s", custom_id, exc)
+                status, body = 500, status_error(500).body()
+            return result_line(custom_id, now, status, body), None
+
+        return answer
+
+    def _record(
+        self, batch_id: str, run: _Run, answers: list[tuple[dict[str, Any], int | None]]
+    ) -> bool:
+        """Record answered requests; False when the batch was reset or ended meanwhile."""
+        results = [
+            (line, line["response"] is not None and line["response"]["status_code"] < 400)
+            for line, _ in answers
+        ]
+        used = [seq for _, seq in answers if seq is not None]
+        if not self.service.record_results(
+            batch_id, run.log, run.progress, results, used_forces=used
+        ):
+            self._runs.pop(batch_id, None)  # reset or ended meanwhile: nothing is kept
+            return False
+        return True
+
     def _execute(
         self,
         namespace: str,
@@ -243,45 +294,71 @@ class Runner:
         run: _Run,
         chunk: list[tuple[dict[str, Any], int | None]],
     ) -> None:
-        forces = self.service.forced_lines(namespace, batch["id"])
-        used: list[int] = []
-        url = batch["endpoint"]
-        failures, _, disk = self._failures.get(batch["id"], (0, 0.0, False))
-        give_up = failures >= GIVE_UP_AFTER and not disk
-
-        def answer(item: tuple[dict[str, Any], int | None]) -> dict[str, Any]:
-            request, tokens = item
-            custom_id = request["custom_id"]
-            now = self.service.now(namespace)
-            if give_up:  # this chunk kept failing: its requests fail instead of the batch
-                return result_line(custom_id, now, 500, server_error().body())
-            forced = forces.get(custom_id)
-            if forced is not None:
-                used.append(forced[0])
-                return _forced_line(custom_id, now, forced[1])
-            try:
-                status, body = self.responder.respond(
-                    url, request["body"], input_tokens=tokens, now=now
-                )
-            except Exception as exc:  # an upstream that fails is a 500 for this line
-                log.warning("responder failed for %s: %s", custom_id, exc)
-                status, body = 500, status_error(500).body()
-            return result_line(custom_id, now, status, body)
-
-        if self._workers is not None and len(chunk) > 1:
-            lines = self._workers.map(answer, chunk)
-        else:
-            lines = [answer(item) for item in chunk]
-        results = [
-            (line, line["response"] is not None and line["response"]["status_code"] < 400)
-            for line in lines
-        ]
+        answer = self._answerer(namespace, batch)
+        answers = [answer(item) for item in chunk]
         if self._stop.is_set():  # abandoned: after a restart these requests run again
             return
-        if not self.service.record_results(
-            batch["id"], run.log, run.progress, results, used_forces=used
-        ):
-            self._runs.pop(batch["id"], None)  # reset or ended meanwhile: nothing is kept
+        self._record(batch["id"], run, answers)
+
+    def _stream(self, namespace: str, batch: dict[str, Any], run: _Run, todo: int) -> None:
+        """Answer up to ``todo`` requests through the workers, every one of them kept busy.
+
+        As answers come back they are recorded (those that are in), and only then do their
+        workers get the next requests: no worker waits for a slow request of another, results
+        land as they come (a crash repeats at most the requests in flight), and once a request
+        is held upstream, every answer before it is already counted. After each record the
+        batch is looked at again: a cancel, an expiry, a reset or a slower pace stops new
+        requests; those in flight are still recorded.
+        """
+        assert self._workers is not None
+        batch_id = batch["id"]
+        answer = self._answerer(namespace, batch)
+        done: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        in_flight = sent = 0
+        more = True
+        while True:
+            while more and in_flight < self.concurrency and sent < todo:
+                item = next(run.pending, None)
+                if item is None:  # the input ran out before the count did: recount next time
+                    more = False
+                    self._runs.pop(batch_id, None)
+                    break
+                self._workers.submit(answer, item, done.put)
+                in_flight += 1
+                sent += 1
+            if in_flight == 0:
+                return
+            answers = [done.get()]
+            while True:
+                try:
+                    answers.append(done.get_nowait())
+                except queue.Empty:
+                    break
+            in_flight -= len(answers)
+            if self._stop.is_set():  # abandoned: after a restart these requests run again
+                return
+            for item in answers:
+                if isinstance(item, BaseException):
+                    raise item  # a bug: the job fails, and its unrecorded requests run again
+            if not self._record(batch_id, run, answers):
+                return
+            if more and not self._still_running(namespace, batch_id, run.progress.processed):
+                more = False
+
+    def _still_running(self, namespace: str, batch_id: str, processed: int) -> bool:
+        """Whether a batch may start more requests: still in_progress, not due to end, and
+        within its pace."""
+        found = self.service.load(batch_id)
+        if found is None or found[0]["status"] != "in_progress":
+            return False
+        batch, internal = found
+        if self.service.due_ending(namespace, batch, internal) is not None:
+            return False
+        per_request = self.service.pace(namespace).per_request
+        if per_request > 0:
+            elapsed = time.time() - internal.get("entered", 0)
+            return processed < int(elapsed / per_request)
+        return True
 
     # -- endings ----------------------------------------------------------------------------
 
@@ -342,13 +419,13 @@ class _Workers:
             except BaseException as exc:
                 future.set_exception(exc)
 
-    def map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
-        futures: list[Future[Any]] = []
-        for item in items:
-            future: Future[Any] = Future()
-            self._tasks.put((fn, item, future))
-            futures.append(future)
-        return [f.result() for f in futures]
+    def submit(self, fn: Callable[[Any], Any], item: Any, done: Callable[[Any], None]) -> None:
+        """Run ``fn(item)`` on a worker; ``done`` gets its result, or the exception it raised."""
+        future: Future[Any] = Future()
+        future.add_done_callback(
+            lambda f: done(f.exception() if f.exception() is not None else f.result())
+        )
+        self._tasks.put((fn, item, future))
 
 
 __all__ = ["CHUNK_LINES", "Responder", "Runner"]

@@ -61,10 +61,11 @@ from .errors import (
     wrong_purpose_error,
 )
 from .errors import missing_parameter as missing
-from .lifecycle import ACTIVE, CANCEL_IS_NOOP, CANCELLABLE, transition
+from .lifecycle import ACTIVE, CANCEL_IS_NOOP, CANCELLABLE, TERMINAL, transition
 from .models import resolve_model
 from .store import Store
 from .validation import UploadCheck, ValidationReport, first_model, validate_file
+from .webhooks import Outbox
 from .worklog import Progress, WorkLog
 
 log = logging.getLogger("helpers.local_server.service")
@@ -190,6 +191,8 @@ class Service:
         self.lock = threading.RLock()
         #: a random token that tells this process apart from any other on the same port
         self.instance = ids.request_id()
+        #: webhook endpoints and the events waiting for delivery (see :mod:`.webhooks`)
+        self.outbox = Outbox(self.store, settings, setting_key)
 
     # -- namespaces -------------------------------------------------------------------------
 
@@ -480,7 +483,8 @@ class Service:
         report = validate_file(
             self.store.file_path(file["id"]),
             batch["endpoint"],
-            any_model=bool(self.settings.upstream) or self.settings.any_model,
+            any_model=bool(self.settings.upstream or self.settings.replay)
+            or self.settings.any_model,
         )
         return Verdict(list(report.errors), report)
 
@@ -690,15 +694,19 @@ class Service:
     ) -> None:
         transition(batch, status, self.now(namespace))
         internal["entered"] = time.time()
+        if status in TERMINAL:  # in the transaction that saves the status: sent exactly once
+            self.outbox.enqueue(namespace, batch)
         self.wake.set()
 
     # -- control ----------------------------------------------------------------------------
 
     def reset(self, namespace: str) -> dict[str, Any]:
         """Delete a namespace's files, batches and forced outcomes (and their work files), and
-        put its clock, pace and token limit back to the server's start-up values."""
+        put its clock, pace and token limit back to the server's start-up values. Its webhook
+        events go too, and its webhook endpoint back to the server's."""
         with self.lock:
             self.store.reset(namespace)
+            self.outbox.reset(namespace)
         self.clock(namespace).reset()
         self.set_pace(namespace, self.settings.pace)
         self.set_token_limit(namespace, self.settings.token_limit)
@@ -787,6 +795,15 @@ class Service:
         self.wake.set()
         return batch
 
+    def set_webhook(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Send this namespace's events to ``url`` signed with ``secret`` (a new one when not
+        given, shown this once), or, with ``url`` null, go back to the server's setting."""
+        return self.outbox.configure(namespace, body)
+
+    def webhook_events(self, namespace: str, **filters: Any) -> dict[str, Any]:
+        """A namespace's webhook events and how their delivery went, newest first."""
+        return self.outbox.events(namespace, **filters)
+
     def state(self, namespace: str, *, details: bool = True) -> dict[str, Any]:
         """A namespace's clock, pace and token limit; with ``details``, also where the server
         keeps its state and what it talks to (for its owner or an instructor only)."""
@@ -799,11 +816,14 @@ class Service:
             "pace": tenant.pace.as_dict(),
             "paces": {name: p.as_dict() for name, p in PACES.items()},
             "token_limit": tenant.token_limit,
+            "responder": self.settings.responder,
         }
         if details:
             state["state_dir"] = str(self.settings.state_dir)
             state["pid"] = os.getpid()
             state["upstream"] = self.settings.upstream
+            state["replay"] = str(self.settings.replay) if self.settings.replay else None
+            state["record"] = str(self.settings.record) if self.settings.record else None
             state["keys_file"] = str(self.settings.keys_file) if self.settings.keys_file else None
         return state
 

@@ -2,7 +2,8 @@
 
 Layout of a state directory::
 
-    state.sqlite3      files, batches, forced outcomes, runtime settings (WAL mode)
+    state.sqlite3      files, batches, forced outcomes, runtime settings, the outbox of
+                       webhook events (WAL mode)
     files/<file id>    the bytes of every uploaded or generated file
     work/<batch id>.*  result lines of running batches, appended as they are made
     server.json        where the server for this directory listens (written by the launcher)
@@ -57,7 +58,47 @@ CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS webhook_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    webhook_id TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    next_attempt_at REAL,
+    last_attempt_at REAL,
+    delivered_at REAL,
+    last_error TEXT,
+    UNIQUE (batch_id, type)
+);
+CREATE INDEX IF NOT EXISTS webhook_events_due ON webhook_events(status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS webhook_events_ns ON webhook_events(namespace, seq);
 """
+
+#: the columns of a webhook event row, in the order :meth:`Store.webhook_events` reads them
+WEBHOOK_EVENT_COLUMNS = (
+    "id",
+    "webhook_id",
+    "namespace",
+    "batch_id",
+    "type",
+    "payload",
+    "url",
+    "secret",
+    "status",
+    "attempts",
+    "created_at",
+    "next_attempt_at",
+    "last_attempt_at",
+    "delivered_at",
+    "last_error",
+)
 
 ACTIVE_STATUSES = tuple(sorted(ACTIVE))
 
@@ -326,6 +367,82 @@ class Store:
                 "DELETE FROM forces WHERE namespace = ? AND kind = ? AND target = ?",
                 (namespace, kind, target),
             )
+
+    # -- webhook events (the outbox) --------------------------------------------------------
+
+    def add_webhook_event(self, namespace: str, event: dict[str, Any]) -> bool:
+        """Queue an event (the columns of :data:`WEBHOOK_EVENT_COLUMNS` but ``namespace``).
+
+        A batch sends one event of a type, ever: a second one is ignored. Returns whether it
+        was added.
+        """
+        row = {**event, "namespace": namespace}
+        names = [c for c in WEBHOOK_EVENT_COLUMNS if c in row]
+        with self.transaction() as db:
+            added = db.execute(
+                f"INSERT OR IGNORE INTO webhook_events({', '.join(names)}) "
+                f"VALUES ({', '.join('?' * len(names))})",
+                tuple(row[c] for c in names),
+            ).rowcount
+        return bool(added)
+
+    def webhook_events(
+        self,
+        namespace: str | None = None,
+        *,
+        status: str | None = None,
+        batch_id: str | None = None,
+        due_by: float | None = None,
+        limit: int = 100,
+        oldest_first: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Webhook events, newest first (or oldest first), filtered by what is given.
+
+        ``due_by``: only pending events whose next attempt is due by then.
+        """
+        sql = f"SELECT {', '.join(WEBHOOK_EVENT_COLUMNS)} FROM webhook_events WHERE 1 = 1"
+        args: list[Any] = []
+        for column, value in (("namespace", namespace), ("status", status), ("batch_id", batch_id)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                args.append(value)
+        if due_by is not None:
+            sql += " AND status = 'pending' AND next_attempt_at <= ?"
+            args.append(due_by)
+        sql += " ORDER BY seq " + ("ASC" if oldest_first else "DESC") + " LIMIT ?"
+        args.append(limit)
+        return [
+            dict(zip(WEBHOOK_EVENT_COLUMNS, r, strict=True)) for r in self._query(sql, tuple(args))
+        ]
+
+    def next_webhook_attempt(self) -> float | None:
+        """When the next pending event is due (None: none is pending)."""
+        rows = self._query(
+            "SELECT MIN(next_attempt_at) FROM webhook_events WHERE status = 'pending'"
+        )
+        return rows[0][0] if rows else None
+
+    def update_webhook_event(self, event_id: str, **fields: Any) -> None:
+        """Save the outcome of a delivery attempt (a reset may have deleted the event: then
+        nothing happens)."""
+        unknown = set(fields) - set(WEBHOOK_EVENT_COLUMNS)
+        assert not unknown, unknown
+        with self.transaction() as db:
+            db.execute(
+                f"UPDATE webhook_events SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
+                (*fields.values(), event_id),
+            )
+
+    def retry_pending_webhooks(self, now: float) -> int:
+        """Make every pending event due ``now`` (at start-up). Returns how many there are."""
+        with self.transaction() as db:
+            return db.execute(
+                "UPDATE webhook_events SET next_attempt_at = ? WHERE status = 'pending'", (now,)
+            ).rowcount
+
+    def delete_webhook_events(self, namespace: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM webhook_events WHERE namespace = ?", (namespace,))
 
     # -- reset ------------------------------------------------------------------------------
 

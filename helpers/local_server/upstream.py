@@ -1,25 +1,170 @@
-"""A responder that forwards each batch line to an OpenAI-compatible server.
+"""A responder that forwards each batch line to an OpenAI-compatible server, and survives it.
 
 ``python -m helpers.local_server serve --upstream http://127.0.0.1:8000/v1`` gives batch semantics
 (files, statuses, result files, cancel, expiry) to a server that only answers synchronous calls:
 vLLM, Ollama, a llama.cpp server, or api.openai.com itself. The runner calls :meth:`respond`
-from a bounded thread pool (``--upstream-concurrency``).
+from a bounded set of threads (``--upstream-concurrency``); direct calls come here too.
+
+What a line gets, whatever the upstream does (``docs/local-server.md``, "The upstream
+responder"):
+
+- an answer (any status that is not worth trying again): its status and JSON body, as they are;
+- 408, 409, 429 or 5xx (as the ``openai`` SDK; ``x-should-retry`` overrides), or no answer at
+  all (a refused or dropped connection): tried again, up to ``retries`` more times, after an
+  exponential backoff with jitter, or after the wait the upstream asks for (``Retry-After``, in
+  seconds or as an HTTP date, or ``retry-after-ms``); when no try is left, or the wait would
+  pass the line's deadline, the last status and its error body (a 500 when nothing answered);
+- nothing within ``timeout`` seconds, every try and wait included:
+  :func:`.errors.upstream_timeout`, which the runner writes as a line with ``response: null``
+  and ``error.code`` ``request_timeout``;
+- a reply that cannot be a result line as it is (not JSON, not an object, larger than
+  :data:`MAX_REPLY_BYTES`): a ``502`` (or its own error status) with an error body that says why.
+
+So no reply can stall a batch or take the server's memory: every line ends within its timeout,
+and no reply holds more than :data:`MAX_REPLY_BYTES`.
 """
 
 from __future__ import annotations
 
+import email.utils
+import json
+import math
+import random
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
 
-from .errors import APIError
+from .errors import (
+    APIError,
+    streaming_unsupported,
+    upstream_bad_reply,
+    upstream_gave_up,
+    upstream_timeout,
+    upstream_unreachable,
+)
+
+#: the most of one reply that is kept; a longer one becomes an error line (16 MiB: an
+#: embeddings reply for hundreds of inputs fits, a runaway reply does not)
+MAX_REPLY_BYTES = 16 * 1024 * 1024
+#: the first backoff, in seconds, doubled on each try ...
+BACKOFF_FIRST = 0.5
+#: ... up to this
+BACKOFF_MAX = 8.0
+#: statuses worth trying again (as the ``openai`` SDK does): request timeout, rate limit, 5xx
+RETRY_STATUSES = frozenset({408, 409, 429})
+#: how much of a non-JSON reply is quoted in the error that replaces it
+EXCERPT_CHARS = 1000
+
+#: called with (endpoint, request body, status, response body) for every answer kept as it came
+OnAnswer = Callable[[str, dict[str, Any], int, dict[str, Any]], None]
+
+
+class _Reply:
+    """One HTTP answer: status, headers that matter, the parsed body (or why there is none)."""
+
+    __slots__ = ("status", "headers", "payload", "problem")
+
+    def __init__(
+        self,
+        status: int,
+        headers: dict[str, str],
+        payload: dict[str, Any] | None,
+        problem: str | None,
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self.payload = payload
+        self.problem = problem
+
+
+class _Deadline(Exception):
+    """The line's time ran out while an answer was being read."""
+
+
+def retry_after(headers: dict[str, str], now: Callable[[], float] = time.time) -> float | None:
+    """The wait an answer asks for, in seconds: ``retry-after-ms``, else ``Retry-After`` as
+    seconds or as an HTTP date. None when absent or not understood."""
+    value = headers.get("retry-after-ms")
+    if value is not None:
+        try:
+            ms = float(value)
+        except ValueError:
+            ms = math.nan
+        if math.isfinite(ms) and ms >= 0:
+            return ms / 1000
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        return max(0.0, when.timestamp() - now())
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def _retryable(status: int, headers: dict[str, str]) -> bool:
+    hint = headers.get("x-should-retry")
+    if hint == "true":
+        return True
+    if hint == "false":
+        return False
+    return status in RETRY_STATUSES or status >= 500
 
 
 class UpstreamResponder:
-    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 600.0) -> None:
+    """Forwards requests to ``base_url`` (``.../v1``) with bounded retries and a deadline.
+
+    ``sleep``, ``clock`` and ``rng`` are seams for tests (the waits asked for, not wall time).
+    ``on_answer`` sees every answer kept as the upstream sent it (a cassette records them).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float = 120.0,
+        retries: int = 4,
+        concurrency: int = 8,
+        max_reply_bytes: int = MAX_REPLY_BYTES,
+        on_answer: OnAnswer | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
-        headers = {"Authorization": f"Bearer {api_key or 'local'}"}
-        self._client = httpx2.Client(headers=headers, timeout=timeout, trust_env=False)
+        self.timeout = float(timeout)
+        self.retries = max(0, int(retries))
+        self.max_reply_bytes = max_reply_bytes
+        self.on_answer = on_answer
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._rng_lock = threading.Lock()
+        headers = {
+            "Authorization": f"Bearer {api_key or 'local'}",
+            "Content-Type": "application/json",
+        }
+        # one pool shared by every thread: connections are kept alive between lines (as many
+        # as run at once); direct calls may open more rather than wait for a batch's
+        limits = httpx2.Limits(
+            max_connections=None, max_keepalive_connections=max(1, concurrency) + 4
+        )
+        self._client = httpx2.Client(
+            headers=headers, timeout=self.timeout, trust_env=False, limits=limits
+        )
+
+    def close(self) -> None:
+        self._client.close()
 
     def respond(
         self,
@@ -30,12 +175,124 @@ class UpstreamResponder:
         now: int | None = None,
     ) -> tuple[int, dict[str, Any]]:
         """Send one request upstream: (HTTP status, JSON body). The upstream counts its own
-        tokens and stamps its own replies: ``input_tokens`` and ``now`` are unused."""
+        tokens and stamps its own replies: ``input_tokens`` and ``now`` are unused.
+
+        Raises :class:`.errors.LineError` (``request_timeout``) when the line's time runs out.
+        """
+        if isinstance(body, dict) and body.get("stream") is True:
+            refused = streaming_unsupported()  # an event stream cannot be a result line
+            return refused.status_code, refused.body()
         path = url[len("/v1") :] if url.startswith("/v1/") else url
-        response = self._client.post(self.base_url + path, json=body)
+        target = self.base_url + path
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        deadline = self._clock() + self.timeout
+        attempts = 0
+        while True:
+            attempts += 1
+            reason = ""
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                raise upstream_timeout(self.timeout)
+            reply: _Reply | None = None
+            try:
+                got = self._send(target, content, remaining, deadline)
+            except (httpx2.TimeoutException, _Deadline):
+                raise upstream_timeout(self.timeout) from None
+            except httpx2.HTTPError as exc:  # refused, reset, dropped mid-reply ...
+                reason = _reason(exc)
+            else:
+                if not _retryable(got.status, got.headers):
+                    return self._final(url, body, got)
+                reply = got
+            if attempts > self.retries:
+                return self._given_up(reply, reason, attempts)
+            asked = retry_after(reply.headers) if reply is not None else None
+            wait = self._backoff(attempts) if asked is None else asked
+            if self._clock() + wait >= deadline:
+                # no time for another try: say what the upstream said rather than time out
+                return self._given_up(reply, reason, attempts)
+            self._sleep(wait)
+
+    # -- one try ----------------------------------------------------------------------------
+
+    def _send(self, target: str, content: bytes, remaining: float, deadline: float) -> _Reply:
+        with self._client.stream("POST", target, content=content, timeout=remaining) as response:
+            headers = {
+                name: response.headers[name]
+                for name in ("retry-after", "retry-after-ms", "x-should-retry")
+                if name in response.headers
+            }
+            status = response.status_code
+            declared = response.headers.get("content-length", "")
+            limit = self.max_reply_bytes
+            if declared.isdigit() and int(declared) > limit:
+                return _Reply(status, headers, None, _too_large(limit))
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    return _Reply(status, headers, None, _too_large(limit))
+                chunks.append(chunk)
+                if self._clock() > deadline:
+                    raise _Deadline
+        data = b"".join(chunks)
         try:
-            payload = response.json()
-        except ValueError:
-            message = response.text[:1000] or "The upstream server sent no JSON."
-            payload = APIError(message, error_type="server_error").body()
-        return response.status_code, payload
+            payload = json.loads(data)
+        except (ValueError, RecursionError):
+            text = data[:EXCERPT_CHARS].decode("utf-8", errors="replace").strip()
+            what = f"it is not JSON: {text!r}" if text else "it is empty."
+            return _Reply(status, headers, None, what)
+        if not isinstance(payload, dict):
+            return _Reply(status, headers, None, f"it is JSON but not an object: {data[:80]!r}")
+        return _Reply(status, headers, payload, None)
+
+    # -- outcomes ---------------------------------------------------------------------------
+
+    def _final(self, url: str, body: dict[str, Any], reply: _Reply) -> tuple[int, dict[str, Any]]:
+        if reply.payload is None:
+            error = upstream_bad_reply(reply.status, reply.problem or "")
+            return error.status_code, error.body()
+        if self.on_answer is not None:
+            self.on_answer(url, body, reply.status, reply.payload)
+        return reply.status, reply.payload
+
+    def _given_up(
+        self, reply: _Reply | None, reason: str, attempts: int
+    ) -> tuple[int, dict[str, Any]]:
+        """What a line says once no try is left: the last answer, or that none came."""
+        error: APIError
+        if reply is None:
+            error = upstream_unreachable(reason, attempts)
+        elif reply.payload is not None and isinstance(reply.payload.get("error"), dict):
+            return reply.status, reply.payload  # the upstream's own error body
+        else:
+            error = upstream_gave_up(reply.status, attempts)
+        return error.status_code, error.body()
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential, with jitter: half the step fixed, half random ("equal jitter")."""
+        step = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (attempt - 1))
+        with self._rng_lock:
+            return step / 2 + self._rng.uniform(0, step / 2)
+
+
+def _too_large(limit: int) -> str:
+    return (
+        f"it is larger than {limit:,} bytes, the most the local server keeps of one reply "
+        "(for embeddings, send fewer inputs per request or encoding_format 'base64')."
+    )
+
+
+def _reason(exc: httpx2.HTTPError) -> str:
+    """Why a try got no answer, in a few words (never the upstream's URL)."""
+    if isinstance(exc, httpx2.ConnectError):
+        return "the connection was refused or could not be made"
+    if isinstance(exc, httpx2.RemoteProtocolError):
+        return "the connection was closed before a full answer"
+    if isinstance(exc, httpx2.NetworkError):
+        return "the connection broke"
+    return type(exc).__name__
+
+
+__all__ = ["MAX_REPLY_BYTES", "UpstreamResponder", "retry_after"]

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from openai import OpenAI
 
-from helpers.local_server import ServerInfo, ensure_server, stop_server
+from helpers.local_server import ServerInfo, stop_server
 
 from chromium import launch, require_chromium, require_playwright
-from support import WAIT, chat_line, free_port, sdk_client, start_batch, wait_until
+from support import WAIT, chat_line, sdk_client, start_batch, start_class_server, wait_until
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page, Playwright
@@ -117,15 +117,8 @@ class Classroom:
 def classroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Classroom]:
     """A classroom server (keys file and admin key) in which student-01 has run notebook 03."""
     tmp: Path = tmp_path_factory.mktemp("classroom")
-    keys = tmp / "keys.txt"
-    keys.write_text("".join(f"{key} {label}\n" for key, label in STUDENTS.items()))
     state_dir = tmp / "state"
-    info = ensure_server(
-        state_dir,
-        port=free_port(),
-        pace="instant",
-        extra_args=["--keys-file", str(keys), "--admin-key", ADMIN_KEY],
-    )
+    info = start_class_server(tmp, STUDENTS.items(), ADMIN_KEY)
     room = Classroom(info)
     try:
         room.finished_batch("student-01", "03")

@@ -73,7 +73,7 @@ def test_setup_stays_the_function_after_its_module_is_imported() -> None:
 
 
 def test_submodules_are_attributes_of_the_package() -> None:
-    for name in ("batch_files", "local_server", "results", "tables", "timeline", "waiting"):
+    for name in ("batch_files", "cost", "local_server", "results", "tables", "timeline", "waiting"):
         assert getattr(helpers, name).__name__ == f"helpers.{name}"
         assert name in dir(helpers)
 

@@ -16,9 +16,9 @@ import pytest
 from openai import OpenAI
 
 from helpers import Mode, is_local, setup
-from helpers.local_server import ServerInfo, ensure_server, find_server, state, stop_server
+from helpers.local_server import ServerInfo, find_server, state, stop_server
 
-from support import free_port, sdk_client
+from support import free_port, sdk_client, start_class_server
 
 STRAY_KEY = "sk-a-real-key-that-must-stay-home"
 #: every variable setup() may write (it writes os.environ directly, not through monkeypatch)
@@ -232,21 +232,12 @@ class ClassServer:
 def class_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClassServer]:
     """A real local server with a keys file of two students and an admin key."""
     folder = tmp_path_factory.mktemp("class-server")
-    keys_file = folder / "class-keys.txt"
-    keys_file.write_text(
-        "".join(f"{key} {label}\n" for label, key in STUDENT_KEYS.items()), encoding="utf-8"
-    )
-    state_dir = folder / "state"
-    info = ensure_server(
-        state_dir,
-        port=free_port(),
-        pace="instant",
-        extra_args=["--keys-file", str(keys_file), "--admin-key", ADMIN_KEY],
-    )
+    students = [(key, label) for label, key in STUDENT_KEYS.items()]
+    info = start_class_server(folder, students, ADMIN_KEY)
     try:
         yield ClassServer(info, dict(STUDENT_KEYS))
     finally:
-        stop_server(state_dir)
+        stop_server(folder / "state")
 
 
 @pytest.fixture

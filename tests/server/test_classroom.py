@@ -29,7 +29,6 @@ from helpers.local_server import (
     ServerInfo,
     advance_clock,
     class_view,
-    ensure_server,
     expire_batch,
     force_line,
     force_validation_failure,
@@ -51,7 +50,6 @@ from support import (
     assert_error,
     chat_line,
     file_lines,
-    free_port,
     hold,
     log_offset,
     log_since,
@@ -60,6 +58,7 @@ from support import (
     run_batch,
     sdk_client,
     start_batch,
+    start_class_server,
     wait_until,
 )
 
@@ -116,22 +115,11 @@ class Room:
 def classroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One server for the module: a keys file of three labelled students, and an admin key."""
     root = tmp_path_factory.mktemp("classroom")
-    keys_file = root / "keys.txt"
-    keys_file.write_text(
-        "# three students, one key and its label per line\n"
-        + "".join(f"{key} {label}\n" for key, label in STUDENTS.values())
-    )
-    state_dir = root / "state"
-    info = ensure_server(
-        state_dir,
-        port=free_port(),
-        pace="instant",
-        extra_args=["--keys-file", str(keys_file), "--admin-key", ADMIN_KEY],
-    )
+    info = start_class_server(root, STUDENTS.values(), ADMIN_KEY)
     try:
-        yield Server(info, state_dir.resolve(), keys_file.resolve())
+        yield Server(info, (root / "state").resolve(), (root / "keys.txt").resolve())
     finally:
-        stop_server(state_dir)
+        stop_server(root / "state")
 
 
 def _person(info: ServerInfo, key: str, label: str) -> Person:

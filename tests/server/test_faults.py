@@ -21,6 +21,8 @@ from helpers.local_server.responder import LocalResponder
 from helpers.local_server.runner import GIVE_UP_AFTER, Runner
 from helpers.local_server.service import Service
 
+from support import service_batch
+
 WAIT = 30.0
 
 
@@ -29,30 +31,7 @@ def _service(state: Path) -> Service:
 
 
 def _batch(service: Service, state: Path, n: int, namespace: str = "ns") -> str:
-    path = state / f"in-{n}.jsonl"
-    path.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "custom_id": f"r{i}",
-                    "method": "POST",
-                    "url": "/v1/chat/completions",
-                    "body": {
-                        "model": "gpt-4o-mini",
-                        "messages": [{"role": "user", "content": f"question {i}"}],
-                    },
-                }
-            )
-            + "\n"
-            for i in range(n)
-        )
-    )
-    with open(path, "rb") as fh:
-        file = service.upload_file(
-            namespace, stream=fh, filename=path.name, purpose="batch", expires_after=None
-        )
-    body = {"input_file_id": file["id"], "endpoint": "/v1/chat/completions"}
-    return service.create_batch(namespace, body | {"completion_window": "24h"})["id"]
+    return service_batch(service, [f"question {i}" for i in range(n)], namespace)
 
 
 def _run_until(runner: Runner, done, what: str) -> None:

@@ -17,6 +17,8 @@ from helpers.local_server.responder import LocalResponder
 from helpers.local_server.runner import Runner
 from helpers.local_server.service import Service
 
+from support import service_batch
+
 WAIT = 20.0  # seconds a test may wait for something that should happen at once
 
 
@@ -43,27 +45,7 @@ class BlockingResponder:
 
 
 def _create(service: Service, state: Path, namespace: str, prompts: list[str]) -> str:
-    path = state / f"{namespace}-{len(prompts)}.jsonl"
-    path.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "custom_id": f"r{i}",
-                    "method": "POST",
-                    "url": "/v1/chat/completions",
-                    "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": p}]},
-                }
-            )
-            + "\n"
-            for i, p in enumerate(prompts)
-        )
-    )
-    with open(path, "rb") as fh:
-        file = service.upload_file(
-            namespace, stream=fh, filename=path.name, purpose="batch", expires_after=None
-        )
-    body = {"input_file_id": file["id"], "endpoint": "/v1/chat/completions"}
-    return service.create_batch(namespace, body | {"completion_window": "24h"})["id"]
+    return service_batch(service, prompts, namespace)
 
 
 def _until(check, what: str) -> None:

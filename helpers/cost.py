@@ -1,0 +1,314 @@
+"""Estimate what a batch will cost before you submit it: its input file times a price table.
+
+Input tokens are counted offline with the tokenizer the local server uses
+(:mod:`helpers.local_server.tokens`: the ``bpe-openai`` package, which ships the models' own
+vocabularies, so nothing is downloaded and no key is needed), with the rule the API bills chat
+prompts by. For plain text messages the count is the ``prompt_tokens`` the API reports; what
+else a request may carry (a JSON schema, tools, images) is not counted.
+
+Output tokens cannot be counted before a model writes them. Each request is bounded instead by
+the output limit it sets (``max_completion_tokens`` or ``max_tokens`` for chat,
+``max_output_tokens`` for Responses, times ``n`` answers), or by the model's own maximum when it
+sets none. A reasoning model's hidden reasoning tokens count within that limit. So the estimate
+is exact for text input and an upper bound for output.
+
+Prices come from a table: by default ``helpers/prices.json``, which carries its date and
+source, or one you pass (:func:`load_prices` says which forms). Prices change: the table says
+when it was made.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .local_server.models import resolve_model
+from .local_server.tokens import request_input_tokens
+
+#: the price table shipped with the helpers
+PRICES_PATH = Path(__file__).with_name("prices.json")
+#: the Batch API's price, as a share of the synchronous one, when a table gives no batch price
+BATCH_DISCOUNT = 0.5
+#: tokens per price unit: prices are per million tokens
+PER = 1_000_000
+#: the body fields that limit one answer's output tokens, by endpoint, in the order looked up
+OUTPUT_LIMIT_FIELDS: dict[str, tuple[str, ...]] = {
+    "/v1/chat/completions": ("max_completion_tokens", "max_tokens"),
+    "/v1/responses": ("max_output_tokens",),
+    "/v1/completions": ("max_tokens",),
+}
+#: what ``/v1/completions`` generates when a request sets no ``max_tokens``
+COMPLETIONS_DEFAULT_MAX_TOKENS = 16
+#: the columns of :attr:`CostEstimate.lines`
+LINE_COLUMNS = ["custom_id", "input_tokens", "max_output_tokens", "output_limit"]
+#: the columns of :meth:`CostEstimate.table`
+TABLE_COLUMNS = ["input_tokens", "input_usd", "max_output_tokens", "max_output_usd", "max_usd"]
+
+
+@dataclass(frozen=True)
+class Price:
+    """One model's prices, in US dollars per million tokens, synchronous and batch."""
+
+    model: str
+    input: float
+    output: float
+    batch_input: float
+    batch_output: float
+
+    def cost(self, input_tokens: int, output_tokens: int = 0, *, batch: bool = True) -> float:
+        """Return the dollars ``input_tokens`` and ``output_tokens`` cost, at the batch price
+        (or, with ``batch=False``, at the synchronous one)."""
+        if batch:
+            return (input_tokens * self.batch_input + output_tokens * self.batch_output) / PER
+        return (input_tokens * self.input + output_tokens * self.output) / PER
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    """Prices by model, with the date and source of the figures (None when not given)."""
+
+    models: dict[str, Price]
+    date: str | None = None
+    source: str | None = None
+    note: str | None = None
+
+    def price(self, model: str) -> Price:
+        """Return the prices of ``model``, found by its name or, for a snapshot such as
+        ``gpt-4o-mini-2024-07-18``, by its alias. Raises KeyError when the table has neither."""
+        if model in self.models:
+            return self.models[model]
+        info = resolve_model(model)
+        if info is not None and info.id in self.models:
+            return self.models[info.id]
+        dated = f" (dated {self.date})" if self.date else ""
+        raise KeyError(
+            f"the price table{dated} has no price for {model!r}: pass your own, for example "
+            f"prices={{{model!r}: {{'input': 0.15, 'output': 0.60}}}} (dollars per 1M tokens)"
+        )
+
+    def frame(self) -> pd.DataFrame:
+        """Return the table as a DataFrame: one row per model, dollars per million tokens."""
+        rows = [
+            {
+                "model": p.model,
+                "input": p.input,
+                "output": p.output,
+                "batch_input": p.batch_input,
+                "batch_output": p.batch_output,
+            }
+            for p in self.models.values()
+        ]
+        return pd.DataFrame(rows).set_index("model")
+
+
+def _dollars(entry: Mapping[str, Any], key: str, model: str, default: float | None) -> float:
+    value = entry.get(key, default)
+    if value is None:
+        raise ValueError(f"the price of {model!r} has no {key!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"the {key!r} price of {model!r} must be a number, not {value!r}")
+    if value < 0:
+        raise ValueError(f"the {key!r} price of {model!r} must not be negative")
+    return float(value)
+
+
+def _price(model: str, entry: Any) -> Price:
+    if isinstance(entry, Price):
+        return entry
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"the price of {model!r} must be a mapping such as {{'input': 0.15}}")
+    standard_in = _dollars(entry, "input", model, None)
+    standard_out = _dollars(entry, "output", model, 0.0)
+    return Price(
+        model=model,
+        input=standard_in,
+        output=standard_out,
+        batch_input=_dollars(entry, "batch_input", model, standard_in * BATCH_DISCOUNT),
+        batch_output=_dollars(entry, "batch_output", model, standard_out * BATCH_DISCOUNT),
+    )
+
+
+def load_prices(prices: str | Path | Mapping[str, Any] | PriceTable | None = None) -> PriceTable:
+    """Return a price table: the shipped one, or yours.
+
+    ``prices`` may be None (``helpers/prices.json``), the path of a JSON file of the same form,
+    a mapping of that form (``{"date": ..., "source": ..., "models": {...}}``), a plain mapping
+    of models (``{"gpt-4o-mini": {"input": 0.15, "output": 0.60}}``), or a PriceTable. Each
+    model gives ``input`` and ``output`` (dollars per million tokens; ``output`` defaults to 0,
+    for embeddings) and may give ``batch_input`` and ``batch_output``, which default to half.
+
+    Raises ValueError for a price that is missing, negative or not a number, and
+    FileNotFoundError for a missing file.
+    """
+    if isinstance(prices, PriceTable):
+        return prices
+    if prices is None or isinstance(prices, str | Path):
+        path = PRICES_PATH if prices is None else Path(prices)
+        data: Mapping[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        data = prices
+    if "models" in data and isinstance(data["models"], Mapping):
+        models, date, source, note = (
+            data["models"],
+            data.get("date"),
+            data.get("source"),
+            data.get("note"),
+        )
+    else:
+        models, date, source, note = data, None, None, None
+    return PriceTable(
+        models={str(name): _price(str(name), entry) for name, entry in models.items()},
+        date=date,
+        source=source,
+        note=note,
+    )
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """What a batch input file will cost: tokens per request, and dollars at a model's prices.
+
+    ``lines`` has one row per request: ``custom_id``, ``input_tokens`` (counted offline),
+    ``max_output_tokens`` (the bound) and ``output_limit`` (the body field the bound came from,
+    ``"model maximum"`` when the request sets none, or None for endpoints that write no tokens).
+    """
+
+    path: Path
+    endpoint: str
+    model: str
+    price: Price
+    prices_date: str | None
+    lines: pd.DataFrame
+
+    @property
+    def requests(self) -> int:
+        """How many requests the file holds."""
+        return len(self.lines)
+
+    @property
+    def input_tokens(self) -> int:
+        """Input tokens of every request together."""
+        return int(self.lines["input_tokens"].sum())
+
+    @property
+    def max_output_tokens(self) -> int:
+        """The most output tokens the requests together may produce."""
+        return int(self.lines["max_output_tokens"].sum())
+
+    def cost(self, *, batch: bool = True) -> float:
+        """The most the file may cost, in dollars: at the batch price, or the synchronous one."""
+        return self.price.cost(self.input_tokens, self.max_output_tokens, batch=batch)
+
+    def table(self) -> pd.DataFrame:
+        """Return the estimate as two rows, ``batch`` and ``synchronous``, with the columns
+        input_tokens, input_usd, max_output_tokens, max_output_usd and max_usd."""
+        rows = {}
+        for label, batch in (("batch", True), ("synchronous", False)):
+            input_usd = self.price.cost(self.input_tokens, 0, batch=batch)
+            output_usd = self.price.cost(0, self.max_output_tokens, batch=batch)
+            rows[label] = {
+                "input_tokens": self.input_tokens,
+                "input_usd": input_usd,
+                "max_output_tokens": self.max_output_tokens,
+                "max_output_usd": output_usd,
+                "max_usd": input_usd + output_usd,
+            }
+        return pd.DataFrame.from_dict(rows, orient="index", columns=TABLE_COLUMNS)
+
+
+def _count(value: Any) -> int | None:
+    """An integer field of a body (not a bool), or None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _output_bound(url: str, body: Mapping[str, Any], model: str) -> tuple[int, str | None]:
+    """The most output tokens one request may produce, and where that bound comes from."""
+    fields = OUTPUT_LIMIT_FIELDS.get(url)
+    if fields is None:  # embeddings, moderations: no output tokens
+        return 0, None
+    answers = max(_count(body.get("n")) or 1, 1)
+    if url == "/v1/completions":  # best_of answers are generated, and billed, to pick one
+        answers = max(answers, _count(body.get("best_of")) or 1)
+    for field in fields:
+        limit = _count(body.get(field))
+        if limit is not None:
+            return max(limit, 0) * answers, field
+    if url == "/v1/completions":
+        return COMPLETIONS_DEFAULT_MAX_TOKENS * answers, "default max_tokens"
+    info = resolve_model(model)
+    if info is None or not info.max_output_tokens:
+        raise ValueError(
+            f"a request sets no {' or '.join(fields)}, and the model {model!r} is unknown, so "
+            "its output has no bound: set a limit in every request"
+        )
+    return info.max_output_tokens * answers, "model maximum"
+
+
+def estimate_cost(
+    path: str | Path, prices: str | Path | Mapping[str, Any] | PriceTable | None = None
+) -> CostEstimate:
+    """Estimate what the batch input file at ``path`` will cost, before you upload it.
+
+    Every request's input tokens are counted offline (see the module's docstring); its output
+    tokens are bounded by its output limit, or by the model's maximum when it sets none. Both are
+    priced with ``prices`` (anything :func:`load_prices` takes; by default the shipped table), at
+    the batch price and at the synchronous one: see :meth:`CostEstimate.table`.
+
+    Returns a :class:`CostEstimate`. Raises ValueError for a line that is not a request (check
+    the file with ``helpers.check_batch_file`` first), a file that mixes endpoints or models, or
+    an empty file; KeyError when the table has no price for the file's model; FileNotFoundError
+    for a missing file.
+    """
+    path = Path(path)
+    table = load_prices(prices)
+    rows = []
+    endpoint = model = None
+    with open(path, encoding="utf-8-sig") as fh:  # a BOM is fine, as for the API
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                request = json.loads(raw)
+            except ValueError:
+                request = None
+            body = request.get("body") if isinstance(request, dict) else None
+            url = request.get("url") if isinstance(request, dict) else None
+            if not isinstance(body, dict) or not isinstance(url, str):
+                raise ValueError(
+                    f"line {number} of {path.name} is not a request with a url and a body: "
+                    "check the file with helpers.check_batch_file"
+                )
+            if endpoint is None:
+                endpoint, model = url, str(body.get("model"))
+            elif url != endpoint or str(body.get("model")) != model:
+                raise ValueError(
+                    f"line {number} of {path.name} is for {url} and {body.get('model')!r}, the "
+                    f"first for {endpoint} and {model!r}: a batch has one endpoint and one model"
+                )
+            bound, limit = _output_bound(url, body, str(model))
+            rows.append(
+                {
+                    "custom_id": request.get("custom_id"),
+                    "input_tokens": request_input_tokens(url, body),
+                    "max_output_tokens": bound,
+                    "output_limit": limit,
+                }
+            )
+    if endpoint is None or model is None:
+        raise ValueError(f"{path.name} holds no request")
+    lines = pd.DataFrame(rows, columns=LINE_COLUMNS)
+    lines = lines.astype({"input_tokens": "int64", "max_output_tokens": "int64"})
+    return CostEstimate(
+        path=path,
+        endpoint=endpoint,
+        model=model,
+        price=table.price(model),
+        prices_date=table.date,
+        lines=lines,
+    )

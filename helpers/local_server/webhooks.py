@@ -1,0 +1,426 @@
+"""Signed webhooks: the event a batch sends when it ends, kept in an outbox until delivered.
+
+When a batch reaches a final status, the domain (:meth:`.service.Service._move`) calls
+:meth:`Outbox.enqueue` inside the transaction that saves that status: the event is stored
+exactly when the status is, so none is lost and none is made up. A :class:`Deliverer`, a thread
+of its own, POSTs each pending event to its endpoint, signed the Standard Webhooks way (what
+``client.webhooks.unwrap`` in the ``openai`` SDK checks), and tries again with exponential
+backoff until the endpoint answers 2xx or the attempts run out: delivery is at least once.
+
+Where an event goes: the endpoint its namespace set at run time (``POST /_local/webhook``), else
+the server's (``serve --webhook-url``). A batch that ends while neither is set sends nothing,
+as on the real service without an endpoint. The URL and secret are stored with each event, so
+an event goes where it was meant to go even after the settings change or the server restarts.
+
+Only ``http://`` URLs on a loopback address are accepted unless the server runs with
+``--webhook-allow-remote``: a server on a class network must not become a way to POST to other
+machines.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import http.client
+import json
+import logging
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import ids
+from .config import Settings, is_loopback
+from .constants import VERSION
+from .errors import BadRequest, invalid_type, invalid_value
+from .lifecycle import STAMP
+from .store import Store
+
+log = logging.getLogger("helpers.local_server.webhooks")
+
+#: the event each final status sends
+EVENT_TYPES = {
+    "completed": "batch.completed",
+    "failed": "batch.failed",
+    "expired": "batch.expired",
+    "cancelled": "batch.cancelled",
+}
+#: what an event in the outbox can be
+EVENT_STATUSES = ("pending", "delivered", "failed")
+SECRET_PREFIX = "whsec_"
+#: the longest wait between two attempts, however many attempts are allowed
+RETRY_MAX = 3600.0
+#: how much of a refusing endpoint's answer is kept in ``last_error``
+ERROR_EXCERPT = 200
+USER_AGENT = f"local-batch-api/{VERSION} (webhooks; +docs/local-server.md#webhooks)"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where events go, and the secret that signs them."""
+
+    url: str
+    secret: str
+
+
+# -- secrets, URLs and signatures -------------------------------------------------------------
+
+
+def new_secret() -> str:
+    """A signing secret in the dashboard's format: ``whsec_`` and 32 random bytes in base64."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def secret_problem(secret: Any) -> str | None:
+    """Why ``secret`` cannot sign webhooks, or None when it can."""
+    if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX):
+        return f"a webhook secret starts with '{SECRET_PREFIX}'"
+    try:
+        key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if not key:
+        return f"a webhook secret is '{SECRET_PREFIX}' followed by a key in base64"
+    return None
+
+
+def url_problem(url: Any, *, allow_remote: bool) -> str | None:
+    """Why events cannot be sent to ``url``, or None when they can."""
+    if not isinstance(url, str) or not url:
+        return "a webhook URL is a non-empty string"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return f"'{url}' is not a valid URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"'{url}' is not an http:// or https:// URL"
+    if not allow_remote and (parts.scheme != "http" or not is_loopback(parts.hostname)):
+        return (
+            f"'{url}' is not an http:// URL on this machine (127.0.0.1, localhost or [::1]); "
+            "the server sends webhooks elsewhere only when started with --webhook-allow-remote"
+        )
+    return None
+
+
+def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` header: ``v1,`` and the base64 HMAC-SHA256, keyed with the
+    secret's decoded bytes, of ``"{webhook_id}.{timestamp}.{body}"`` (Standard Webhooks)."""
+    key = base64.b64decode(secret[len(SECRET_PREFIX) :])
+    signed = f"{webhook_id}.{timestamp}.".encode() + body
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def signed_headers(secret: str, webhook_id: str, body: bytes, timestamp: int) -> dict[str, str]:
+    """Every header of one delivery attempt."""
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(secret, webhook_id, timestamp, body),
+    }
+
+
+def event_body(event_id: str, event_type: str, created_at: int, batch_id: str) -> str:
+    """The JSON an event carries, exactly as it is sent (and signed) on every attempt."""
+    return json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": event_type,
+            "created_at": created_at,
+            "data": {"id": batch_id},
+        }
+    )
+
+
+def backoff(attempts: int, base: float) -> float:
+    """Seconds to wait after the ``attempts``-th failed attempt: base, 2 x base, 4 x base ..."""
+    return min(base * 2 ** (attempts - 1), RETRY_MAX)
+
+
+# -- the outbox ------------------------------------------------------------------------------
+
+
+class Outbox:
+    """Webhook settings per namespace, and the events waiting to be delivered."""
+
+    def __init__(
+        self, store: Store, settings: Settings, setting_key: Callable[[str, str], str]
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self._key = setting_key
+        #: set when an event is queued, so the deliverer looks at once
+        self.wake = threading.Event()
+
+    def endpoint(self, namespace: str) -> tuple[Endpoint | None, str | None]:
+        """Where a namespace's events go, and whether that was set for the ``namespace`` at run
+        time or for the whole ``server`` at start-up (None, None: nowhere)."""
+        saved = self.store.get_setting(self._key(namespace, "webhook"))
+        if saved is not None:
+            allow = self.settings.webhook_allow_remote
+            if (
+                isinstance(saved, dict)
+                and url_problem(saved.get("url"), allow_remote=allow) is None
+                and secret_problem(saved.get("secret")) is None
+            ):
+                return Endpoint(saved["url"], saved["secret"]), "namespace"
+            log.warning("ignoring the saved webhook setting of %s: not valid", namespace)
+        if self.settings.webhook_url and self.settings.webhook_secret:
+            return Endpoint(self.settings.webhook_url, self.settings.webhook_secret), "server"
+        return None, None
+
+    def describe(self, namespace: str) -> dict[str, Any]:
+        """A namespace's webhook setting, without its secret."""
+        endpoint, source = self.endpoint(namespace)
+        return {
+            "object": "local_server.webhook",
+            "namespace": namespace,
+            "url": endpoint.url if endpoint else None,
+            "source": source,
+            "event_types": list(EVENT_TYPES.values()),
+            "max_attempts": self.settings.webhook_max_attempts,
+            "retry_base": self.settings.webhook_retry_base,
+            "allow_remote": self.settings.webhook_allow_remote,
+        }
+
+    def configure(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Set (``{"url", "secret"}``) or clear (``{"url": null}``) a namespace's endpoint.
+
+        Without a secret a new one is made. The answer shows the secret this once, as the
+        dashboard does.
+        """
+        url, secret = body.get("url"), body.get("secret")
+        if url is None:
+            self.store.set_setting(self._key(namespace, "webhook"), None)
+            return {**self.describe(namespace), "secret": None}
+        if not isinstance(url, str):
+            raise invalid_type("url", "a string", url)
+        problem = url_problem(url, allow_remote=self.settings.webhook_allow_remote)
+        if problem is not None:
+            raise BadRequest(f"Invalid 'url': {problem}.", param="url", code="invalid_value")
+        if secret is None:
+            secret = new_secret()
+        elif secret_problem(secret) is not None:
+            raise BadRequest(
+                f"Invalid 'secret': {secret_problem(secret)}.", param="secret", code="invalid_value"
+            )
+        self.store.set_setting(self._key(namespace, "webhook"), {"url": url, "secret": secret})
+        return {**self.describe(namespace), "secret": secret}
+
+    def enqueue(self, namespace: str, batch: dict[str, Any]) -> bool:
+        """Queue the event of a batch that has just reached a final status, if its namespace
+        has an endpoint. Call it in the transaction that saves the status."""
+        event_type = EVENT_TYPES.get(batch["status"])
+        if event_type is None:
+            return False
+        endpoint, _ = self.endpoint(namespace)
+        if endpoint is None:
+            return False
+        created = int(batch[STAMP[batch["status"]]])  # when the batch ended, on its clock
+        event_id = ids.event_id(created)
+        added = self.store.add_webhook_event(
+            namespace,
+            {
+                "id": event_id,
+                "webhook_id": ids.webhook_id(created),
+                "batch_id": batch["id"],
+                "type": event_type,
+                "payload": event_body(event_id, event_type, created, batch["id"]),
+                "url": endpoint.url,
+                "secret": endpoint.secret,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": created,
+                "next_attempt_at": time.time(),
+            },
+        )
+        self.wake.set()
+        return added
+
+    def events(
+        self, namespace: str, *, status: Any = None, batch_id: Any = None, limit: Any = None
+    ) -> dict[str, Any]:
+        """A namespace's events, newest first, as the control surface shows them."""
+        if status is not None and status not in EVENT_STATUSES:
+            raise invalid_value("status", status, list(EVENT_STATUSES))
+        if batch_id is not None and not isinstance(batch_id, str):
+            raise invalid_type("batch_id", "a string", batch_id)
+        count = 100 if limit in (None, "") else limit
+        if isinstance(count, str) and count.isdigit():
+            count = int(count)
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 1000:
+            raise BadRequest(
+                "limit must be an integer from 1 to 1000.", param="limit", code="invalid_value"
+            )
+        rows = self.store.webhook_events(namespace, status=status, batch_id=batch_id, limit=count)
+        return {"object": "list", "data": [self.view(row) for row in rows]}
+
+    def view(self, row: dict[str, Any]) -> dict[str, Any]:
+        """An event as the control surface shows it: what was sent and how it went, never its
+        secret."""
+
+        def stamp(value: float | None) -> int | None:
+            return None if value is None else int(value)
+
+        return {
+            "object": "local_server.webhook_event",
+            "id": row["id"],
+            "webhook_id": row["webhook_id"],
+            "type": row["type"],
+            "batch_id": row["batch_id"],
+            "namespace": row["namespace"],
+            "url": row["url"],
+            "status": row["status"],
+            "attempts": row["attempts"],
+            "max_attempts": self.settings.webhook_max_attempts,
+            "created_at": row["created_at"],
+            "last_attempt_at": stamp(row["last_attempt_at"]),
+            "next_attempt_at": stamp(row["next_attempt_at"])
+            if row["status"] == "pending"
+            else None,
+            "delivered_at": stamp(row["delivered_at"]),
+            "last_error": row["last_error"],
+            "payload": json.loads(row["payload"]),
+        }
+
+    def reset(self, namespace: str) -> None:
+        """Forget a namespace's events and its run-time endpoint."""
+        self.store.delete_webhook_events(namespace)
+        self.store.set_setting(self._key(namespace, "webhook"), None)
+
+
+# -- delivery ----------------------------------------------------------------------------------
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer that is not 2xx: it counts as a failed attempt."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+#: proxies are ignored (loopback must not go through one), and redirects are not followed
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
+
+
+class Deliverer:
+    """The thread that sends pending events, one at a time, oldest first."""
+
+    #: the longest the thread sleeps when nothing is due and nothing wakes it
+    IDLE = 5.0
+    #: events taken from the outbox per pass
+    BATCH = 50
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+        self.settings = outbox.settings
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start sending. Events left pending by an earlier run are due at once."""
+        left = self.outbox.store.retry_pending_webhooks(time.time())
+        if left:
+            log.info("%d webhook event(s) still to deliver", left)
+        self._thread = threading.Thread(target=self._loop, name="webhooks", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop sending. An attempt under way is not waited for beyond a moment: its event
+        stays pending, and is sent again after a restart."""
+        self._stop.set()
+        self.outbox.wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.outbox.wake.clear()
+            try:
+                pause = self.deliver_due()
+            except Exception:  # keep delivering whatever one event does
+                log.exception("webhook delivery failed")
+                pause = 1.0
+            self.outbox.wake.wait(pause)
+
+    def deliver_due(self) -> float:
+        """Attempt every event that is due. Returns how long to wait before the next is due."""
+        store = self.outbox.store
+        for row in store.webhook_events(due_by=time.time(), limit=self.BATCH, oldest_first=True):
+            if self._stop.is_set():
+                return 0.0
+            self.attempt(row)
+        upcoming = store.next_webhook_attempt()
+        if upcoming is None:
+            return self.IDLE
+        return min(max(upcoming - time.time(), 0.0), self.IDLE)
+
+    def attempt(self, row: dict[str, Any]) -> bool:
+        """One delivery attempt of an event; saves its outcome. Returns whether it arrived."""
+        problem = url_problem(row["url"], allow_remote=self.settings.webhook_allow_remote)
+        error = problem and f"not sent: {problem}"
+        if error is None:
+            error = self._post(row)
+        now = time.time()
+        attempts = row["attempts"] + 1
+        if error is None:
+            fields: dict[str, Any] = {"status": "delivered", "delivered_at": now}
+        elif problem is not None or attempts >= self.settings.webhook_max_attempts:
+            fields = {"status": "failed"}
+            log.warning("webhook %s for %s failed: %s", row["id"], row["batch_id"], error)
+        else:
+            fields = {"next_attempt_at": now + backoff(attempts, self.settings.webhook_retry_base)}
+        self.outbox.store.update_webhook_event(
+            row["id"], attempts=attempts, last_attempt_at=now, last_error=error, **fields
+        )
+        return error is None
+
+    def _post(self, row: dict[str, Any]) -> str | None:
+        """POST the event, signed for this attempt. Returns what went wrong, or None."""
+        body = row["payload"].encode()
+        # the timestamp of the attempt in real time (never a namespace's moved clock): the
+        # receiver compares it with its own clock and refuses anything 5 minutes off
+        headers = signed_headers(row["secret"], row["webhook_id"], body, int(time.time()))
+        request = urllib.request.Request(row["url"], data=body, headers=headers, method="POST")
+        try:
+            with _OPENER.open(request, timeout=self.settings.webhook_timeout) as response:
+                response.read(ERROR_EXCERPT)
+                return None  # urllib raises for anything but 2xx
+        except urllib.error.HTTPError as exc:
+            try:
+                text = exc.read(ERROR_EXCERPT).decode("utf-8", "replace").strip()
+            except OSError:
+                text = ""
+            return f"HTTP {exc.code}" + (f": {text}" if text else "")
+        except urllib.error.URLError as exc:
+            return f"could not connect: {exc.reason}"
+        except TimeoutError:
+            return f"no answer within {self.settings.webhook_timeout:g} s"
+        except (OSError, http.client.HTTPException) as exc:
+            return f"{type(exc).__name__}: {exc}"
+
+
+__all__ = [
+    "EVENT_TYPES",
+    "Deliverer",
+    "Endpoint",
+    "Outbox",
+    "backoff",
+    "event_body",
+    "new_secret",
+    "secret_problem",
+    "sign",
+    "signed_headers",
+    "url_problem",
+]

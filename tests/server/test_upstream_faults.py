@@ -1,0 +1,474 @@
+"""An upstream that fails: retries, Retry-After, timeouts, odd replies, a restart.
+
+The upstream is LLMock, a third-party OpenAI-compatible mock server (support.MockUpstream) that
+fails on cue and keeps a journal of the requests it got: every test counts attempts there, and
+none measures time. Replies LLMock cannot make (not JSON, odd usage, JSON that is not an
+object) come from a small fake of our own (:class:`OddUpstream`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+from openai import OpenAI
+
+from helpers.local_server import ensure_server, stop_server
+from helpers.local_server.errors import LineError
+from helpers.local_server.upstream import UpstreamResponder, retry_after
+
+from support import (
+    CHAT,
+    HELD,
+    Gate,
+    MockUpstream,
+    chat_line,
+    file_lines,
+    free_port,
+    poll,
+    run_batch,
+    sdk_client,
+    start_batch,
+    start_gated_server,
+    wait_until,
+)
+
+#: a reply larger than the most the server keeps of one (upstream.MAX_REPLY_BYTES, 16 MiB)
+HUGE = 17 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[MockUpstream]:
+    upstream = MockUpstream()
+    try:
+        yield upstream
+    finally:
+        upstream.stop()
+
+
+@pytest.fixture
+def upstream(mock: MockUpstream) -> MockUpstream:
+    mock.reset()
+    return mock
+
+
+@contextmanager
+def forwarding(state_dir: Path, base_url: str, *flags: str) -> Iterator[OpenAI]:
+    """A local server (pace instant) sending its batch lines to ``base_url``."""
+    args = ["--upstream", base_url, "--upstream-concurrency", "2", *flags]
+    info = ensure_server(state_dir, port=free_port(), pace="instant", extra_args=args)
+    try:
+        yield sdk_client(info.base_url)
+    finally:
+        stop_server(state_dir)
+
+
+def _content(line: dict[str, Any]) -> str:
+    return line["response"]["body"]["choices"][0]["message"]["content"]
+
+
+def _attempts(upstream: MockUpstream) -> Counter[str]:
+    """How many requests the upstream got for each prompt."""
+    return Counter(upstream.prompts())
+
+
+# -- tried again ------------------------------------------------------------------------------
+
+
+def test_a_line_is_tried_again_until_the_upstream_answers(upstream, tmp_path):
+    upstream.script({"type": "fail", "status": 503, "retry_after": 0.01, "times": 2})
+    with forwarding(tmp_path / "state", upstream.base_url) as client:
+        batch = run_batch(client, [chat_line("r0", "Is anyone there?")])
+        [line] = file_lines(client, batch.output_file_id)
+    assert batch.status == "completed"
+    assert (batch.request_counts.completed, batch.request_counts.failed) == (1, 0)
+    assert line["response"]["status_code"] == 200
+    assert "Is anyone there?" in _content(line)
+    assert [r["status"] for r in upstream.requests()] == [503, 503, 200]
+
+
+@pytest.mark.parametrize("status", [429, 500])
+def test_when_every_try_fails_the_line_has_the_last_status(upstream, tmp_path, status):
+    upstream.script({"type": "fail", "status": status, "retry_after": 0.01, "times": None})
+    with forwarding(tmp_path / "state", upstream.base_url, "--upstream-retries", "2") as client:
+        batch = run_batch(client, [chat_line("r0", "first"), chat_line("r1", "second")])
+        lines = file_lines(client, batch.error_file_id)
+    assert batch.status == "completed"
+    assert (batch.request_counts.completed, batch.request_counts.failed) == (0, 2)
+    assert batch.output_file_id is None
+    assert sorted(x["custom_id"] for x in lines) == ["r0", "r1"]
+    for line in lines:
+        assert line["error"] is None
+        assert line["response"]["status_code"] == status
+        assert set(line["response"]["body"]["error"]) >= {"message", "type", "code"}
+    assert _attempts(upstream) == {"first": 3, "second": 3}  # one try and two more, each
+
+
+def test_a_connection_that_is_refused_is_tried_again_then_a_500_line(tmp_path):
+    dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    with forwarding(tmp_path / "state", dead, "--upstream-retries", "1") as client:
+        batch = run_batch(client, [chat_line("r0")])
+        [line] = file_lines(client, batch.error_file_id)
+    assert batch.status == "completed" and batch.request_counts.failed == 1
+    assert line["response"]["status_code"] == 500
+    error = line["response"]["body"]["error"]
+    assert error["type"] == "server_error"
+    assert "tried 2 times" in error["message"] and "127.0.0.1" not in error["message"]
+
+
+# -- Retry-After --------------------------------------------------------------------------------
+
+
+def test_the_wait_the_upstream_asks_for_is_the_wait_taken(upstream):
+    """In process, with the responder's sleep replaced: the waits it asks for are recorded."""
+    upstream.script({"type": "fail", "status": 429, "retry_after": 2.5, "times": 2})
+    waits: list[float] = []
+    responder = UpstreamResponder(upstream.base_url, retries=4, sleep=waits.append)
+    try:
+        status, body = responder.respond(CHAT, chat_line("r0", "patience")["body"])
+    finally:
+        responder.close()
+    assert status == 200 and "patience" in body["choices"][0]["message"]["content"]
+    assert waits == [2.5, 2.5]
+    assert _attempts(upstream) == {"patience": 3}
+
+
+def test_a_wait_longer_than_the_line_may_take_ends_the_line_with_the_upstream_answer(
+    upstream, tmp_path
+):
+    upstream.script({"type": "fail", "status": 429, "retry_after": 3600, "times": 1})
+    with forwarding(tmp_path / "state", upstream.base_url, "--upstream-timeout", "30") as client:
+        batch = run_batch(client, [chat_line("r0", "come back in an hour")])
+        [line] = file_lines(client, batch.error_file_id)
+    assert line["response"]["status_code"] == 429
+    # no second try: the upstream asked for an hour, and the line may take 30 seconds
+    assert _attempts(upstream) == {"come back in an hour": 1}
+
+
+def test_retry_after_is_read_as_seconds_as_an_http_date_or_in_milliseconds():
+    now = 1_800_000_000.0
+    date = format_datetime(datetime.fromtimestamp(now + 30, UTC), usegmt=True)
+    assert retry_after({"retry-after": date}, now=lambda: now) == pytest.approx(30.0)
+    assert retry_after({"retry-after": "7"}) == 7.0
+    assert retry_after({"retry-after": "0.5"}) == 0.5
+    assert retry_after({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
+    past = format_datetime(datetime.fromtimestamp(now - 30, UTC), usegmt=True)
+    assert retry_after({"retry-after": past}, now=lambda: now) == 0.0
+    for odd in ("soon", "-3", "nan", "inf", ""):
+        assert retry_after({"retry-after": odd}) is None
+    assert retry_after({}) is None
+
+
+def test_backoff_grows_with_jitter_and_stays_bounded():
+    responder = UpstreamResponder("http://127.0.0.1:9/v1")
+    try:
+        for attempt, step in [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (5, 8.0), (9, 8.0)]:
+            waits = {responder._backoff(attempt) for _ in range(50)}
+            assert all(step / 2 <= w <= step for w in waits), (attempt, waits)
+            assert len(waits) > 1  # jitter: not the same wait every time
+    finally:
+        responder.close()
+
+
+# -- a per-line deadline ------------------------------------------------------------------------
+
+
+def test_a_line_past_its_timeout_is_an_error_line_and_the_batch_goes_on(upstream, tmp_path):
+    upstream.script({"type": "delay", "seconds": 4, "times": 1})
+    flags = ("--upstream-timeout", "2")
+    with forwarding(tmp_path / "state", upstream.base_url, *flags) as client:
+        lines = [chat_line(f"r{i}", f"question {i}") for i in range(3)]
+        batch = run_batch(client, lines)
+        errors = file_lines(client, batch.error_file_id)
+        output = file_lines(client, batch.output_file_id)
+    assert batch.status == "completed"
+    assert (batch.request_counts.completed, batch.request_counts.failed) == (2, 1)
+    [late] = errors
+    assert late["response"] is None
+    assert late["error"]["code"] == "request_timeout"
+    assert "within 2 seconds" in late["error"]["message"]
+    assert len(output) == 2
+    # the late request was sent once: a timeout is not tried again
+    poll(lambda: len(upstream.requests()) == 3, what="the delayed request to end")
+    assert sorted(_attempts(upstream).values()) == [1, 1, 1]
+
+
+def test_a_direct_call_past_its_timeout_is_a_504(upstream, tmp_path):
+    upstream.script({"type": "delay", "seconds": 2.5, "times": 1})
+    with forwarding(tmp_path / "state", upstream.base_url, "--upstream-timeout", "1") as client:
+        with pytest.raises(openai.APIStatusError) as caught:
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hello?"}]
+            )
+    assert caught.value.status_code == 504
+    assert caught.value.code == "request_timeout"
+
+
+def test_the_responder_raises_a_line_error_when_time_runs_out(upstream):
+    upstream.script({"type": "delay", "seconds": 3, "times": 1})
+    responder = UpstreamResponder(upstream.base_url, timeout=0.5)
+    try:
+        with pytest.raises(LineError) as caught:
+            responder.respond(CHAT, chat_line("r0")["body"])
+    finally:
+        responder.close()
+    assert caught.value.line_error()["code"] == "request_timeout"
+
+
+# -- replies that cannot be kept as they are ----------------------------------------------------
+
+
+class OddUpstream:
+    """An OpenAI-compatible fake whose reply depends on a tag in the last message."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+        def reply(handler: BaseHTTPRequestHandler, tag: str) -> None:
+            if tag == "huge-stream":  # no Content-Length: the body ends when the connection does
+                handler.send_response(200)
+                handler.send_header("Content-Type", "application/json")
+                handler.send_header("Connection", "close")
+                handler.end_headers()
+                block = b" " * (1024 * 1024)
+                try:
+                    handler.wfile.write(b'{"padding": "')
+                    for _ in range(HUGE // len(block)):
+                        handler.wfile.write(block)
+                    handler.wfile.write(b'"}')
+                except OSError:
+                    pass  # the reader stopped at its limit and hung up
+                handler.close_connection = True
+                return
+            status, kind, data = 200, "application/json", b""
+            usage: Any = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+            if tag == "html":
+                kind, data = "text/html", b"<html><body>502 Bad Gateway</body></html>"
+            elif tag == "empty":
+                data = b""
+            elif tag == "list":
+                data = b"[1, 2, 3]"
+            elif tag == "huge":
+                data = b'{"padding": "' + b" " * HUGE + b'"}'
+            else:
+                if tag == "odd-usage":
+                    usage = "lots"
+                completion = {
+                    "id": "chatcmpl-odd",
+                    "object": "chat.completion",
+                    "created": 1,
+                    "model": "gpt-4o-mini",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": f"answer to {tag}"},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                }
+                if tag != "no-usage":
+                    completion["usage"] = usage
+                data = json.dumps(completion).encode()
+            handler.send_response(status)
+            handler.send_header("Content-Type", kind)
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            try:
+                handler.wfile.write(data)
+            except OSError:
+                pass
+
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                tag = re.sub(r"^\[(.*)\]$", r"\1", body["messages"][-1]["content"])
+                fake.seen.append(tag)
+                reply(self, tag)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def shutdown(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def odd() -> Iterator[OddUpstream]:
+    fake = OddUpstream()
+    try:
+        yield fake
+    finally:
+        fake.shutdown()
+
+
+def test_odd_replies_become_result_lines_and_the_batch_completes(odd, tmp_path):
+    good = ["fine", "odd-usage", "no-usage"]
+    bad = ["html", "empty", "list", "huge", "huge-stream"]
+    with forwarding(tmp_path / "state", odd.base_url, "--upstream-retries", "0") as client:
+        batch = run_batch(client, [chat_line(tag, f"[{tag}]") for tag in good + bad])
+        output = file_lines(client, batch.output_file_id)
+        errors = file_lines(client, batch.error_file_id)
+    assert batch.status == "completed"
+    assert (batch.request_counts.completed, batch.request_counts.failed) == (3, 5)
+    assert sorted(x["custom_id"] for x in output) == sorted(good)
+    assert {x["custom_id"]: _content(x) for x in output}["odd-usage"] == "answer to odd-usage"
+    # only the well-formed usage counts: 5 + 3 tokens, once
+    assert (batch.usage.input_tokens, batch.usage.output_tokens) == (5, 3)
+    why = {x["custom_id"]: x["response"]["body"]["error"]["message"] for x in errors}
+    assert sorted(why) == sorted(bad)
+    for line in errors:
+        assert line["response"]["status_code"] == 502
+        assert line["response"]["body"]["error"]["code"] == "upstream_bad_reply"
+    assert "502 Bad Gateway" in why["html"] and "not JSON" in why["html"]
+    assert "empty" in why["empty"]
+    assert "not an object" in why["list"]
+    assert "16,777,216 bytes" in why["huge"] and "16,777,216 bytes" in why["huge-stream"]
+    assert sorted(odd.seen) == sorted(good + bad)  # each sent once: none is worth a retry
+
+
+def test_a_huge_reply_from_the_mock_is_not_kept(upstream, tmp_path):
+    upstream.script({"type": "reply", "text": "x" * HUGE, "times": 1})
+    with forwarding(tmp_path / "state", upstream.base_url) as client:
+        batch = run_batch(client, [chat_line("r0", "tell me everything")])
+        [line] = file_lines(client, batch.error_file_id)
+    assert batch.status == "completed" and batch.request_counts.failed == 1
+    assert line["response"]["status_code"] == 502
+    assert line["response"]["body"]["error"]["code"] == "upstream_bad_reply"
+
+
+# -- a restart ----------------------------------------------------------------------------------
+
+
+def _kill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _written(state_dir: Path, batch_id: str) -> set[str]:
+    ids = set()
+    for suffix in ("output", "errors"):
+        path = state_dir / "work" / f"{batch_id}.{suffix}.jsonl"
+        if path.exists():
+            ids |= {json.loads(x)["custom_id"] for x in path.read_bytes().splitlines()}
+    return ids
+
+
+def test_after_a_restart_no_written_line_is_sent_again(tmp_path):
+    """A gate in front of LLMock counts what the server sends; LLMock counts what arrives."""
+    upstream = MockUpstream()  # of its own: the requests held at the gate never reach another
+    gate = Gate(upstream.root_url)
+    sent: list[str] = []
+    phase = {"held": True}
+    lock = threading.Lock()
+
+    def holds(body: bytes) -> bool:
+        prompt = json.loads(body)["messages"][-1]["content"]
+        with lock:
+            sent.append(prompt)
+        return phase["held"] and HELD in prompt
+
+    gate.holds = holds
+    gate.close()
+    state_dir = tmp_path / "state"
+    args = ["--upstream", gate.base_url, "--upstream-concurrency", "2"]
+    try:
+        info = ensure_server(state_dir, port=free_port(), pace="instant", extra_args=args)
+        client = sdk_client(info.base_url)
+        lines = [
+            chat_line(f"r{i:02d}", f"Q{i:02d}" + (f" {HELD}" if i >= 4 else "")) for i in range(12)
+        ]
+        batch = start_batch(client, lines)
+        gate.wait_for_held()  # r00-r03 are written; r04 and r05 are held; the rest wait
+        _kill(info.pid)
+        assert _written(state_dir, batch.id) == {"r00", "r01", "r02", "r03"}
+
+        phase["held"] = False  # the restarted server gets through
+        info = ensure_server(state_dir, port=free_port(), pace="instant", extra_args=args)
+        client = sdk_client(info.base_url)
+        final = wait_until(client, batch.id)
+        assert final.status == "completed"
+        assert (final.request_counts.completed, final.request_counts.failed) == (12, 0)
+        out = file_lines(client, final.output_file_id)
+        assert sorted(x["custom_id"] for x in out) == [f"r{i:02d}" for i in range(12)]
+
+        at_gate = Counter(p.split()[0] for p in sent)
+        at_mock = Counter(p.split()[0] for p in upstream.prompts())
+        assert sorted(at_mock) == [f"Q{i:02d}" for i in range(12)]
+        assert set(at_mock.values()) == {1}  # every request reached the upstream once
+        for i in range(4):  # written before the kill: never sent again
+            assert at_gate[f"Q{i:02d}"] == 1
+        # in flight at the kill (held at the gate): sent again after the restart, so the
+        # upstream may see a request twice when a crash lands while it is being answered
+        assert at_gate["Q04"] == 2
+        assert all(at_gate[f"Q{i:02d}"] in (1, 2) for i in range(4, 12))
+    finally:
+        stop_server(state_dir)
+        upstream.stop()
+        gate.shutdown()
+
+
+# -- every worker busy --------------------------------------------------------------------------
+
+
+def test_a_slow_line_holds_up_no_other_line(local_server, tmp_path):
+    """One request is held upstream for as long as the test likes: the other workers go on
+    through the rest of the batch meanwhile, and their answers are counted as they come."""
+    gate = Gate(local_server.root_url)
+    gate.close()
+    state_dir = tmp_path / "state"
+    try:
+        info = start_gated_server(gate, state_dir)
+        client = sdk_client(info.base_url)
+        lines = [
+            chat_line(f"r{i:02d}", f"Q{i}" + (f" {HELD}" if i == 1 else "")) for i in range(20)
+        ]
+        batch = start_batch(client, lines)
+        running = wait_until(client, batch.id, lambda b: b.request_counts.completed == 19)
+        assert running.status == "in_progress"  # r01 is still held at the gate
+        gate.open()
+        done = wait_until(client, batch.id)
+        assert done.status == "completed" and done.request_counts.completed == 20
+    finally:
+        gate.open()
+        stop_server(state_dir)
+        gate.shutdown()
+
+
+def test_a_streaming_request_is_refused_before_it_reaches_the_upstream(upstream, tmp_path):
+    with forwarding(tmp_path / "state", upstream.base_url) as client:
+        with pytest.raises(openai.BadRequestError, match="Streaming is not supported"):
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
+    assert upstream.requests() == []
