@@ -84,6 +84,32 @@ def timed(results: dict[str, float], name: str) -> Iterator[None]:
     results[name] = time.perf_counter() - start
 
 
+def run_phases(client, path: Path, n: int, phases: dict[str, float]):
+    """Upload ``path``, run it as a chat batch and time each phase into ``phases``: upload,
+    validate, run, finalize (boundaries seen by polling every 50 ms, so a phase shorter than
+    that can read 0). Returns the completed batch; the caller times the download."""
+    with timed(phases, "upload"):
+        file = client.files.create(file=open(path, "rb"), purpose="batch")
+    batch = client.batches.create(
+        input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+    seen: dict[str, float] = {}
+    start = time.perf_counter()
+    while batch.status not in ("completed", "failed", "expired", "cancelled"):
+        seen.setdefault(batch.status, time.perf_counter())
+        time.sleep(0.05)
+        batch = client.batches.retrieve(batch.id)
+    done = time.perf_counter()
+    assert batch.status == "completed", batch
+    assert batch.request_counts.completed == n, batch.request_counts
+    t_run = seen.get("in_progress", start)
+    t_fin = seen.get("finalizing", done)
+    phases["validate"] = t_run - start
+    phases["run"] = t_fin - t_run
+    phases["finalize"] = done - t_fin
+    return batch
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process in MB (Linux /proc)."""
     with open(f"/proc/{pid}/status") as fh:

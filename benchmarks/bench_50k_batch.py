@@ -18,7 +18,15 @@ from pathlib import Path
 
 from helpers.local_server.responder import LocalResponder
 
-from _common import client_for, machine, private_server, timed, workdir, write_chat_file
+from _common import (
+    client_for,
+    machine,
+    private_server,
+    run_phases,
+    timed,
+    workdir,
+    write_chat_file,
+)
 
 
 def baseline(path: Path, out: Path) -> float:
@@ -58,26 +66,7 @@ def main() -> None:
                 model="gpt-4o-mini", messages=[{"role": "user", "content": "warm up"}]
             )
             phases_warm = time.perf_counter() - warm
-            with timed(phases, "upload"):
-                file = client.files.create(file=open(path, "rb"), purpose="batch")
-            batch = client.batches.create(
-                input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h"
-            )
-            seen: dict[str, float] = {}
-            start = time.perf_counter()
-            while batch.status not in ("completed", "failed", "expired", "cancelled"):
-                seen.setdefault(batch.status, time.perf_counter())
-                time.sleep(0.05)
-                batch = client.batches.retrieve(batch.id)
-            done = time.perf_counter()
-            assert batch.status == "completed", batch
-            assert batch.request_counts.completed == args.requests, batch.request_counts
-            # phase boundaries as observed by polling (50 ms resolution)
-            t_run = seen.get("in_progress", start)
-            t_fin = seen.get("finalizing", done)
-            phases["validate"] = t_run - start
-            phases["run"] = t_fin - t_run
-            phases["finalize"] = done - t_fin
+            batch = run_phases(client, path, args.requests, phases)
             with timed(phases, "download"):
                 client.files.content(batch.output_file_id).write_to_file(work / "output.jsonl")
                 if batch.error_file_id:

@@ -35,6 +35,7 @@ from _common import (
     free_port,
     machine,
     private_server,
+    run_phases,
     timed,
     workdir,
     write_chat_file,
@@ -155,25 +156,7 @@ def through_batch(
     args = ["--upstream", upstream, "--upstream-concurrency", str(concurrency)]
     with private_server(state_dir, extra_args=args) as info:
         client = client_for(info, timeout=600)
-        with timed(phases, "upload"):
-            file = client.files.create(file=open(path, "rb"), purpose="batch")
-        batch = client.batches.create(
-            input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h"
-        )
-        seen: dict[str, float] = {}
-        start = time.perf_counter()
-        while batch.status not in ("completed", "failed", "expired", "cancelled"):
-            seen.setdefault(batch.status, time.perf_counter())
-            time.sleep(0.05)
-            batch = client.batches.retrieve(batch.id)
-        done = time.perf_counter()
-        assert batch.status == "completed", batch
-        assert batch.request_counts.completed == n, batch.request_counts
-        t_run = seen.get("in_progress", start)
-        t_fin = seen.get("finalizing", done)
-        phases["validate"] = t_run - start
-        phases["run"] = t_fin - t_run
-        phases["finalize"] = done - t_fin
+        batch = run_phases(client, path, n, phases)
         with timed(phases, "download"):
             text = client.files.content(batch.output_file_id).text
         assert len(text.splitlines()) == n

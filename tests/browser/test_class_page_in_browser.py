@@ -27,7 +27,7 @@ from openai import OpenAI
 
 from helpers.local_server import ServerInfo, stop_server
 
-from chromium import launch, require_chromium, require_playwright
+from chromium import launch
 from support import WAIT, chat_line, sdk_client, start_batch, start_class_server, wait_until
 
 if TYPE_CHECKING:
@@ -36,19 +36,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 # -- the browser ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    return require_chromium()
-
-
-# one Playwright per module: a second one may not start while another runs in the same thread
-@pytest.fixture(scope="module")
-def driver(chromium: str) -> Iterator[Playwright]:
-    sync_api: Any = require_playwright()
-    with sync_api.sync_playwright() as playwright:
-        yield playwright
 
 
 @pytest.fixture

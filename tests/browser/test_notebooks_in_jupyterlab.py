@@ -41,7 +41,7 @@ import pytest
 
 from helpers.local_server import stop_server
 
-from chromium import launch, require_chromium, require_playwright
+from chromium import launch
 from support import WAIT, free_port
 
 if TYPE_CHECKING:
@@ -171,19 +171,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 
 # -- the browser --------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    return require_chromium()
-
-
-# one Playwright per module: a second one may not start while another runs in the same thread
-@pytest.fixture(scope="module")
-def driver(chromium: str) -> Iterator[Playwright]:
-    sync_api: Any = require_playwright()
-    with sync_api.sync_playwright() as playwright:
-        yield playwright
 
 
 @pytest.fixture

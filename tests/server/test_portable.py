@@ -10,8 +10,7 @@ from pathlib import Path
 
 from helpers.local_server.launcher import _alive
 
-from conftest import free_port
-from support import ROOT, server_command, server_env, stop, wait_for_models
+from support import ROOT, free_port, server_command, server_env, stop, wait_for_models
 
 # Before any other import: ``import fcntl`` raises ImportError from here on, as on Windows.
 NO_FCNTL = (

@@ -11,8 +11,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import free_port
-from support import ROOT, server_command, server_env, stop, wait_for_models
+from support import ROOT, free_port, server_command, server_env, stop, wait_for_models
 
 NOTEBOOK_ONLY = ("pandas", "matplotlib", "tqdm", "openai")
 
