@@ -25,7 +25,7 @@ help:
 
 # pip's errors still show; its warnings do not: installing this repository in editable mode
 # (the "-e ." in requirements.txt) makes setuptools print a notice about editable installs
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: requirements.txt pyproject.toml batch-api-local/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --quiet -r requirements.txt
@@ -39,19 +39,19 @@ install: $(VENV)/.installed
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: install
-	$(PY) -m helpers.local_server ensure
+	$(VENV)/bin/batch-api-local ensure
 	$(VENV)/bin/jupyter lab $(LAB_ARGS) notebooks/
 
 run: install
 	$(PY) scripts/run_notebooks.py
 
 server: install
-	$(PY) -m helpers.local_server serve
+	$(VENV)/bin/batch-api-local serve
 
 # the command says in a sentence whether it stopped a server or found none; finding none is not
 # a failure of `make stop`
 stop: install
-	@$(PY) -m helpers.local_server stop || true
+	@$(VENV)/bin/batch-api-local stop || true
 
 # -- checks -------------------------------------------------------------------------------------
 
@@ -59,7 +59,7 @@ test: install lint test-unit test-notebooks
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check helpers tests scripts benchmarks notebooks
+	$(VENV)/bin/ruff format --check helpers batch-api-local tests scripts benchmarks notebooks
 	$(VENV)/bin/mypy
 	$(PY) scripts/readme_table.py --check
 	$(PY) scripts/check_notebooks.py
@@ -81,7 +81,7 @@ test-browser: install
 	$(VENV)/bin/pytest tests/browser -m browser -q
 
 format: install
-	$(VENV)/bin/ruff format helpers tests scripts benchmarks notebooks
+	$(VENV)/bin/ruff format helpers batch-api-local tests scripts benchmarks notebooks
 	$(VENV)/bin/ruff check --fix .
 
 record: install
@@ -92,5 +92,5 @@ readme-table: install
 	$(PY) scripts/readme_table.py --write
 
 clean:
-	@if [ -x $(PY) ]; then $(PY) -m helpers.local_server stop || true; fi
+	@if [ -x $(PY) ]; then $(VENV)/bin/batch-api-local stop || true; fi
 	rm -rf .local-batch-api

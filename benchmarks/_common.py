@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 
-from helpers.local_server import ServerInfo, ensure_server, stop_server  # noqa: E402
+from batch_api_local import ServerInfo, ensure_server, stop_server  # noqa: E402
 
 
 def free_port() -> int:

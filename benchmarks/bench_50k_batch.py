@@ -16,7 +16,7 @@ import json
 import time
 from pathlib import Path
 
-from helpers.local_server.responder import LocalResponder
+from batch_api_local.responder import LocalResponder
 
 from _common import (
     client_for,

@@ -82,10 +82,10 @@ class Outcome:
 
 
 def class_keys(work: Path, students: int) -> tuple[str, list[Student]]:
-    """Run ``python -m helpers.local_server keys``; the admin key it prints and the students."""
+    """Run ``batch-api-local keys``; the admin key it prints and the students."""
     keys_file = work / "class-keys.txt"
     printed = subprocess.run(
-        [sys.executable, "-m", "helpers.local_server", "keys"]
+        [sys.executable, "-m", "batch_api_local", "keys"]
         + ["--students", str(students), "--out", str(keys_file)],
         cwd=ROOT,
         check=True,
@@ -222,7 +222,7 @@ def check_namespaces(base_url: str, admin: str, students: list[Student], outcome
     """Once everyone is done: each key lists exactly its own objects; the class view agrees."""
     from openai import OpenAI
 
-    from helpers.local_server import class_view
+    from batch_api_local import class_view
 
     crossed: list[str] = []
     everyone_files = set().union(*(o.own_files for o in outcomes.values()))
@@ -280,7 +280,7 @@ def main() -> None:
         help="spread the students' starts evenly over this many seconds (default 0: all at once)",
     )
     args = parser.parse_args()
-    from helpers.local_server import state
+    from batch_api_local import state
     from helpers.waiting import LOCAL_POLL_INTERVAL
 
     with workdir("bench-class-") as work:

@@ -1,6 +1,6 @@
 """Server start: from process start to the first HTTP 200 of ``GET /v1/models``.
 
-Starts the local server as users do, ``python -m helpers.local_server serve --port P
+Starts the local server as users do, ``batch-api-local serve --port P
 --state-dir TMP`` (a new state directory each time), and, as the baseline, a bare FastAPI app
 with one route on uvicorn, started the same way (a Python process that serves one route). Each
 is started several times, alternately, after one unmeasured start of each (disk caches); prints
@@ -78,7 +78,7 @@ def time_to_first_200(command: list[str], port: int, timeout: float = 60.0) -> f
 
 def local_server(work: Path, run: int) -> float:
     port = free_port()
-    command = [sys.executable, "-m", "helpers.local_server", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "batch_api_local", "serve", "--port", str(port)]
     return time_to_first_200(command + ["--state-dir", str(work / f"state-{run}")], port)
 
 
@@ -113,7 +113,7 @@ def main() -> None:
     print(f"process start to the first 200 of GET /v1/models, {args.runs} runs each (s):")
     print("  local server: " + " ".join(f"{t:5.2f}" for t in local))
     print("  bare FastAPI: " + " ".join(f"{t:5.2f}" for t in bare))
-    print(f"median, local server (python -m helpers.local_server serve): {local_median:5.2f} s")
+    print(f"median, local server (batch-api-local serve): {local_median:5.2f} s")
     print(f"median, bare FastAPI app, one route on uvicorn:              {bare_median:5.2f} s")
     print(f"for scale, the interpreter alone (python -c pass):           {python:5.2f} s")
     print(f"ratio: {local_median / bare_median:.2f}x (goal: at most 2x)")

@@ -86,7 +86,7 @@ def main() -> None:
                 t_upload = time.perf_counter() - t0
                 sampler.mark("validation")
                 # the token limit would fail this batch: lift it, so validation reads every line
-                from helpers.local_server import set_pace, set_token_limit
+                from batch_api_local import set_pace, set_token_limit
 
                 conn = {"base_url": info.base_url, "api_key": "sk-bench"}
                 set_token_limit(None, **conn)

@@ -3,7 +3,7 @@
 Everything listed in ``__all__`` is public and documented; the rest is internal. Nothing here
 wraps the ``openai`` SDK: notebooks call ``client.files.create``, ``client.batches.create`` and
 friends themselves, and the helpers that need the API take that ``client`` as an argument.
-The local Batch API server lives in :mod:`helpers.local_server`; :func:`webhook_receiver`
+The local Batch API server lives in :mod:`batch_api_local`; :func:`webhook_receiver`
 receives the signed events it sends when a batch ends.
 
 ``import helpers`` is cheap: the names that need pandas, the ``openai`` SDK, tqdm or
@@ -91,7 +91,6 @@ _SUBMODULES = (
     "answers",
     "batch_files",
     "cost",
-    "local_server",
     "results",
     "tables",
     "timeline",

@@ -27,13 +27,13 @@ def answer_kind(**conn: Any) -> AnswerKind:
 
     In live mode this is ``"live"`` without asking anything; otherwise the local server says
     (``GET /_local/state``). ``conn`` (``base_url``, ``api_key``) is passed to
-    :func:`helpers.local_server.state`; by default the SDK's environment variables are used.
+    :func:`batch_api_local.state`; by default the SDK's environment variables are used.
     """
     from .setup import is_local
 
     if not is_local():
         return "live"
-    from .local_server import state
+    from batch_api_local import state
 
     kind = state(**conn).get("responder", "local")
     return kind if kind in ("local", "replay", "upstream") else "local"

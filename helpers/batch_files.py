@@ -4,7 +4,7 @@ A batch input file is JSON Lines, one request per line
 (``{"custom_id", "method": "POST", "url", "body"}``). :func:`build_requests` makes those lines
 from prompts, :func:`write_jsonl` writes them, :func:`check_batch_file` reports what the API would
 reject, with the same codes, messages and line numbers (it runs the local server's own rules in
-:mod:`helpers.local_server.validation`), and :func:`split_batch_file` cuts work that exceeds one
+:mod:`batch_api_local.validation`), and :func:`split_batch_file` cuts work that exceeds one
 batch's limits into several files.
 """
 
@@ -18,14 +18,12 @@ from typing import Any
 
 import pandas as pd
 
-from .local_server.constants import (
+from batch_api_local import (
     BATCH_ENDPOINTS,
     MAX_BATCH_FILE_BYTES,
     MAX_EMBEDDING_INPUTS,
     MAX_REQUESTS,
-)
-from .local_server.errors import BatchError
-from .local_server.validation import (
+    BatchError,
     check_upload,
     count_embedding_inputs,
     duplicates,

@@ -1,7 +1,7 @@
 """Estimate what a batch will cost before you submit it: its input file times a price table.
 
 Input tokens are counted offline with the tokenizer the local server uses
-(:mod:`helpers.local_server.tokens`: the ``bpe-openai`` package, which ships the models' own
+(:mod:`batch_api_local.tokens`: the ``bpe-openai`` package, which ships the models' own
 vocabularies, so nothing is downloaded and no key is needed), with the rule the API bills chat
 prompts by. For plain text messages the count is the ``prompt_tokens`` the API reports; what
 else a request may carry (a JSON schema, tools, images) is not counted.
@@ -28,8 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from .local_server.models import resolve_model
-from .local_server.tokens import request_input_tokens
+from batch_api_local import request_input_tokens, resolve_model
 
 #: the price table shipped with the helpers
 PRICES_PATH = Path(__file__).with_name("prices.json")

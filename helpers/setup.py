@@ -32,13 +32,16 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from .local_server import DEFAULT_STATE_DIR, ensure_server
-from .local_server.keys import mask
+from batch_api_local import ensure_server
+from batch_api_local import mask_key as mask
 
 #: the environment variable that chooses the mode: ``live``, ``classroom``, or ``local``/unset
 MODE_ENV = "BATCH_TUTORIAL_MODE"
 #: the environment variable that chooses the local server's state directory
 STATE_DIR_ENV = "BATCH_LOCAL_STATE_DIR"
+#: the local server's state directory when that variable is not set: the repository's own,
+#: ignored by git, whichever folder a notebook runs in
+DEFAULT_STATE_DIR = Path(__file__).resolve().parents[1] / ".local-batch-api"
 #: the key local mode gives the SDK; the local server accepts any key
 LOCAL_API_KEY = "sk-local"
 LIVE_BASE_URL = "https://api.openai.com/v1"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .local_server.lifecycle import STAMP, TERMINAL
+from batch_api_local import STATUS_TIMESTAMPS as STAMP
+from batch_api_local import TERMINAL_STATUSES as TERMINAL
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -16,7 +16,8 @@ from typing import Any
 from openai.types import Batch
 from tqdm.auto import tqdm
 
-from .local_server.lifecycle import TERMINAL, TRANSITIONS
+from batch_api_local import STATUS_TRANSITIONS as TRANSITIONS
+from batch_api_local import TERMINAL_STATUSES as TERMINAL
 
 #: the statuses a batch never leaves
 TERMINAL_STATUSES: frozenset[str] = TERMINAL

@@ -7,7 +7,7 @@ the time of the delivery. A valid delivery is answered 200 and its event kept; a
 answered 400 and noted in ``rejected``. A sender that delivers at least once, like OpenAI, may
 send an event twice: ``events`` keeps each ``webhook-id`` once, ``deliveries`` every one.
 
-The receiver is for the local server (``helpers.local_server.set_webhook(receiver.url)``), for
+The receiver is for the local server (``batch_api_local.set_webhook(receiver.url)``), for
 tests and for learning. The real service needs a public HTTPS endpoint instead.
 """
 
@@ -53,7 +53,7 @@ class WebhookReceiver:
     Use it as a context manager, or call :meth:`close` when done::
 
         with webhook_receiver(secret) as receiver:
-            helpers.local_server.set_webhook(receiver.url, secret=secret)
+            batch_api_local.set_webhook(receiver.url, secret=secret)
             ...
             event = receiver.wait_for(batch.id)
     """

@@ -127,7 +127,7 @@ def main() -> int:
             return subprocess.call(command, cwd=ROOT)
         return execute(notebooks(), save=args.record)
     finally:
-        from helpers.local_server import stop_server
+        from batch_api_local import stop_server
 
         stop_server(state_dir)
         shutil.rmtree(state_dir, ignore_errors=True)

@@ -1,6 +1,6 @@
 """Shared fixtures: one local server for the whole test session, and SDK clients for it.
 
-The server runs as a real subprocess (``python -m helpers.local_server serve``) on a free port
+The server runs as a real subprocess (``batch-api-local serve``) on a free port
 with its own temporary state directory and the "instant" pace; each test starts from an empty
 namespace (``reset``, which also puts the pace back). Clients never retry, so that a wrong status
 shows up as a failure, not as a wait. The helpers the tests share are in ``support.py``.
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from openai import OpenAI
 
-from helpers.local_server import ServerInfo, ensure_server, reset, stop_server
+from batch_api_local import ServerInfo, ensure_server, reset, stop_server
 
 from support import (
     TEST_KEY,

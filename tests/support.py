@@ -36,7 +36,7 @@ import openai
 from openai import OpenAI
 from openai.types import Batch, FileObject
 
-from helpers.local_server import ServerInfo, ensure_server, set_pace
+from batch_api_local import ServerInfo, ensure_server, set_pace
 
 TEST_KEY = "sk-local-test"
 CHAT = "/v1/chat/completions"
@@ -571,15 +571,15 @@ class Gated:
 
 
 # -- the server as a real subprocess, with a prologue of our own -----------------------------
-# ``python -c PROLOGUE + RUN serve ...`` behaves like ``python -m helpers.local_server serve ...``
+# ``python -c PROLOGUE + RUN serve ...`` behaves like ``batch-api-local serve ...``
 # (``runpy`` with ``alter_sys``), after ``PROLOGUE`` has run: the startup and portability tests
 # use it to look inside the server process or to take something away from it before any import.
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = (
     "import runpy, sys\n"
-    "sys.argv[0] = 'helpers.local_server'\n"
-    "runpy.run_module('helpers.local_server', run_name='__main__', alter_sys=True)\n"
+    "sys.argv[0] = 'batch_api_local'\n"
+    "runpy.run_module('batch_api_local', run_name='__main__', alter_sys=True)\n"
 )
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

@@ -177,7 +177,7 @@ def _nbval(notebook: Path, state_dir: Path) -> subprocess.CompletedProcess:
 
 
 def test_nbval_fails_when_a_saved_output_is_changed_by_hand(tmp_path: Path):
-    from helpers.local_server import stop_server
+    from batch_api_local import stop_server
 
     # a copy of notebook 1 next to the real artifacts folder, so its relative paths work
     (tmp_path / "notebooks").mkdir()

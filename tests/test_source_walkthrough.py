@@ -5,7 +5,7 @@ The notebooks mirror an older notebook (its cells are below, exactly as it wrote
 one of those cells must get what the real service would give. The cancel cell is the hard one:
 it cancels a batch five seconds after creating it, which on the real service is still
 validating or running, so the local server's default pace ("normal") must keep a small batch
-running that long, with time to spare (see ``helpers/local_server/config.py``).
+running that long, with time to spare (see ``batch-api-local/batch_api_local/config.py``).
 
 The cells run in one namespace, in a temporary folder holding copies of the two input files,
 against a server of its own started with its default pace, through a bare ``OpenAI()`` that
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.local_server import ServerInfo, ensure_server, stop_server
+from batch_api_local import ServerInfo, ensure_server, stop_server
 
 from support import free_port, sdk_client, wait_until
 

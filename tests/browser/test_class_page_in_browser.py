@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from openai import OpenAI
 
-from helpers.local_server import ServerInfo, stop_server
+from batch_api_local import ServerInfo, stop_server
 
 from chromium import launch
 from support import WAIT, chat_line, sdk_client, start_batch, start_class_server, wait_until

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 import pytest
 
-from helpers.local_server import stop_server
+from batch_api_local import stop_server
 
 from chromium import launch
 from support import WAIT, free_port

@@ -9,6 +9,7 @@ import openai
 import pandas as pd
 import pytest
 
+from batch_api_local.validation import BatchError
 from helpers import (
     build_requests,
     check_batch_file,
@@ -17,7 +18,6 @@ from helpers import (
     wait_for_batch,
     write_jsonl,
 )
-from helpers.local_server.validation import BatchError
 
 from support import WAIT
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from openai import OpenAI
 
+from batch_api_local.models import resolve_model
 from helpers import estimate_cost, load_prices
 from helpers.cost import BATCH_DISCOUNT, PRICES_PATH, Price, PriceTable
-from helpers.local_server.models import resolve_model
 
 from support import chat_line, file_lines, run_batch, write_jsonl
 

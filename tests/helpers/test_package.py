@@ -1,8 +1,8 @@
-"""``import helpers`` is cheap, and every public name still imports as before.
+"""``import helpers`` is cheap, every public name still imports as before, and the local server
+is a package of its own that never loads the notebooks' libraries.
 
-The names that need pandas, the ``openai`` SDK, tqdm or matplotlib load their module on first
-use, so a program that only needs the local server (the server itself, above all) never imports
-those libraries.
+The names of ``helpers`` that need pandas, the ``openai`` SDK, tqdm or matplotlib load their
+module on first use. The server (``batch_api_local``) imports none of them, nor ``helpers``.
 """
 
 from __future__ import annotations
@@ -39,14 +39,21 @@ def _modules_after(code: str) -> set[str]:
 
 
 def test_import_helpers_loads_no_notebook_library() -> None:
-    modules = _modules_after(
-        "import helpers, helpers.local_server\n"
-        "from helpers import Mode, is_local, setup\n"
-        "from helpers.local_server import ensure_server, find_server, stop_server"
-    )
+    modules = _modules_after("import helpers\nfrom helpers import Mode, is_local, setup")
 
     assert "helpers" in modules
     assert not modules & NOTEBOOK_ONLY, sorted(modules & NOTEBOOK_ONLY)
+
+
+def test_the_server_package_loads_neither_helpers_nor_a_notebook_library() -> None:
+    modules = _modules_after(
+        "import batch_api_local\n"
+        "from batch_api_local.app import create_app\n"
+        "from batch_api_local.pytest_plugin import LocalBatchAPI"
+    )
+
+    assert {"batch_api_local", "fastapi"} <= modules
+    assert not modules & (NOTEBOOK_ONLY | {"helpers"}), sorted(modules & NOTEBOOK_ONLY)
 
 
 def test_a_helper_loads_its_libraries_on_first_use() -> None:
@@ -73,7 +80,7 @@ def test_setup_stays_the_function_after_its_module_is_imported() -> None:
 
 
 def test_submodules_are_attributes_of_the_package() -> None:
-    for name in ("batch_files", "cost", "local_server", "results", "tables", "timeline", "waiting"):
+    for name in ("batch_files", "cost", "results", "tables", "timeline", "waiting"):
         assert getattr(helpers, name).__name__ == f"helpers.{name}"
         assert name in dir(helpers)
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from openai import OpenAI
 
+from batch_api_local import advance_clock, expire_batch, force_line
 from helpers import (
     build_requests,
     check_batch_file,
@@ -19,7 +20,6 @@ from helpers import (
     wait_for_status,
     write_jsonl,
 )
-from helpers.local_server import advance_clock, expire_batch, force_line
 
 from support import GATE_CHUNK, HELD, Gated, conn, hold
 

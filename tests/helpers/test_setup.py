@@ -15,8 +15,8 @@ import openai
 import pytest
 from openai import OpenAI
 
+from batch_api_local import ServerInfo, find_server, state, stop_server
 from helpers import Mode, is_local, setup
-from helpers.local_server import ServerInfo, find_server, state, stop_server
 
 from support import free_port, sdk_client, start_class_server
 

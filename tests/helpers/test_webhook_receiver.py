@@ -13,7 +13,7 @@ import pytest
 from openai.types.webhooks import BatchFailedWebhookEvent
 
 import helpers
-from helpers.local_server.webhooks import event_body, new_secret, signed_headers
+from batch_api_local.webhooks import event_body, new_secret, signed_headers
 
 SECRET = new_secret()
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from openai import OpenAI
 
-from helpers.local_server import ServerInfo, reset, set_token_limit, state
+from batch_api_local import ServerInfo, reset, set_token_limit, state
 
 from support import (
     ANY,

@@ -35,7 +35,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from helpers.local_server import (
+from batch_api_local import (
     PACES,
     ServerInfo,
     class_view,
@@ -43,8 +43,8 @@ from helpers.local_server import (
     state,
     stop_server,
 )
-from helpers.local_server.constants import DEFAULT_TOKEN_LIMIT
-from helpers.local_server.keys import class_keys
+from batch_api_local.constants import DEFAULT_TOKEN_LIMIT
+from batch_api_local.keys import class_keys
 
 from support import assert_clean_log, free_port, log_since, sdk_client
 
@@ -261,7 +261,7 @@ def test_stopping_a_cell_halfway_puts_the_students_setting_back(
         for i, source in enumerate(code[:at]):
             run_code(kc, source, f"{number} code cell {i + 1}")
         if number == "04":  # its block is over in a second: keep the batch validating instead
-            run_code(kc, f"helpers.local_server.set_pace(**{STUCK_IN_VALIDATING!r})", "pace")
+            run_code(kc, f"batch_api_local.set_pace(**{STUCK_IN_VALIDATING!r})", "pace")
         before = state(**mine)
         others_before = state(**theirs)
 

@@ -19,7 +19,7 @@ from typing import Any
 import openai
 from openai import OpenAI
 
-from helpers.local_server import ServerInfo, set_pace
+from batch_api_local import ServerInfo, set_pace
 
 from support import (
     CHAT,

@@ -24,7 +24,7 @@ import pytest
 from openai import OpenAI
 from openai.types import Batch
 
-from helpers.local_server import ServerInfo, stop_server
+from batch_api_local import ServerInfo, stop_server
 
 from support import (
     CHAT,

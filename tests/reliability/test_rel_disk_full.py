@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.local_server import ensure_server, set_pace, stop_server
+from batch_api_local import ensure_server, set_pace, stop_server
 
 from support import chat_line, sdk_client, write_jsonl
 

@@ -53,8 +53,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from helpers.local_server import ServerInfo, ensure_server, expire_batch, stop_server
-from helpers.local_server.models import list_models
+from batch_api_local import ServerInfo, ensure_server, expire_batch, stop_server
+from batch_api_local.models import list_models
 
 from support import (
     TEST_KEY,

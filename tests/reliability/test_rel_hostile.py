@@ -20,8 +20,8 @@ import openai
 import pytest
 from openai import OpenAI
 
-from helpers.local_server import ServerInfo
-from helpers.local_server.constants import MAX_JSON_BODY_BYTES
+from batch_api_local import ServerInfo
+from batch_api_local.constants import MAX_JSON_BODY_BYTES
 
 from support import ANY, CHAT, assert_error, chat_line, sdk_client, wait_until
 
@@ -295,7 +295,7 @@ def test_health_says_only_that_it_is_up(local_server):
 
 def test_a_non_loopback_address_needs_a_keys_file(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.local_server", "serve", "--host", "0.0.0.0"]
+        [sys.executable, "-m", "batch_api_local", "serve", "--host", "0.0.0.0"]
         + ["--port", "0", "--state-dir", str(tmp_path)],
         capture_output=True,
         text=True,
@@ -310,7 +310,7 @@ def test_an_unusable_state_directory_is_named_in_one_line(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.local_server", "serve", "--port", "0"]
+        [sys.executable, "-m", "batch_api_local", "serve", "--port", "0"]
         + ["--state-dir", str(blocker / "state")],
         capture_output=True,
         text=True,

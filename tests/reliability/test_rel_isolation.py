@@ -13,7 +13,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from helpers.local_server import (
+from batch_api_local import (
     ServerInfo,
     ensure_server,
     reset,

@@ -12,7 +12,7 @@ import pytest
 from openai import OpenAI
 from openai.types import Batch
 
-from helpers.local_server import ServerInfo
+from batch_api_local import ServerInfo
 
 from support import (
     CHAT,

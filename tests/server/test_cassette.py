@@ -20,8 +20,8 @@ import pytest
 from openai import OpenAI
 
 import helpers
-from helpers.local_server import advance_clock, ensure_server, state, stop_server
-from helpers.local_server.cassette import (
+from batch_api_local import advance_clock, ensure_server, state, stop_server
+from batch_api_local.cassette import (
     CASSETTE_VERSION,
     Cassette,
     CassetteError,
@@ -349,7 +349,7 @@ def test_a_model_outside_the_catalog_passes_validation_when_replayed(tmp_path):
 
 
 def _serve(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "helpers.local_server", "serve", "--port", str(free_port())]
+    command = [sys.executable, "-m", "batch_api_local", "serve", "--port", str(free_port())]
     command += ["--state-dir", str(tmp_path / "state"), *flags]
     return subprocess.run(
         command, capture_output=True, text=True, env=subprocess_env(), timeout=60, check=False

@@ -10,8 +10,8 @@ import base64
 import hashlib
 import re
 
-from helpers.local_server import ServerInfo
-from helpers.local_server.app import CLASS_PAGE
+from batch_api_local import ServerInfo
+from batch_api_local.app import CLASS_PAGE
 
 from support import raw
 

@@ -23,7 +23,7 @@ import pytest
 from openai import OpenAI
 from openai.types import Batch
 
-from helpers.local_server import (
+from batch_api_local import (
     PACES,
     ControlError,
     ServerInfo,
@@ -40,7 +40,7 @@ from helpers.local_server import (
     temporarily,
     whoami,
 )
-from helpers.local_server.keys import Keys
+from batch_api_local.keys import Keys
 
 from support import (
     DAY,

@@ -8,7 +8,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from helpers.local_server import (
+from batch_api_local import (
     PACES,
     ControlError,
     ServerInfo,

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from helpers.local_server import runner as runner_module
-from helpers.local_server import worklog
-from helpers.local_server.config import PACES, Settings
-from helpers.local_server.errors import APIError
-from helpers.local_server.responder import LocalResponder
-from helpers.local_server.runner import GIVE_UP_AFTER, Runner
-from helpers.local_server.service import Service
+from batch_api_local import runner as runner_module
+from batch_api_local import worklog
+from batch_api_local.config import PACES, Settings
+from batch_api_local.errors import APIError
+from batch_api_local.responder import LocalResponder
+from batch_api_local.runner import GIVE_UP_AFTER, Runner
+from batch_api_local.service import Service
 
 from support import service_batch
 
@@ -123,7 +123,7 @@ def test_an_upload_on_a_full_disk_is_refused_and_leaves_nothing(tmp_path, monkey
         def close(self):
             self.inner.close()
 
-    monkeypatch.setattr("helpers.local_server.service.open", FullDisk, raising=False)
+    monkeypatch.setattr("batch_api_local.service.open", FullDisk, raising=False)
     source = tmp_path / "in.jsonl"
     source.write_text('{"custom_id": "a"}\n')
     with open(source, "rb") as fh, pytest.raises(OSError):
@@ -309,7 +309,7 @@ def test_deleting_a_file_on_a_disk_that_refuses_is_all_or_nothing(tmp_path, monk
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr("helpers.local_server.store.os.replace", read_only)
+    monkeypatch.setattr("batch_api_local.store.os.replace", read_only)
     with pytest.raises(OSError):
         service.delete_file("ns", file["id"])
     monkeypatch.undo()

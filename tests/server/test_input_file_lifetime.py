@@ -6,7 +6,7 @@ import json
 
 from openai import OpenAI
 
-from helpers.local_server import advance_clock
+from batch_api_local import advance_clock
 
 from support import (
     GATE_CHUNK,

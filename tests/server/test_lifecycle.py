@@ -13,7 +13,7 @@ import pytest
 from openai import OpenAI
 from openai.types import Batch
 
-from helpers.local_server import ControlError, advance_clock, expire_batch
+from batch_api_local import ControlError, advance_clock, expire_batch
 
 from support import (
     DAY,

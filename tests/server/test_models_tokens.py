@@ -7,9 +7,9 @@ import dataclasses
 import bpe_openai
 import pytest
 
-from helpers.local_server import tokens
-from helpers.local_server.models import MODELS, ModelInfo, list_models, resolve_model
-from helpers.local_server.tokens import (
+from batch_api_local import tokens
+from batch_api_local.models import MODELS, ModelInfo, list_models, resolve_model
+from batch_api_local.tokens import (
     chat_prompt_tokens,
     count_tokens,
     request_input_tokens,

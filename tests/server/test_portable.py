@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers.local_server.launcher import _alive
+from batch_api_local.launcher import _alive
 
 from support import ROOT, free_port, server_command, server_env, stop, wait_for_models
 
@@ -16,9 +16,9 @@ from support import ROOT, free_port, server_command, server_env, stop, wait_for_
 NO_FCNTL = (
     "import sys\n"
     "sys.modules['fcntl'] = None\n"
-    "import helpers, helpers.local_server\n"
+    "import helpers, batch_api_local\n"
     "from helpers import setup, wait_for_batch\n"
-    "from helpers.local_server import ensure_server, stop_server\n"
+    "from batch_api_local import ensure_server, stop_server\n"
 )
 REFUSED = "Another local server is already running for "
 
@@ -50,7 +50,7 @@ def test_without_fcntl_the_server_runs_and_keeps_its_state_directory_to_itself(
         assert second.returncode == 1, second.stderr
         refusals = [line for line in second.stderr.splitlines() if line.startswith(REFUSED)]
         assert refusals == [
-            f"{REFUSED}{state_dir}; use it, or stop it first (python -m helpers.local_server stop)."
+            f"{REFUSED}{state_dir}; use it, or stop it first (batch-api-local stop)."
         ]
         wait_for_models(first, port)  # the first one is still serving
     finally:

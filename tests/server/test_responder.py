@@ -20,8 +20,8 @@ from openai.types.moderation import Categories, CategoryAppliedInputTypes, Categ
 from openai.types.responses import Response
 from pydantic import BaseModel
 
-from helpers.local_server import tokens
-from helpers.local_server.responder import MODERATION_CATEGORIES, LocalResponder
+from batch_api_local import tokens
+from batch_api_local.responder import MODERATION_CATEGORIES, LocalResponder
 
 NOW = 1_700_000_000
 O200K = bpe_openai.get_encoding("o200k_base")

@@ -12,7 +12,7 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-from helpers.local_server import ServerInfo, find_server, stop_server
+from batch_api_local import ServerInfo, find_server, stop_server
 
 from support import (
     HELD,

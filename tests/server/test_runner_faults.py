@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers.local_server.config import PACES, Settings
-from helpers.local_server.responder import LocalResponder
-from helpers.local_server.runner import Runner
-from helpers.local_server.service import Service
+from batch_api_local.config import PACES, Settings
+from batch_api_local.responder import LocalResponder
+from batch_api_local.runner import Runner
+from batch_api_local.service import Service
 
 
 class _Crash(BaseException):
@@ -70,7 +70,7 @@ def test_an_exception_during_validation_fails_the_batch(tmp_path: Path, monkeypa
     def broken(*args, **kwargs):
         raise OSError("disk on fire")
 
-    monkeypatch.setattr("helpers.local_server.service.validate_file", broken)
+    monkeypatch.setattr("batch_api_local.service.validate_file", broken)
     _steps(runner, 1)
     failed = service.get_batch("ns", batch_id)
     assert failed["status"] == "failed"
@@ -144,7 +144,7 @@ def test_a_crash_in_the_middle_of_publishing_loses_and_repeats_nothing(
 
 
 def test_a_cancel_that_arrives_once_the_window_has_passed_is_refused(tmp_path: Path):
-    from helpers.local_server.errors import Conflict
+    from batch_api_local.errors import Conflict
 
     service, batch_id = _service_with_batch(tmp_path, lines=2, final_ok=2)
     service.advance_clock("ns", 86_400)  # the runner has not looked yet: the batch still validating

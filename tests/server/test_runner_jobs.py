@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from helpers.local_server.config import PACES, Settings
-from helpers.local_server.responder import LocalResponder
-from helpers.local_server.runner import Runner
-from helpers.local_server.service import Service
+from batch_api_local.config import PACES, Settings
+from batch_api_local.responder import LocalResponder
+from batch_api_local.runner import Runner
+from batch_api_local.service import Service
 
 from support import service_batch
 

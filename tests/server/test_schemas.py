@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from openai.lib._pydantic import to_strict_json_schema
 from pydantic import BaseModel, Field
 
-from helpers.local_server.schemas import instance, strict_problem
+from batch_api_local.schemas import instance, strict_problem
 
 
 class Sentiment(enum.StrEnum):

@@ -14,7 +14,7 @@ from openai import OpenAI
 from openai.lib._pydantic import to_strict_json_schema
 from pydantic import BaseModel, Field
 
-from helpers.local_server import ServerInfo, ensure_server, stop_server
+from batch_api_local import ServerInfo, ensure_server, stop_server
 
 from support import chat_line, free_port, run_batch, sdk_client
 from test_schemas import CORPUS, Node, Person, Review

@@ -10,7 +10,7 @@ import pytest
 from openai import OpenAI
 from openai.types import Batch, FileDeleted, FileObject
 
-from helpers.local_server import advance_clock
+from batch_api_local import advance_clock
 
 from spec_schemas import validate_against_spec
 from support import (

@@ -14,7 +14,7 @@ import pytest
 from openai import OpenAI
 from openai.types import Batch
 
-from helpers.local_server import ServerInfo, ensure_server, stop_server
+from batch_api_local import ServerInfo, ensure_server, stop_server
 
 from support import chat_line, free_port, run_batch, sdk_client
 

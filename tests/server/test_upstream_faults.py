@@ -26,9 +26,9 @@ import openai
 import pytest
 from openai import OpenAI
 
-from helpers.local_server import ensure_server, stop_server
-from helpers.local_server.errors import LineError
-from helpers.local_server.upstream import UpstreamResponder, retry_after
+from batch_api_local import ensure_server, stop_server
+from batch_api_local.errors import LineError
+from batch_api_local.upstream import UpstreamResponder, retry_after
 
 from support import (
     CHAT,

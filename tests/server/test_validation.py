@@ -8,7 +8,7 @@ from pathlib import Path
 from openai import OpenAI
 from openai.types import Batch
 
-from helpers.local_server import set_token_limit
+from batch_api_local import set_token_limit
 
 from support import CHAT, chat_line, conn, hold, release, start_batch, upload, wait_until
 

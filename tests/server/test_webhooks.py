@@ -27,8 +27,7 @@ from openai.types.webhooks import (
     BatchFailedWebhookEvent,
 )
 
-from helpers import WebhookReceiver, webhook_receiver
-from helpers.local_server import (
+from batch_api_local import (
     ControlError,
     ServerInfo,
     advance_clock,
@@ -39,7 +38,8 @@ from helpers.local_server import (
     webhook_events,
     webhook_settings,
 )
-from helpers.local_server.webhooks import new_secret, sign
+from batch_api_local.webhooks import new_secret, sign
+from helpers import WebhookReceiver, webhook_receiver
 
 from support import (
     DAY,
@@ -360,7 +360,7 @@ def test_a_bad_endpoint_is_refused(
 
 def _serve(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``serve`` with ``args``, expected to refuse to start."""
-    command = [sys.executable, "-m", "helpers.local_server", "serve", "--port", str(free_port())]
+    command = [sys.executable, "-m", "batch_api_local", "serve", "--port", str(free_port())]
     return subprocess.run(
         [*command, "--state-dir", str(state_dir), *args],
         capture_output=True,

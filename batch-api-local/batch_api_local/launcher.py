@@ -176,7 +176,7 @@ def _start(
     command = [
         sys.executable,
         "-m",
-        "helpers.local_server",
+        "batch_api_local",
         "serve",
         "--port",
         str(port),
@@ -186,7 +186,7 @@ def _start(
     if pace:
         command += ["--pace", pace]
     command += extra_args or []
-    package_root = Path(__file__).resolve().parents[2]
+    package_root = Path(__file__).resolve().parents[1]  # the folder that holds this package
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(package_root), env.get("PYTHONPATH", "")) if p
@@ -220,7 +220,8 @@ def ensure_server(
     """Return the server for ``state_dir``, starting one in the background if none is healthy.
 
     ``port`` defaults to $BATCH_LOCAL_PORT or 8765, or any free port when that one is taken
-    (also when another program takes it between the check and the server's start).
+    (also when another program takes it between the check and the server's start); ``port=0``
+    asks for any free port.
     Raises RuntimeError (with the end of the server's log) if it does not come up in ``timeout``.
     """
     state_dir = Path(state_dir).resolve()
@@ -230,8 +231,8 @@ def ensure_server(
         found = find_server(state_dir)
         if found is not None:
             return found
-        wanted = port or int(os.environ.get("BATCH_LOCAL_PORT", DEFAULT_PORT))
-        chosen = wanted if _port_free(wanted) else _free_port()
+        wanted = port if port is not None else int(os.environ.get("BATCH_LOCAL_PORT", DEFAULT_PORT))
+        chosen = wanted if wanted and _port_free(wanted) else _free_port()
         deadline = time.monotonic() + timeout
         log_start = log_path.stat().st_size if log_path.exists() else 0
         process = _start(state_dir, chosen, pace, extra_args)

@@ -46,7 +46,7 @@ from typing import Any, Protocol
 from .constants import BATCH_ENDPOINTS
 from .errors import not_recorded
 
-log = logging.getLogger("helpers.local_server.cassette")
+log = logging.getLogger("batch_api_local.cassette")
 
 #: the version this server writes and reads
 CASSETTE_VERSION = 1

@@ -11,8 +11,8 @@ from __future__ import annotations
 from importlib import metadata
 
 try:
-    #: the version of this project, as installed
-    VERSION = metadata.version("batch-api-step-by-step")
+    #: the version of this package, as installed
+    VERSION = metadata.version("batch-api-local")
 except metadata.PackageNotFoundError:  # run from a checkout without installing
     VERSION = "0+unknown"
 

@@ -68,7 +68,7 @@ from .validation import UploadCheck, ValidationReport, first_model, validate_fil
 from .webhooks import Outbox
 from .worklog import Progress, WorkLog
 
-log = logging.getLogger("helpers.local_server.service")
+log = logging.getLogger("batch_api_local.service")
 
 #: bytes read from an upload at a time
 CHUNK = 1024 * 1024

@@ -1,6 +1,6 @@
 """A responder that forwards each batch line to an OpenAI-compatible server, and survives it.
 
-``python -m helpers.local_server serve --upstream http://127.0.0.1:8000/v1`` gives batch semantics
+``batch-api-local serve --upstream http://127.0.0.1:8000/v1`` gives batch semantics
 (files, statuses, result files, cancel, expiry) to a server that only answers synchronous calls:
 vLLM, Ollama, a llama.cpp server, or api.openai.com itself. The runner calls :meth:`respond`
 from a bounded set of threads (``--upstream-concurrency``); direct calls come here too.

@@ -34,7 +34,7 @@ from .errors import UNRUN_ERRORS, LineError, batch_error, server_error, status_e
 from .service import Service
 from .worklog import Progress, WorkLog, error_line, result_line
 
-log = logging.getLogger("helpers.local_server.runner")
+log = logging.getLogger("batch_api_local.runner")
 
 #: how many requests one job runs before it saves progress (with a local responder)
 CHUNK_LINES = 500

@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers.local_server serve [--port N] [--state-dir DIR] ...``.
+"""Command line: ``batch-api-local serve [--port N] [--state-dir DIR] ...``.
 
 Other commands: ``status`` (is a server up for this state directory?), ``stop``, ``ensure``
 (start one in the background unless a healthy one is already up, then print its URL).
@@ -28,7 +28,7 @@ def _default_port() -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.local_server",
+        prog="batch-api-local",
         description="A local OpenAI-compatible Files and Batch API server.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -247,7 +247,7 @@ def _write_class_keys(students: int, out: Path, *, force: bool) -> int:
     print(f"  {admin}")
     print()
     print("Start the class server with:")
-    print(f"  python -m helpers.local_server serve --host 0.0.0.0 --keys-file {out} \\")
+    print(f"  batch-api-local serve --host 0.0.0.0 --keys-file {out} \\")
     print(f"      --admin-key {admin}")
     print()
     print("Hand out one line to each student:")
@@ -341,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         if lock is None:
             print(
                 f"Another local server is already running for {settings.state_dir}; "
-                "use it, or stop it first (python -m helpers.local_server stop).",
+                "use it, or stop it first (batch-api-local stop).",
                 file=sys.stderr,
             )
             return 1

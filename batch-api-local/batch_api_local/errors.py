@@ -4,7 +4,7 @@ Two shapes reach a client:
 
 - :class:`APIError`: an HTTP error with OpenAI's envelope ``{"error": {"message", "type",
   "param", "code"}}`` (the spec's ``ErrorResponse``). Routes raise it and
-  :func:`helpers.local_server.app.create_app` renders it; the responder raises it too, and the
+  :func:`batch_api_local.app.create_app` renders it; the responder raises it too, and the
   runner writes its :meth:`APIError.body` into a batch's error file as that line's response.
 - :class:`BatchError`: one entry of ``batch.errors.data`` (``code``, ``message``, ``param``,
   ``line``), made by :func:`batch_error` from :data:`BATCH_MESSAGES`, and also what

@@ -23,7 +23,7 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-from helpers.local_server.models import resolve_model
+from batch_api_local.models import resolve_model
 
 __all__ = [
     "DEFAULT_ENCODING",

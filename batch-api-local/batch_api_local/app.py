@@ -48,7 +48,7 @@ from .runner import Runner
 from .service import FileUpload, Service
 from .webhooks import Deliverer
 
-log = logging.getLogger("helpers.local_server")
+log = logging.getLogger("batch_api_local")
 #: the instructor's page (static: it fetches its data with the admin key the instructor types)
 CLASS_PAGE = Path(__file__).with_name("class_page.html")
 

@@ -17,8 +17,9 @@ from .constants import DEFAULT_TOKEN_LIMIT, ORGANIZATION
 
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
-#: the state directory used when none is given: inside the repository, ignored by git
-DEFAULT_STATE_DIR = Path(__file__).resolve().parents[2] / ".local-batch-api"
+#: the state directory used when none is given (and ``$BATCH_LOCAL_STATE_DIR`` is not set): a
+#: folder of the current directory, resolved when it is used
+DEFAULT_STATE_DIR = Path(".local-batch-api")
 
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -104,7 +105,7 @@ def pace_from(value: str | dict | Pace | None) -> Pace:
 
 @dataclass
 class Settings:
-    """Start-up settings of one server process (``python -m helpers.local_server serve``)."""
+    """Start-up settings of one server process (``batch-api-local serve``)."""
 
     state_dir: Path = field(default_factory=lambda: DEFAULT_STATE_DIR)
     host: str = DEFAULT_HOST

@@ -43,7 +43,7 @@ from .errors import BadRequest, invalid_type, invalid_value
 from .lifecycle import STAMP
 from .store import Store
 
-log = logging.getLogger("helpers.local_server.webhooks")
+log = logging.getLogger("batch_api_local.webhooks")
 
 #: the event each final status sends
 EVENT_TYPES = {

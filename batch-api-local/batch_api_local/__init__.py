@@ -1,0 +1,109 @@
+"""A local, faithful emulation of OpenAI's Files and Batch APIs (FastAPI on uvicorn, SQLite).
+
+Run it with ``batch-api-local serve`` (or ``python -m batch_api_local serve``), or from Python
+with :func:`ensure_server`, which reuses a healthy server for the same state directory. Point
+the ``openai`` SDK at it with ``OPENAI_BASE_URL=http://127.0.0.1:8765/v1`` and any
+``OPENAI_API_KEY``. In a pytest suite, the ``local_batch_api`` fixture starts a private one.
+
+What this package offers besides the server, all importable without loading the server itself:
+
+- starting, finding and stopping a server (:func:`ensure_server`, :func:`find_server`,
+  :func:`stop_server`);
+- its control surface, from Python (:func:`set_pace`, :func:`temporarily`, :func:`force_line`,
+  :func:`advance_clock`, :func:`expire_batch`, ...): they act on a running server only;
+- the rules it applies, for use before a request is sent: checking a batch input file
+  (:func:`check_upload`, :func:`validate_file`), counting a request's input tokens offline
+  (:func:`request_input_tokens`), the most output tokens a request may produce
+  (:func:`output_bound`), the models it knows (:func:`resolve_model`) and a batch's statuses.
+
+See ``docs/local-server.md`` for the endpoints, the control surface, configuration and the
+known deviations from the real API.
+"""
+
+from .config import DEFAULT_PORT, DEFAULT_STATE_DIR, PACES, Pace, Settings
+from .constants import (
+    BATCH_ENDPOINTS,
+    MAX_BATCH_FILE_BYTES,
+    MAX_EMBEDDING_INPUTS,
+    MAX_REQUESTS,
+    VERSION,
+)
+from .control import (
+    ControlError,
+    advance_clock,
+    class_view,
+    expire_batch,
+    force_line,
+    force_validation_failure,
+    reset,
+    set_pace,
+    set_token_limit,
+    set_webhook,
+    state,
+    temporarily,
+    webhook_events,
+    webhook_settings,
+    whoami,
+)
+from .errors import BatchError
+from .keys import mask as mask_key
+from .launcher import ServerInfo, ensure_server, find_server, stop_server
+from .lifecycle import STAMP as STATUS_TIMESTAMPS
+from .lifecycle import TERMINAL as TERMINAL_STATUSES
+from .lifecycle import TRANSITIONS as STATUS_TRANSITIONS
+from .models import ModelInfo, resolve_model
+from .tokens import count_tokens, request_input_tokens
+from .validation import (
+    ValidationReport,
+    check_upload,
+    count_embedding_inputs,
+    duplicates,
+    validate_file,
+)
+
+__version__ = VERSION
+
+__all__ = [
+    "BATCH_ENDPOINTS",
+    "DEFAULT_PORT",
+    "DEFAULT_STATE_DIR",
+    "MAX_BATCH_FILE_BYTES",
+    "MAX_EMBEDDING_INPUTS",
+    "MAX_REQUESTS",
+    "PACES",
+    "STATUS_TIMESTAMPS",
+    "STATUS_TRANSITIONS",
+    "TERMINAL_STATUSES",
+    "BatchError",
+    "ControlError",
+    "ModelInfo",
+    "Pace",
+    "ServerInfo",
+    "Settings",
+    "ValidationReport",
+    "advance_clock",
+    "check_upload",
+    "class_view",
+    "count_embedding_inputs",
+    "count_tokens",
+    "duplicates",
+    "ensure_server",
+    "expire_batch",
+    "find_server",
+    "force_line",
+    "force_validation_failure",
+    "mask_key",
+    "request_input_tokens",
+    "reset",
+    "resolve_model",
+    "set_pace",
+    "set_token_limit",
+    "set_webhook",
+    "state",
+    "stop_server",
+    "temporarily",
+    "validate_file",
+    "webhook_events",
+    "webhook_settings",
+    "whoami",
+]
