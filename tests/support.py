@@ -14,7 +14,6 @@ catch it.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import socket
@@ -37,6 +36,7 @@ from openai import OpenAI
 from openai.types import Batch, FileObject
 
 from batch_api_local import ServerInfo, ensure_server, set_pace
+from batch_api_local.routes.files import UploadReceiver
 
 TEST_KEY = "sk-local-test"
 CHAT = "/v1/chat/completions"
@@ -507,19 +507,41 @@ class Gate:
         self._open.wait(timeout=10 * WAIT)
 
 
+def service_upload(
+    service: Any,
+    namespace: str,
+    data: bytes,
+    *,
+    filename: str = "in.jsonl",
+    purpose: str = "batch",
+    chunk: int = 64 * 1024,
+) -> dict[str, Any]:
+    """Upload ``data`` to an in-process ``Service`` the way ``POST /v1/files`` does: a multipart
+    body fed, chunk by chunk, to the route's own :class:`UploadReceiver`. Returns the File."""
+    boundary = "local-batch-api-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\n{purpose}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    receiver = UploadReceiver(service.files, namespace, f"multipart/form-data; boundary={boundary}")
+    for start in range(0, len(body), chunk):
+        receiver.feed(body[start : start + chunk])
+    upload: dict[str, Any] = receiver.finish()
+    return upload
+
+
 def service_batch(service: Any, prompts: list[str], namespace: str = "ns") -> str:
     """Upload chat lines ``r0``, ``r1`` ... (one per prompt) to an in-process
     ``Service`` and create a batch on them; returns its id (for runner tests without HTTP)."""
     data = jsonl(chat_line(f"r{i}", prompt) for i, prompt in enumerate(prompts))
-    file = service.upload_file(
-        namespace,
-        stream=io.BytesIO(data),
-        filename="in.jsonl",
-        purpose="batch",
-        expires_after=None,
-    )
+    file = service_upload(service, namespace, data)
     body = {"input_file_id": file["id"], "endpoint": CHAT, "completion_window": "24h"}
-    return service.create_batch(namespace, body)["id"]
+    return service.batches.create(namespace, body)["id"]
 
 
 def start_class_server(

@@ -2,20 +2,22 @@
 
 One background thread looks at every active batch, a few times a second or as soon as something
 wakes it (a create, a cancel, a control call), and starts the next piece of work the pace allows.
-Every state change goes through the domain (:class:`.service.Service`):
+Every state change goes through the domain (:class:`.domain.batches.Batches`):
 
-- ``validating``, once the pace allows: validate the input file (:meth:`Service.validate`), then
+- ``validating``, once the pace allows: validate the input file (:meth:`Batches.validate`), then
   save the verdict: ``failed`` with ``errors.data``, or ``in_progress``;
 - ``in_progress``: take the next requests from the batch's work log, answer each (a forced
   outcome, or the responder), then record the result lines and counts
-  (:meth:`Service.record_results`); once every request has run, ``finalizing``;
+  (:meth:`Batches.record_results`); once every request has run, ``finalizing``;
 - ``finalizing``: publish the result files and complete;
 - ``cancelling``, or an expiry (the 24 h window passing, or forced): write a ``batch_cancelled``
   / ``batch_expired`` line for every request that never ran, publish, end.
 
-Validating a file and answering requests are *jobs*: each runs in a thread of its own, without
-the domain's lock, and one batch has at most one job at a time. A slow responder (an upstream
-server taking minutes) therefore holds up neither a reset, nor a stop, nor any other batch.
+Everything that reads or writes files is a *job*: validating a file, answering requests,
+writing the lines of requests that never ran, publishing. Each runs in a thread of its own, and
+one batch has at most one job at a time. The thread that looks at the batches only reads the
+database and starts jobs, so a slow responder (an upstream server taking minutes) or a big
+batch being published holds up no other batch, nor a reset, nor a stop.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .domain import Service
 from .errors import UNRUN_ERRORS, LineError, batch_error, server_error, status_error
-from .service import Service
+from .records import BatchRecord
 from .worklog import Progress, WorkLog, error_line, result_line
 
 log = logging.getLogger("batch_api_local.runner")
@@ -72,6 +75,8 @@ class Runner:
 
     def __init__(self, service: Service, responder: Responder, concurrency: int = 1) -> None:
         self.service = service
+        self.batches = service.batches
+        self.tenants = service.tenants
         self.responder = responder
         self.concurrency = max(1, concurrency)
         self._runs: dict[str, _Run] = {}
@@ -85,7 +90,7 @@ class Runner:
     # -- thread -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.service.clean_leftovers()
+        self.batches.clean_leftovers()
         self._thread = threading.Thread(target=self._loop, name="batch-runner", daemon=True)
         self._thread.start()
 
@@ -118,7 +123,7 @@ class Runner:
     def step(self) -> bool:
         """Advance every active batch once. Returns whether there is more work right now."""
         busy = False
-        active = self.service.active_batches()
+        active = self.batches.active()
         for gone in set(self._runs) - {batch_id for _, batch_id in active}:
             if gone not in self._busy:
                 del self._runs[gone]  # ended, or reset
@@ -149,16 +154,16 @@ class Runner:
             log.error("batch %s failed a step (%d in a row)", batch_id, count, exc_info=exc)
 
     def _advance(self, namespace: str, batch_id: str) -> bool:
-        found = self.service.load(batch_id)
+        found = self.batches.load(batch_id)
         if found is None:
             return False
-        batch, internal = found
+        batch, record = found
         status = batch["status"]
-        pace = self.service.pace(namespace)
-        elapsed = time.time() - internal.get("entered", 0)
-        ending = self.service.due_ending(namespace, batch, internal)
+        pace = self.tenants.pace(namespace)
+        elapsed = record.elapsed()
+        ending = self.batches.due_ending(namespace, batch, record)
         if ending is not None:
-            self._end(namespace, batch, ending)
+            self._start_job(batch_id, lambda: self._end(namespace, batch, ending))
             return True
         if status == "validating" and elapsed >= pace.validating:
             self._start_job(batch_id, lambda: self._validate(namespace, batch))
@@ -166,11 +171,10 @@ class Runner:
         if status == "in_progress":
             return self._run_requests(namespace, batch, elapsed)
         if status == "finalizing" and elapsed >= pace.finalizing:
-            run = self._run_for(batch)
-            self.service.publish(namespace, batch_id, "finalizing", "completed", run.progress)
+            self._start_job(batch_id, lambda: self._publish(namespace, batch))
             return True
         if status == "cancelling" and elapsed >= pace.cancelling:
-            self._end(namespace, batch, "cancelled")
+            self._start_job(batch_id, lambda: self._end(namespace, batch, "cancelled"))
             return True
         return False
 
@@ -196,12 +200,12 @@ class Runner:
 
     def _validate(self, namespace: str, batch: dict[str, Any]) -> None:
         try:
-            verdict = self.service.validate(namespace, batch)
+            verdict = self.batches.validate(namespace, batch)
         except Exception:  # a bug here must not leave the batch validating forever
             log.exception("validation of %s failed", batch["id"])
-            self.service.fail_validation(namespace, batch["id"], batch_error("validation_crashed"))
+            self.batches.fail_validation(namespace, batch["id"], batch_error("validation_crashed"))
             return
-        self.service.finish_validation(namespace, batch["id"], verdict)
+        self.batches.finish_validation(namespace, batch["id"], verdict)
 
     # -- in_progress ------------------------------------------------------------------------
 
@@ -209,7 +213,7 @@ class Runner:
         """The batch's run, rebuilt from its work log the first time (and after a restart)."""
         run = self._runs.get(batch["id"])
         if run is None:
-            worklog = self.service.worklog(batch["id"])
+            worklog = self.batches.worklog(batch["id"])
             progress = worklog.recount()
             run = _Run(worklog, progress, worklog.pending(set(progress.done)))
             self._runs[batch["id"]] = run
@@ -219,9 +223,9 @@ class Runner:
         run = self._run_for(batch)
         total = batch["request_counts"]["total"]
         if run.progress.processed >= total:
-            self.service.finish_requests(namespace, batch["id"], run.progress)
+            self.batches.finish_requests(namespace, batch["id"], run.progress)
             return True
-        per_request = self.service.pace(namespace).per_request
+        per_request = self.tenants.pace(namespace).per_request
         allowed = total if per_request <= 0 else min(total, int(elapsed / per_request))
         if self._workers is not None:  # an upstream: every worker kept busy (see _stream)
             todo = allowed - run.progress.processed
@@ -244,7 +248,7 @@ class Runner:
     ) -> Callable[[tuple[dict[str, Any], int | None]], tuple[dict[str, Any], int | None]]:
         """What answers one request of ``batch``: its result line, and the forced outcome it
         used (its seq), if any."""
-        forces = self.service.forced_lines(namespace, batch["id"])
+        forces = self.batches.forced_lines(namespace, batch["id"])
         url = batch["endpoint"]
         failures, _, disk = self._failures.get(batch["id"], (0, 0.0, False))
         give_up = failures >= GIVE_UP_AFTER and not disk
@@ -252,7 +256,7 @@ class Runner:
         def answer(item: tuple[dict[str, Any], int | None]) -> tuple[dict[str, Any], int | None]:
             request, tokens = item
             custom_id = request["custom_id"]
-            now = self.service.now(namespace)
+            now = self.tenants.now(namespace)
             if give_up:  # this chunk kept failing: its requests fail instead of the batch
                 return result_line(custom_id, now, 500, server_error().body()), None
             forced = forces.get(custom_id)
@@ -280,7 +284,7 @@ class Runner:
             for line, _ in answers
         ]
         used = [seq for _, seq in answers if seq is not None]
-        if not self.service.record_results(
+        if not self.batches.record_results(
             batch_id, run.log, run.progress, results, used_forces=used
         ):
             self._runs.pop(batch_id, None)  # reset or ended meanwhile: nothing is kept
@@ -348,42 +352,46 @@ class Runner:
     def _still_running(self, namespace: str, batch_id: str, processed: int) -> bool:
         """Whether a batch may start more requests: still in_progress, not due to end, and
         within its pace."""
-        found = self.service.load(batch_id)
+        found = self.batches.load(batch_id)
         if found is None or found[0]["status"] != "in_progress":
             return False
-        batch, internal = found
-        if self.service.due_ending(namespace, batch, internal) is not None:
+        batch, record = found
+        if self.batches.due_ending(namespace, batch, record) is not None:
             return False
-        per_request = self.service.pace(namespace).per_request
+        per_request = self.tenants.pace(namespace).per_request
         if per_request > 0:
-            elapsed = time.time() - internal.get("entered", 0)
-            return processed < int(elapsed / per_request)
+            return processed < int(record.elapsed() / per_request)
         return True
 
     # -- endings ----------------------------------------------------------------------------
 
+    def _publish(self, namespace: str, batch: dict[str, Any]) -> None:
+        """Every request has run and the finalizing pace has passed: complete."""
+        run = self._run_for(batch)
+        self.batches.publish(namespace, batch["id"], "finalizing", "completed", run.progress)
+
     def _end(self, namespace: str, batch: dict[str, Any], final: str) -> None:
         """Expire or cancel: every request that never ran gets a line in the error file."""
         batch_id, status = batch["id"], batch["status"]
-        found = self.service.load(batch_id)
-        internal = found[1] if found else {}
+        found = self.batches.load(batch_id)
+        record = found[1] if found else BatchRecord()
         run: _Run | None = None
-        if internal.get("publish") is None:  # the unrun lines are not written yet
-            if internal.get("ending") != final and not self.service.begin_ending(
+        if record.publishing is None:  # the unrun lines are not written yet
+            if record.ending != final and not self.batches.begin_ending(
                 namespace, batch_id, status, final
             ):
                 return
             if batch["request_counts"]["total"] > 0:  # validated: its requests are known
                 run = self._run_for(batch)
-                now = self.service.now(namespace)
+                now = self.tenants.now(namespace)
                 lines = [
                     (error_line(request["custom_id"], now, dict(UNRUN_ERRORS[final])), False)
                     for request, _ in run.pending
                 ]
-                self.service.record_results(batch_id, run.log, run.progress, lines)
+                self.batches.record_results(batch_id, run.log, run.progress, lines)
         elif batch["request_counts"]["total"] > 0:
             run = self._run_for(batch)
-        self.service.publish(namespace, batch_id, status, final, run.progress if run else None)
+        self.batches.publish(namespace, batch_id, status, final, run.progress if run else None)
 
 
 def _forced_line(custom_id: str, now: int, outcome: dict[str, Any]) -> dict[str, Any]:

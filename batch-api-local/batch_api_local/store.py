@@ -25,7 +25,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .constants import DEFAULT_NAMESPACE
 from .lifecycle import ACTIVE
+from .records import BatchRecord
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -101,6 +103,11 @@ WEBHOOK_EVENT_COLUMNS = (
 )
 
 ACTIVE_STATUSES = tuple(sorted(ACTIVE))
+
+
+def setting_key(namespace: str, name: str) -> str:
+    """Where a namespace's setting is saved (the default namespace keeps the plain names)."""
+    return name if namespace == DEFAULT_NAMESPACE else f"{namespace}/{name}"
 
 
 class Store:
@@ -238,15 +245,19 @@ class Store:
 
     # -- batches ----------------------------------------------------------------------------
 
-    def insert_batch(self, namespace: str, obj: dict[str, Any], internal: dict[str, Any]) -> None:
+    def insert_batch(self, namespace: str, obj: dict[str, Any], record: BatchRecord) -> None:
+        internal = json.dumps(record.to_json())
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO batches(id, namespace, status, object, internal) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (obj["id"], namespace, obj["status"], json.dumps(obj), json.dumps(internal)),
+                (obj["id"], namespace, obj["status"], json.dumps(obj), internal),
             )
 
-    def get_batch(self, namespace: str | None, batch_id: str) -> tuple[dict, dict] | None:
+    def get_batch(
+        self, namespace: str | None, batch_id: str
+    ) -> tuple[dict[str, Any], BatchRecord] | None:
+        """A batch object and its record (in ``namespace``, or in any when it is None)."""
         if namespace is None:
             rows = self._query("SELECT object, internal FROM batches WHERE id = ?", (batch_id,))
         else:
@@ -254,13 +265,16 @@ class Store:
                 "SELECT object, internal FROM batches WHERE id = ? AND namespace = ?",
                 (batch_id, namespace),
             )
-        return (json.loads(rows[0][0]), json.loads(rows[0][1])) if rows else None
+        if not rows:
+            return None
+        return json.loads(rows[0][0]), BatchRecord.from_json(json.loads(rows[0][1]))
 
-    def save_batch(self, obj: dict[str, Any], internal: dict[str, Any]) -> None:
+    def save_batch(self, obj: dict[str, Any], record: BatchRecord) -> None:
+        internal = json.dumps(record.to_json())
         with self.transaction() as db:
             db.execute(
                 "UPDATE batches SET status = ?, object = ?, internal = ? WHERE id = ?",
-                (obj["status"], json.dumps(obj), json.dumps(internal), obj["id"]),
+                (obj["status"], json.dumps(obj), internal, obj["id"]),
             )
 
     def list_batches(
@@ -300,9 +314,9 @@ class Store:
             "AND status IN ('in_progress', 'finalizing')",
             (namespace, exclude),
         ):
-            state = json.loads(internal)
-            if state.get("model") == model:
-                total += int(state.get("input_tokens", 0))
+            record = BatchRecord.from_json(json.loads(internal))
+            if record.model == model:
+                total += record.input_tokens
         return total
 
     def summary(self, namespace: str, now: int) -> dict[str, Any]:

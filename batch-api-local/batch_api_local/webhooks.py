@@ -1,6 +1,6 @@
 """Signed webhooks: the event a batch sends when it ends, kept in an outbox until delivered.
 
-When a batch reaches a final status, the domain (:meth:`.service.Service._move`) calls
+When a batch reaches a final status, the domain (:meth:`.domain.batches.Batches._move`) calls
 :meth:`Outbox.enqueue` inside the transaction that saves that status: the event is stored
 exactly when the status is, so none is lost and none is made up. A :class:`Deliverer`, a thread
 of its own, POSTs each pending event to its endpoint, signed the Standard Webhooks way (what
@@ -32,7 +32,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +40,7 @@ from .config import Settings, is_loopback
 from .constants import VERSION
 from .errors import BadRequest, invalid_type, invalid_value
 from .lifecycle import STAMP
-from .store import Store
+from .store import Store, setting_key
 
 log = logging.getLogger("batch_api_local.webhooks")
 
@@ -154,9 +153,7 @@ def backoff(attempts: int, base: float) -> float:
 class Outbox:
     """Webhook settings per namespace, and the events waiting to be delivered."""
 
-    def __init__(
-        self, store: Store, settings: Settings, setting_key: Callable[[str, str], str]
-    ) -> None:
+    def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
         self._key = setting_key

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -52,6 +53,12 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A new virtual environment with only ``pip install ./batch-api-local`` in it."""
     where = tmp_path_factory.mktemp("venv") / "env"
     venv.create(where, with_pip=True)
+    # a copy, so that building it writes nothing into this checkout
+    source = shutil.copytree(
+        PACKAGE,
+        where.parent / "batch-api-local",
+        ignore=shutil.ignore_patterns("build", "*.egg-info"),
+    )
     python = where / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
     subprocess.run(
         [
@@ -61,7 +68,7 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            str(PACKAGE),
+            str(source),
         ],
         check=True,
         env=_env(),

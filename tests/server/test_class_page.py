@@ -11,7 +11,7 @@ import hashlib
 import re
 
 from batch_api_local import ServerInfo
-from batch_api_local.app import CLASS_PAGE
+from batch_api_local.routes.control import CLASS_PAGE
 
 from support import raw
 

@@ -16,12 +16,12 @@ import pytest
 from batch_api_local import runner as runner_module
 from batch_api_local import worklog
 from batch_api_local.config import PACES, Settings
+from batch_api_local.domain import Service
 from batch_api_local.errors import APIError
 from batch_api_local.responder import LocalResponder
 from batch_api_local.runner import GIVE_UP_AFTER, Runner
-from batch_api_local.service import Service
 
-from support import service_batch
+from support import service_batch, service_upload
 
 WAIT = 30.0
 
@@ -52,7 +52,7 @@ def _lines(service: Service, file_id: str | None) -> list[dict[str, Any]]:
 
 def _assert_whole(service: Service, batch_id: str, n: int) -> dict[str, Any]:
     """The batch completed, and its files hold exactly one line per request, as counted."""
-    batch = service.get_batch("ns", batch_id)
+    batch = service.batches.get("ns", batch_id)
     assert batch["status"] == "completed"
     out = _lines(service, batch["output_file_id"])
     err = _lines(service, batch["error_file_id"])
@@ -96,14 +96,14 @@ def test_a_full_disk_never_loses_or_doubles_a_result_line(tmp_path, monkeypatch)
     # the disk fills during the run: the batch waits in_progress, never counting a line its
     # files do not hold (the database cannot take a write either while the disk is full)
     _run_until(runner, lambda: disk.refused >= 3, "the writes to be refused")
-    stuck = service.get_batch("ns", batch_id)
+    stuck = service.batches.get("ns", batch_id)
     assert stuck["status"] == "in_progress"
-    on_disk = service.worklog(batch_id).recount()
+    on_disk = service.batches.worklog(batch_id).recount()
     assert 0 < stuck["request_counts"]["completed"] <= on_disk.completed < 1000
 
     disk.full = False  # space returns
     disk.ok_writes = 10**9
-    _run_until(runner, lambda: service.get_batch("ns", batch_id)["status"] == "completed", "it")
+    _run_until(runner, lambda: service.batches.get("ns", batch_id)["status"] == "completed", "it")
     _assert_whole(service, batch_id, 1000)
     service.store.close()
 
@@ -123,15 +123,16 @@ def test_an_upload_on_a_full_disk_is_refused_and_leaves_nothing(tmp_path, monkey
         def close(self):
             self.inner.close()
 
-    monkeypatch.setattr("batch_api_local.service.open", FullDisk, raising=False)
+    monkeypatch.setattr("batch_api_local.domain.files.open", FullDisk, raising=False)
     source = tmp_path / "in.jsonl"
     source.write_text('{"custom_id": "a"}\n')
-    with open(source, "rb") as fh, pytest.raises(OSError):
-        service.upload_file(
-            "ns", stream=fh, filename="in.jsonl", purpose="batch", expires_after=None
-        )
+    with pytest.raises(OSError):
+        service_upload(service, "ns", source.read_bytes())
     assert list(service.store.files_dir.iterdir()) == []
-    assert service.list_files("ns", purpose=None, limit=None, order=None, after=None)["data"] == []
+    assert (
+        service.files.page("ns", purpose=None, limit=10_000, ascending=False, after=None)["data"]
+        == []
+    )
     service.store.close()
 
 
@@ -140,7 +141,7 @@ def test_a_step_that_keeps_failing_ends_as_error_lines_not_a_loop(tmp_path, monk
     monkeypatch.setattr(runner_module, "RETRY_MAX", 0.01)
     batch_id = _batch(service, tmp_path, 5)
     runner = Runner(service, LocalResponder())
-    original = service.record_results
+    original = service.batches.record_results
     calls = {"n": 0}
 
     def broken(batch, log, progress, lines, **kwargs):
@@ -149,8 +150,8 @@ def test_a_step_that_keeps_failing_ends_as_error_lines_not_a_loop(tmp_path, monk
             raise RuntimeError("a bug that only good answers trigger")
         return original(batch, log, progress, lines, **kwargs)
 
-    monkeypatch.setattr(service, "record_results", broken)
-    _run_until(runner, lambda: service.get_batch("ns", batch_id)["status"] == "completed", "it")
+    monkeypatch.setattr(service.batches, "record_results", broken)
+    _run_until(runner, lambda: service.batches.get("ns", batch_id)["status"] == "completed", "it")
     batch = _assert_whole(service, batch_id, 5)
     assert batch["request_counts"]["failed"] == 5
     assert calls["n"] == GIVE_UP_AFTER + 1  # bounded: three tries, then the 500 lines
@@ -171,7 +172,7 @@ def test_a_reply_that_is_not_strict_json_becomes_a_500_line(tmp_path):
             return LocalResponder().respond(url, body, input_tokens=input_tokens)
 
     runner = Runner(service, NaNResponder())
-    _run_until(runner, lambda: service.get_batch("ns", batch_id)["status"] == "completed", "it")
+    _run_until(runner, lambda: service.batches.get("ns", batch_id)["status"] == "completed", "it")
     batch = _assert_whole(service, batch_id, 3)
     assert batch["request_counts"]["failed"] == 1
     [bad] = _lines(service, batch["error_file_id"])
@@ -191,7 +192,7 @@ def test_odd_usage_from_an_upstream_is_counted_as_zero_not_a_crash(tmp_path):
             return 200, {"object": "chat.completion", "usage": usage}
 
     runner = Runner(service, OddUsage())
-    _run_until(runner, lambda: service.get_batch("ns", batch_id)["status"] == "completed", "it")
+    _run_until(runner, lambda: service.batches.get("ns", batch_id)["status"] == "completed", "it")
     batch = _assert_whole(service, batch_id, 3)
     assert batch["request_counts"]["completed"] == 3
     assert batch["usage"]["input_tokens"] == 0
@@ -205,7 +206,7 @@ class _Crash(BaseException):
 def test_a_crash_between_a_forced_line_and_its_record_keeps_the_forced_line(tmp_path, monkeypatch):
     service = _service(tmp_path)
     batch_id = _batch(service, tmp_path, 2)
-    service.force_line("ns", {"custom_id": "r1", "status_code": 429, "batch_id": batch_id})
+    service.control.force_line("ns", {"custom_id": "r1", "status_code": 429, "batch_id": batch_id})
     runner = Runner(service, LocalResponder())
 
     def crash(seq):
@@ -221,7 +222,7 @@ def test_a_crash_between_a_forced_line_and_its_record_keeps_the_forced_line(tmp_
 
     again = _service(tmp_path)  # a new process on the same state directory
     runner = Runner(again, LocalResponder())
-    _run_until(runner, lambda: again.get_batch("ns", batch_id)["status"] == "completed", "it")
+    _run_until(runner, lambda: again.batches.get("ns", batch_id)["status"] == "completed", "it")
     batch = _assert_whole(again, batch_id, 2)
     [forced] = _lines(again, batch["error_file_id"])
     assert forced["custom_id"] == "r1" and forced["response"]["status_code"] == 429
@@ -241,11 +242,11 @@ def test_a_crash_between_a_forced_line_and_its_record_keeps_the_forced_line(tmp_
 )
 def test_a_pace_that_is_not_a_sane_number_is_refused_and_not_saved(tmp_path, body, param):
     service = _service(tmp_path)
-    before = service.state("ns")["pace"]
+    before = service.control.state("ns")["pace"]
     with pytest.raises(APIError) as refused:
-        service.set_pace("ns", body)
+        service.tenants.set_pace("ns", body)
     assert refused.value.status_code == 400 and refused.value.param == param
-    assert service.state("ns")["pace"] == before
+    assert service.control.state("ns")["pace"] == before
     assert service.store.get_setting("pace") is None
     service.store.close()
 
@@ -266,7 +267,7 @@ def test_a_pace_that_is_not_a_sane_number_is_refused_and_not_saved(tmp_path, bod
 def test_a_forced_line_of_the_wrong_shape_is_refused_and_not_saved(tmp_path, body):
     service = _service(tmp_path)
     with pytest.raises(APIError) as refused:
-        service.force_line("ns", body)
+        service.control.force_line("ns", body)
     assert refused.value.status_code == 400
     assert service.store.forces("ns", "line", None) == []
     service.store.close()
@@ -276,9 +277,9 @@ def test_a_forced_line_of_the_wrong_shape_is_refused_and_not_saved(tmp_path, bod
 def test_a_clock_move_that_is_not_a_sane_number_is_refused(tmp_path, seconds):
     service = _service(tmp_path)
     with pytest.raises(APIError) as refused:
-        service.advance_clock("ns", seconds)
+        service.tenants.advance_clock("ns", seconds)
     assert refused.value.status_code == 400
-    assert service.clock("ns").offset == 0.0
+    assert service.tenants.get("ns").clock.offset == 0.0
     service.store.close()
 
 
@@ -290,7 +291,7 @@ def test_settings_saved_with_bad_values_are_ignored_at_start(tmp_path):
     service.store.close()
 
     again = Service(Settings(state_dir=tmp_path, pace=PACES["slow"], token_limit=99))
-    state = again.state("default")
+    state = again.control.state("default")
     assert state["pace"] == PACES["slow"].as_dict()
     assert state["token_limit"] == 99
     assert state["clock_offset"] == 0.0
@@ -301,20 +302,17 @@ def test_deleting_a_file_on_a_disk_that_refuses_is_all_or_nothing(tmp_path, monk
     service = _service(tmp_path)
     source = tmp_path / "in.jsonl"
     source.write_text('{"custom_id": "a"}\n')
-    with open(source, "rb") as fh:
-        file = service.upload_file(
-            "ns", stream=fh, filename="in.jsonl", purpose="batch", expires_after=None
-        )
+    file = service_upload(service, "ns", source.read_bytes())
 
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
 
     monkeypatch.setattr("batch_api_local.store.os.replace", read_only)
     with pytest.raises(OSError):
-        service.delete_file("ns", file["id"])
+        service.files.delete("ns", file["id"])
     monkeypatch.undo()
-    assert service.get_file("ns", file["id"]) == file
-    assert service.file_content_path("ns", file["id"]).read_bytes() == source.read_bytes()
+    assert service.files.get("ns", file["id"]) == file
+    assert service.files.content_path("ns", file["id"]).read_bytes() == source.read_bytes()
 
     # and when the database refuses, the bytes come back
     def locked(*args, **kwargs):
@@ -322,9 +320,9 @@ def test_deleting_a_file_on_a_disk_that_refuses_is_all_or_nothing(tmp_path, monk
 
     monkeypatch.setattr(service.store, "transaction", locked)
     with pytest.raises(OSError):
-        service.delete_file("ns", file["id"])
+        service.files.delete("ns", file["id"])
     monkeypatch.undo()
-    assert service.file_content_path("ns", file["id"]).read_bytes() == source.read_bytes()
-    assert service.delete_file("ns", file["id"])["deleted"] is True
+    assert service.files.content_path("ns", file["id"]).read_bytes() == source.read_bytes()
+    assert service.files.delete("ns", file["id"])["deleted"] is True
     assert list(service.store.files_dir.iterdir()) == []
     service.store.close()

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from batch_api_local.config import PACES, Settings
+from batch_api_local.domain import Service
 from batch_api_local.responder import LocalResponder
 from batch_api_local.runner import Runner
-from batch_api_local.service import Service
 
 from support import service_batch
 
@@ -68,12 +68,12 @@ def test_other_batches_finish_while_one_request_is_stuck(tmp_path: Path):
     stuck = _create(service, tmp_path, "ns", ["block", "after"])
     assert responder.blocked.wait(WAIT)
     other = _create(service, tmp_path, "ns", ["a", "b", "c"])
-    _until(lambda: service.get_batch("ns", other)["status"] == "completed", "the other batch")
-    assert service.get_batch("ns", stuck)["status"] == "in_progress"
+    _until(lambda: service.batches.get("ns", other)["status"] == "completed", "the other batch")
+    assert service.batches.get("ns", stuck)["status"] == "in_progress"
 
     responder.release.set()
-    _until(lambda: service.get_batch("ns", stuck)["status"] == "completed", "the stuck batch")
-    assert service.get_batch("ns", stuck)["request_counts"]["completed"] == 2
+    _until(lambda: service.batches.get("ns", stuck)["status"] == "completed", "the stuck batch")
+    assert service.batches.get("ns", stuck)["request_counts"]["completed"] == 2
     runner.stop()
     runner.wait_idle()
     service.store.close()
@@ -86,7 +86,7 @@ def test_a_reset_does_not_wait_for_a_stuck_request_and_its_answer_is_dropped(tmp
     assert responder.blocked.wait(WAIT)
 
     done = threading.Event()
-    threading.Thread(target=lambda: (service.reset("ns"), done.set())).start()
+    threading.Thread(target=lambda: (service.control.reset("ns"), done.set())).start()
     assert done.wait(WAIT), "reset waited for the responder"
     assert service.store.get_batch("ns", stuck) is None
 
@@ -94,7 +94,7 @@ def test_a_reset_does_not_wait_for_a_stuck_request_and_its_answer_is_dropped(tmp
     assert runner.wait_idle(WAIT)
     assert not list(service.store.work_dir.glob(stuck + ".*"))
     assert service.store.get_batch("ns", stuck) is None
-    _until(lambda: service.get_batch("other", kept)["status"] == "completed", "the other batch")
+    _until(lambda: service.batches.get("other", kept)["status"] == "completed", "the other batch")
     runner.stop()
     service.store.close()
 
@@ -107,15 +107,15 @@ def test_stop_does_not_wait_for_a_stuck_request(tmp_path: Path):
     stopped = threading.Event()
     threading.Thread(target=lambda: (runner.stop(), stopped.set())).start()
     assert stopped.wait(WAIT), "stop waited for the responder"
-    assert service.get_batch("ns", stuck)["status"] == "in_progress"
+    assert service.batches.get("ns", stuck)["status"] == "in_progress"
 
     # a new runner on the same state (a restart) runs the request again: nothing was recorded
     responder.release.set()
     assert runner.wait_idle(WAIT)
     again = Runner(service, LocalResponder())
     again.start()
-    _until(lambda: service.get_batch("ns", stuck)["status"] == "completed", "the restart")
-    lines = service.store.file_path(service.get_batch("ns", stuck)["output_file_id"]).read_text()
+    _until(lambda: service.batches.get("ns", stuck)["status"] == "completed", "the restart")
+    lines = service.store.file_path(service.batches.get("ns", stuck)["output_file_id"]).read_text()
     assert sorted(json.loads(x)["custom_id"] for x in lines.splitlines()) == ["r0", "r1"]
     again.stop()
     service.store.close()

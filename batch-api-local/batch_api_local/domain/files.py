@@ -1,0 +1,216 @@
+"""Files: receiving an upload as it streams in, storing it, finding, listing and deleting files.
+
+An upload's bytes go to a temporary file in the state directory as they arrive, checked as they
+go (:class:`FileUpload`); :meth:`Files.finish_upload` then applies the rules of ``POST /v1/files``
+and stores the File object, or discards the bytes. When a file expires is decided here once
+(:func:`expiry_time`, :func:`is_expired`): an expired file is gone for every call.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from .. import ids, wire
+from ..constants import (
+    DEFAULT_FILE_EXPIRY,
+    FILE_EXPIRY_RANGE,
+    FILE_PURPOSES,
+    MAX_BATCH_FILE_BYTES,
+    MAX_FILE_BYTES,
+)
+from ..errors import (
+    BadRequest,
+    NotFound,
+    batch_error,
+    invalid_type,
+    invalid_value,
+    missing_parameter,
+    not_between,
+)
+from ..store import Store
+from ..validation import UploadCheck
+from .tenants import Tenants
+
+#: purposes whose files the API does not let anyone download
+NOT_DOWNLOADABLE = ("user_data", "assistants")
+
+
+def is_expired(obj: dict[str, Any], now: int) -> bool:
+    """Whether a File object has expired at ``now`` (the one rule; the store's class summary
+    applies the same one in SQL)."""
+    expires_at = obj.get("expires_at")
+    return isinstance(expires_at, int) and bool(expires_at) and expires_at <= now
+
+
+def expiry_time(
+    now: int,
+    purpose: str,
+    expires_after: dict[str, Any] | None,
+    *,
+    name: str = "expires_after",
+    from_form: bool = False,
+) -> int | None:
+    """When a file expires: ``expires_after`` (``{anchor, seconds}``), or the purpose's default
+    (30 days for ``batch``, never for the others).
+
+    Form fields arrive as text, so ``from_form`` accepts digits for ``seconds``; in JSON it must
+    be an integer. ``name`` is the parameter named in errors (``output_expires_after`` for a
+    batch's result files, which follow the same rules).
+    """
+    if expires_after is None:
+        return now + DEFAULT_FILE_EXPIRY if purpose == "batch" else None
+    for key in ("anchor", "seconds"):
+        if expires_after.get(key) in (None, ""):
+            raise missing_parameter(f"{name}.{key}")
+    anchor, seconds = expires_after["anchor"], expires_after["seconds"]
+    if anchor != "created_at":
+        raise invalid_value(f"{name}.anchor", anchor, ["created_at"])
+    if from_form and isinstance(seconds, str) and seconds.strip().isdigit():
+        seconds = int(seconds)
+    if not isinstance(seconds, int) or isinstance(seconds, bool):
+        raise invalid_type(f"{name}.seconds", "an integer", seconds)
+    low, high = FILE_EXPIRY_RANGE
+    if not low <= seconds <= high:
+        raise not_between(f"{name}.seconds", seconds, low, high)
+    return now + seconds
+
+
+def safe_filename(name: str | None) -> str:
+    """The last component of an uploaded name: no directories, no '..'."""
+    if not name:
+        return "upload"
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if base in ("", ".", ".."):
+        return "upload"
+    return base.replace("\x00", "")
+
+
+class FileUpload:
+    """One upload being received: its bytes go to a temporary file as they arrive, checked as
+    they go (size, and for batch files :class:`.validation.UploadCheck`).
+
+    :meth:`write` raises ``File is too large.`` as soon as the limit is passed, so the caller can
+    stop reading; :meth:`abort` leaves nothing on disk.
+    """
+
+    def __init__(self, store: Store, filename: str, limit: int) -> None:
+        self.filename = filename
+        self.limit = limit
+        self.check = UploadCheck(filename)
+        self.path = store.files_dir / f".upload-{ids.request_id()}"
+        self._out: BinaryIO | None = open(self.path, "wb")  # noqa: SIM115 - closed by close/abort
+
+    @property
+    def size(self) -> int:
+        return self.check.size
+
+    def write(self, data: bytes) -> None:
+        self.check.feed(data)
+        if self.check.size > self.limit:
+            raise batch_error("file_too_large").as_api_error()
+        if self._out is None:
+            raise ValueError("write after close")
+        self._out.write(data)
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    def abort(self) -> None:
+        try:
+            self.close()
+        finally:
+            self.path.unlink(missing_ok=True)
+
+
+class Files:
+    """The files of every namespace."""
+
+    def __init__(self, store: Store, tenants: Tenants) -> None:
+        self.store = store
+        self.tenants = tenants
+
+    # -- uploads ---------------------------------------------------------------------------------
+
+    def begin_upload(self, filename: str | None, purpose: Any = None) -> FileUpload:
+        """Start receiving a file's bytes (see :class:`FileUpload`)."""
+        limit = MAX_BATCH_FILE_BYTES if purpose == "batch" else MAX_FILE_BYTES
+        return FileUpload(self.store, safe_filename(filename), limit)
+
+    def finish_upload(
+        self,
+        namespace: str,
+        upload: FileUpload | None,
+        *,
+        purpose: Any,
+        expires_after: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Check a received upload against the rules and store it as a File, or discard it."""
+        try:
+            if upload is None:
+                raise missing_parameter("file")
+            if purpose is None or purpose == "":
+                raise missing_parameter("purpose")
+            if purpose not in FILE_PURPOSES:
+                raise invalid_value("purpose", purpose, list(FILE_PURPOSES))
+            now = self.tenants.now(namespace)
+            expires_at = expiry_time(now, purpose, expires_after, from_form=True)
+            upload.close()
+            if purpose == "batch":
+                if upload.size > MAX_BATCH_FILE_BYTES:
+                    raise batch_error("file_too_large").as_api_error()
+                problem = upload.check.result(upload.path)
+                if problem is not None:
+                    raise problem.as_api_error()
+            file_id = ids.file_id()
+            obj = wire.file_object(file_id, upload.size, now, upload.filename, purpose, expires_at)
+            os.replace(upload.path, self.store.file_path(file_id))
+            try:
+                self.store.insert_file(namespace, obj)
+            except BaseException:
+                self.store.file_path(file_id).unlink(missing_ok=True)
+                raise
+        except BaseException:
+            if upload is not None:
+                upload.abort()
+            raise
+        return obj
+
+    # -- the rest of the Files API ---------------------------------------------------------------
+
+    def find(self, namespace: str, file_id: str) -> dict[str, Any] | None:
+        """A namespace's file, or None when there is none (or it has expired)."""
+        obj = self.store.get_file(namespace, file_id)
+        if obj is None or is_expired(obj, self.tenants.now(namespace)):
+            return None
+        return obj
+
+    def get(self, namespace: str, file_id: str) -> dict[str, Any]:
+        obj = self.find(namespace, file_id)
+        if obj is None:
+            raise NotFound(f"No such File object: {file_id}", param="id")
+        return obj
+
+    def content_path(self, namespace: str, file_id: str) -> Path:
+        """Where a file's bytes are, for ``GET /v1/files/{id}/content``."""
+        obj = self.get(namespace, file_id)
+        if obj["purpose"] in NOT_DOWNLOADABLE:
+            raise BadRequest(f"Not allowed to download files of purpose: {obj['purpose']}")
+        return self.store.file_path(file_id)
+
+    def page(
+        self, namespace: str, *, purpose: str | None, limit: int, ascending: bool, after: str | None
+    ) -> dict[str, Any]:
+        now = self.tenants.now(namespace)
+        found, more = self.store.list_files(
+            namespace, purpose=purpose or None, ascending=ascending, after=after, limit=limit
+        )
+        return wire.page([f for f in found if not is_expired(f, now)], more)
+
+    def delete(self, namespace: str, file_id: str) -> dict[str, Any]:
+        self.get(namespace, file_id)
+        self.store.delete_file(namespace, file_id)
+        return wire.deleted("file", file_id)

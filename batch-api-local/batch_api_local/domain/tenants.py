@@ -1,0 +1,159 @@
+"""Tenants: what belongs to one namespace besides its files and batches, and how it changes.
+
+Each namespace (one key of a keys file, or ``default``) has its own clock, pace and
+enqueued-token limit: one student's control calls change only their own. They start as the
+server's start-up settings; what a control call changes is saved in the store (so it survives a
+restart) and kept in memory. A saved value that is not valid is ignored, with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ..config import Pace, Settings, pace_from
+from ..constants import DAY, DEFAULT_NAMESPACE
+from ..errors import BadRequest
+from ..store import Store, setting_key
+
+log = logging.getLogger("batch_api_local.tenants")
+
+#: the largest enqueued-token limit a namespace may set
+MAX_TOKEN_LIMIT = 10**15
+
+
+class Clock:
+    """A namespace's clock: real time plus an offset that control calls can move forward."""
+
+    #: the furthest the clock may be moved, in total
+    MAX_OFFSET = 100 * 365 * DAY
+
+    def __init__(self, store: Store, namespace: str = DEFAULT_NAMESPACE) -> None:
+        self._store = store
+        self._key = setting_key(namespace, "clock_offset")
+        saved = store.get_setting(self._key, 0.0)
+        valid = isinstance(saved, int | float) and math.isfinite(saved)
+        self.offset = float(saved) if valid and 0 <= saved <= self.MAX_OFFSET else 0.0
+
+    def now(self) -> int:
+        return int(time.time() + self.offset)
+
+    def advance(self, seconds: float) -> int:
+        if not math.isfinite(seconds) or self.offset + seconds > self.MAX_OFFSET:
+            raise BadRequest(
+                "seconds must be a finite number; the clock moves at most 100 years in all.",
+                param="seconds",
+            )
+        if seconds < 0:
+            raise BadRequest("The clock only moves forward.", param="seconds")
+        self._store.set_setting(self._key, self.offset + seconds)
+        self.offset += seconds
+        return self.now()
+
+    def reset(self) -> None:
+        self._store.set_setting(self._key, 0.0)
+        self.offset = 0.0
+
+
+@dataclass
+class Tenant:
+    """One namespace's clock, pace and enqueued-token limit."""
+
+    clock: Clock
+    pace: Pace
+    token_limit: int | None
+
+
+def valid_token_limit(limit: Any) -> bool:
+    return isinstance(limit, int) and not isinstance(limit, bool) and 1 <= limit <= MAX_TOKEN_LIMIT
+
+
+class Tenants:
+    """Every namespace's settings, loaded on first use."""
+
+    def __init__(self, store: Store, settings: Settings, wake: threading.Event) -> None:
+        self._store = store
+        self._settings = settings
+        self._wake = wake
+        self._tenants: dict[str, Tenant] = {}
+        self._loading = threading.Lock()
+
+    def get(self, namespace: str) -> Tenant:
+        """A namespace's settings: the start-up values, or those saved at run time for it."""
+        found = self._tenants.get(namespace)
+        if found is not None:
+            return found
+        with self._loading:
+            found = self._tenants.get(namespace)
+            if found is None:
+                found = self._tenants[namespace] = self._load(namespace)
+        return found
+
+    def _load(self, namespace: str) -> Tenant:
+        pace, limit = self._settings.pace, self._settings.token_limit
+        saved = self._store.get_setting(setting_key(namespace, "pace"))
+        if saved is not None:
+            try:
+                pace = pace_from(saved)
+            except ValueError:
+                log.warning("ignoring the saved pace %r of %s: not a valid pace", saved, namespace)
+        saved = self._store.get_setting(setting_key(namespace, "token_limit"), limit)
+        if saved is None or valid_token_limit(saved):
+            limit = saved
+        else:
+            log.warning("ignoring the saved token limit %r of %s", saved, namespace)
+        return Tenant(Clock(self._store, namespace), pace, limit)
+
+    def now(self, namespace: str) -> int:
+        """The time on a namespace's clock (Unix seconds)."""
+        return self.get(namespace).clock.now()
+
+    def pace(self, namespace: str) -> Pace:
+        return self.get(namespace).pace
+
+    def token_limit(self, namespace: str) -> int | None:
+        return self.get(namespace).token_limit
+
+    # -- what control calls change -------------------------------------------------------------
+
+    def set_pace(self, namespace: str, value: Any) -> Pace:
+        """A preset name, seconds per status (missing ones from "normal"), or a Pace."""
+        try:
+            pace = pace_from(value)
+        except ValueError as exc:
+            raise BadRequest(str(exc), param="pace") from None
+        self._store.set_setting(setting_key(namespace, "pace"), pace.as_dict())
+        self.get(namespace).pace = pace
+        self._wake.set()
+        return pace
+
+    def set_token_limit(self, namespace: str, limit: Any) -> int | None:
+        if limit is not None and not valid_token_limit(limit):
+            raise BadRequest(
+                "token_limit must be a positive integer (at most 10**15) or null.",
+                param="token_limit",
+            )
+        self._store.set_setting(setting_key(namespace, "token_limit"), limit)
+        self.get(namespace).token_limit = limit
+        return limit
+
+    def advance_clock(self, namespace: str, seconds: Any) -> int:
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool):
+            raise BadRequest("seconds must be a number.", param="seconds")
+        try:
+            seconds = float(seconds)
+        except OverflowError:  # an integer too large for a float
+            seconds = math.inf
+        now = self.get(namespace).clock.advance(seconds)
+        self._wake.set()
+        return now
+
+    def reset(self, namespace: str) -> None:
+        """Clock, pace and token limit back to the server's start-up values."""
+        self.get(namespace).clock.reset()
+        self.set_pace(namespace, self._settings.pace)
+        self.set_token_limit(namespace, self._settings.token_limit)

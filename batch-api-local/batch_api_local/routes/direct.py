@@ -1,0 +1,57 @@
+"""What a batch line can target, callable directly (``POST /v1/chat/completions`` ...), and the
+model list (``/v1/models``).
+
+A direct call gets the answer a batch line would get, from the same responder (local, replayed
+or upstream), stamped with the caller's clock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from ..constants import BATCH_ENDPOINTS
+from ..errors import unknown_model
+from ..http import JSONResponse
+from ..models import list_models, resolve_model
+from .deps import CallerDep, ObjectBody, ServiceDep
+
+router = APIRouter()
+
+
+def _answer(url: str) -> Any:
+    def answer(
+        request: Request,
+        who: CallerDep,
+        body: ObjectBody,
+        svc: ServiceDep,
+    ) -> JSONResponse:
+        responder = request.app.state.responder
+        status, payload = responder.respond(url, body, now=svc.tenants.now(who.namespace))
+        return JSONResponse(payload, status_code=status)
+
+    return answer
+
+
+for _url in BATCH_ENDPOINTS:
+    router.add_api_route(_url, _answer(_url), methods=["POST"], name=_url.rsplit("/", 1)[-1])
+
+
+@router.get("/v1/models")
+async def models(who: CallerDep) -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [
+            {"id": m.id, "object": "model", "created": m.created, "owned_by": "system"}
+            for m in list_models()
+        ],
+    }
+
+
+@router.get("/v1/models/{model_id}")
+async def model(model_id: str, who: CallerDep) -> dict[str, Any]:
+    info = resolve_model(model_id)
+    if info is None:
+        raise unknown_model(model_id)
+    return {"id": model_id, "object": "model", "created": info.created, "owned_by": "system"}
