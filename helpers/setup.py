@@ -32,7 +32,13 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from batch_api_local import ensure_server
+from batch_api_local import (
+    api_root,
+    bypass_proxy,
+    direct_opener,
+    ensure_server,
+    is_loopback,
+)
 from batch_api_local import mask_key as mask
 
 #: the environment variable that chooses the mode: ``live``, ``classroom``, or ``local``/unset
@@ -50,9 +56,8 @@ LIVE_HOST = "api.openai.com"
 LOCAL_SERVER_NAME = "local-batch-api"
 #: seconds classroom mode waits for the class server before it says it cannot reach it
 CHECK_TIMEOUT = 5.0
-_LOOPBACK = ("127.0.0.1", "localhost")
-#: the class server is asked directly, never through a proxy (as the SDK will, see _add_no_proxy)
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+#: the class server is asked directly, never through a proxy (as the SDK will, see bypass_proxy)
+_DIRECT = direct_opener()
 #: OPENAI_BASE_URL and OPENAI_API_KEY as they were before local mode replaced them, so that a
 #: later switch to live or classroom mode in the same process gets the user's own values back
 _ORIGINAL_ENV: dict[str, tuple[str | None, str]] = {}  # name: (before, what local mode set)
@@ -89,16 +94,6 @@ def is_local() -> bool:
     than "local", "classroom" or "live".
     """
     return _requested_mode() != "live"
-
-
-def _add_no_proxy(*hosts: str) -> None:
-    """Make sure traffic to loopback (and to ``hosts``) bypasses any HTTP proxy."""
-    for name in ("NO_PROXY", "no_proxy"):
-        entries = [e.strip() for e in os.environ.get(name, "").split(",") if e.strip()]
-        for host in (*_LOOPBACK, *hosts):
-            if host not in entries:
-                entries.append(host)
-        os.environ[name] = ",".join(entries)
 
 
 def _restore_user_env() -> None:
@@ -165,7 +160,7 @@ def setup(*, quiet: bool = False) -> Mode:
         return Mode("classroom", base_url)
 
     state_dir = Path(os.environ.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR)
-    _add_no_proxy()
+    bypass_proxy()
     info = ensure_server(state_dir)
     for name, ours in (("OPENAI_BASE_URL", info.base_url), ("OPENAI_API_KEY", LOCAL_API_KEY)):
         before = os.environ.get(name)
@@ -215,15 +210,6 @@ def _is_address(host: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _proxy_for(url: str) -> str | None:
@@ -328,8 +314,8 @@ def check_class_server() -> tuple[str, str]:
             f"OPENAI_BASE_URL is {url!r}: in classroom mode it must be the class server's "
             f"address ending in /v1, such as {_EXAMPLE_URL}."
         )
-    root = url.rstrip("/")[: -len("/v1")]
-    direct = _loopback(host) or _lan_address(host)
+    root = api_root(url)
+    direct = is_loopback(host) or _lan_address(host)
     if not direct:
         proxy = _proxy_for(url)
         if proxy is not None:
@@ -370,5 +356,5 @@ def check_class_server() -> tuple[str, str]:
     if status != 200 or not isinstance(who, dict) or who.get("server") != LOCAL_SERVER_NAME:
         raise RuntimeError(not_ours.format(f"/_local/whoami answered HTTP {status}"))
     if direct:
-        _add_no_proxy(host)  # with loopback's two names, which local mode adds too
+        bypass_proxy(host)  # with loopback's two names, which local mode adds too
     return url, str(who.get("label") or who.get("namespace") or "you")

@@ -14,7 +14,10 @@ What this package offers besides the server, all importable without loading the 
 - the rules it applies, for use before a request is sent: checking a batch input file
   (:func:`check_upload`, :func:`validate_file`), counting a request's input tokens offline
   (:func:`request_input_tokens`), the most output tokens a request may produce
-  (:func:`output_bound`), the models it knows (:func:`resolve_model`) and a batch's statuses.
+  (:func:`output_bound`), the models it knows (:func:`resolve_model`) and a batch's statuses;
+- talking to a local server: what counts as loopback (:func:`is_loopback`), ``NO_PROXY`` for
+  it (:func:`bypass_proxy`), a proxy-less opener (:func:`direct_opener`), the root of a base
+  URL (:func:`api_root`).
 
 See ``docs/local-server.md`` for the endpoints, the control surface, configuration and the
 known deviations from the real API.
@@ -52,6 +55,7 @@ from .lifecycle import STAMP as STATUS_TIMESTAMPS
 from .lifecycle import TERMINAL as TERMINAL_STATUSES
 from .lifecycle import TRANSITIONS as STATUS_TRANSITIONS
 from .models import ModelInfo, resolve_model
+from .net import api_root, bypass_proxy, direct_opener, is_loopback
 from .tokens import count_tokens, request_input_tokens
 from .validation import (
     ValidationReport,
@@ -82,16 +86,20 @@ __all__ = [
     "Settings",
     "ValidationReport",
     "advance_clock",
+    "api_root",
+    "bypass_proxy",
     "check_upload",
     "class_view",
     "count_embedding_inputs",
     "count_tokens",
+    "direct_opener",
     "duplicates",
     "ensure_server",
     "expire_batch",
     "find_server",
     "force_line",
     "force_validation_failure",
+    "is_loopback",
     "mask_key",
     "request_input_tokens",
     "reset",

@@ -19,12 +19,13 @@ from starlette.routing import Match
 
 from . import ids
 from .answering import build as answering_for
-from .config import Settings, is_loopback
+from .config import Settings
 from .domain import Service
 from .errors import APIError, invalid_host, invalid_url, server_error, storage_failed
-from .http import JSONResponse, host_allowed
+from .http import JSONResponse
 from .keys import Keys
 from .launcher import record_server
+from .net import host_header_is_loopback, is_loopback
 from .routes import batches, control, direct, files
 from .runner import Runner
 from .webhooks import Deliverer
@@ -129,7 +130,7 @@ def _handle_errors(app: FastAPI, settings: Settings) -> None:
     async def request_id(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        if loopback_only and not host_allowed(request.headers.get("host")):
+        if loopback_only and not host_header_is_loopback(request.headers.get("host")):
             # a web page the learner visits must not reach this server through the browser
             # (DNS rebinding): on loopback, only loopback host names are answered
             err = invalid_host(request.headers.get("host"))

@@ -13,9 +13,10 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from .config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_DIR, PACES, Settings, is_loopback
+from .config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_DIR, PACES, Settings
 from .constants import DEFAULT_TOKEN_LIMIT
 from .keys import admin_keys_from_env, class_keys
+from .net import is_loopback
 
 
 def _default_state_dir() -> Path:

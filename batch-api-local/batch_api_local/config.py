@@ -7,7 +7,6 @@ about ten seconds, slowly enough to be cancelled while it runs.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 from dataclasses import asdict, dataclass, field
@@ -22,19 +21,6 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_STATE_DIR = Path(".local-batch-api")
 
 
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-def is_loopback(host: str) -> bool:
-    """Whether a bind address (or host name) is this machine only."""
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 @dataclass(frozen=True)
 class Pace:
     """How long a batch spends in each status, in real seconds.
@@ -43,10 +29,10 @@ class Pace:
     another), so a batch of n requests stays ``in_progress`` for about n * per_request seconds.
     """
 
-    validating: float = 1.0
-    per_request: float = 0.5
-    finalizing: float = 1.0
-    cancelling: float = 1.0
+    validating: float
+    per_request: float
+    finalizing: float
+    cancelling: float
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

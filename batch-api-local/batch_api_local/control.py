@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+from .net import DIRECT, api_root
 
 
 class ControlError(RuntimeError):
@@ -36,10 +36,10 @@ _UNSET = _Unset()
 
 
 def _root(base_url: str | None) -> str:
-    url = (base_url or os.environ.get("OPENAI_BASE_URL") or "").rstrip("/")
-    if not url:
-        raise ControlError("OPENAI_BASE_URL is not set: call helpers.setup() first.")
-    return url[: -len("/v1")] if url.endswith("/v1") else url
+    url = base_url or os.environ.get("OPENAI_BASE_URL") or ""
+    if not url.strip():
+        raise ControlError("OPENAI_BASE_URL is not set: point it at the local server first.")
+    return api_root(url)
 
 
 def _call(
@@ -59,7 +59,7 @@ def _call(
         headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
     )
     try:
-        with _OPENER.open(request, timeout=30) as response:
+        with DIRECT.open(request, timeout=30) as response:
             return json.load(response)
     except urllib.error.HTTPError as exc:
         try:

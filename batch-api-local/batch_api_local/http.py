@@ -5,8 +5,9 @@
   surrogates, no nesting deep enough to exhaust the stack (each is the 400 for a body that is
   not valid JSON);
 - :class:`JSONResponse` renders any stored object: text that cannot be UTF-8 (a lone surrogate
-  that slipped in before these checks existed) is escaped rather than failing the response;
-- :func:`host_allowed` is the DNS-rebinding guard of a server bound to loopback.
+  that slipped in before these checks existed) is escaped rather than failing the response.
+
+(The DNS-rebinding guard's rule, which Host headers name this machine, is in :mod:`.net`.)
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse as _JSONResponse
 
-from .config import is_loopback
 from .errors import invalid_json_body, request_too_large
 from .validation import loads_strict
 
@@ -55,17 +55,3 @@ def parse_json(raw: bytes) -> Any:
         return loads_strict(raw)
     except ValueError:  # not UTF-8, a lone surrogate, nested too deep, or not JSON at all
         raise invalid_json_body() from None
-
-
-def host_allowed(header: str | None) -> bool:
-    """Whether a ``Host`` header names this machine by a loopback name (any port)."""
-    if not header:
-        return False
-    host = header.strip().lower()
-    if host.startswith("["):  # [::1] or [::1]:8765
-        host = host[1 : host.find("]")] if "]" in host else host
-    elif host.count(":") == 1:
-        host, _, port = host.partition(":")
-        if port and not port.isdigit():
-            return False
-    return is_loopback(host)

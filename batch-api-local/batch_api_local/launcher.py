@@ -21,15 +21,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
 
 from .config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_DIR
-
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+from .net import DIRECT, api_root
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,8 @@ class ServerInfo:
 
     @property
     def root_url(self) -> str:
-        return self.base_url[: -len("/v1")]
+        """The server's root (``http://127.0.0.1:8765``), where ``/_local/...`` lives."""
+        return api_root(self.base_url)
 
 
 RECORD = "server.json"
@@ -75,7 +74,7 @@ def _read_record(state_dir: Path) -> dict | None:
 def _healthy(port: int, instance: str, timeout: float = 1.0) -> bool:
     """Whether the server on ``port`` is up and is the recorded ``instance``."""
     try:
-        with _NO_PROXY.open(f"http://{DEFAULT_HOST}:{port}/_local/health", timeout=timeout) as r:
+        with DIRECT.open(f"http://{DEFAULT_HOST}:{port}/_local/health", timeout=timeout) as r:
             health = json.load(r)
     except (OSError, ValueError):
         return False

@@ -17,7 +17,6 @@ the ``instant`` pace unless the ``local_batch_api_pace`` ini option (or a test's
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import pytest
 
 from . import control
 from .launcher import ServerInfo, ensure_server, stop_server
+from .net import bypass_proxy
 
 if TYPE_CHECKING:
     import openai
@@ -120,11 +120,7 @@ def local_batch_api_server(
     """The session's server: started on first use, stopped when the session ends."""
     state_dir = tmp_path_factory.mktemp("local-batch-api")
     pace = str(request.config.getini(PACE_OPTION) or "instant")
-    loopback = "127.0.0.1,localhost"
-    for name in ("NO_PROXY", "no_proxy"):  # the SDK must not send loopback through a proxy
-        current = os.environ.get(name, "")
-        if loopback not in current:
-            os.environ[name] = f"{current},{loopback}" if current else loopback
+    bypass_proxy()  # the SDK must not send loopback traffic through a proxy
     info = ensure_server(state_dir, port=0, pace=pace)
     try:
         yield info

@@ -35,16 +35,16 @@ from typing import Any, Protocol
 from .domain import Service
 from .errors import UNRUN_ERRORS, LineError, batch_error, server_error, status_error
 from .records import BatchRecord
+from .retry import Backoff
 from .worklog import Progress, WorkLog, error_line, result_line
 
 log = logging.getLogger("batch_api_local.runner")
 
 #: how many requests one job runs before it saves progress (with a local responder)
 CHUNK_LINES = 500
-#: after a failed step or job, a batch waits before its next try: this, doubled each time...
-RETRY_FIRST = 0.1
-#: ... up to this (a full disk is retried until space returns, never in a tight loop)
-RETRY_MAX = 5.0
+#: after a failed step or job, a batch waits before its next try: 0.1 s, doubled each time up
+#: to 5 s (a full disk is retried until space returns, never in a tight loop)
+STEP_RETRY = Backoff(first=0.1, maximum=5.0)
 #: after this many failures in a row that are not the disk's, a batch's next requests are
 #: written as 500 lines without being answered, so that it ends instead of retrying forever
 GIVE_UP_AFTER = 3
@@ -143,7 +143,7 @@ class Runner:
         """Note a failure: the batch starts again from its work log after a growing pause."""
         count = self._failures.get(batch_id, (0, 0.0, False))[0] + 1
         disk = isinstance(exc, OSError | sqlite3.Error)
-        delay = min(RETRY_FIRST * 2 ** (count - 1), RETRY_MAX)
+        delay = STEP_RETRY.delay(count)
         self._failures[batch_id] = (count, time.monotonic() + delay, disk)
         self._runs.pop(batch_id, None)
         if disk:

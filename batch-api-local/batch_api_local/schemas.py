@@ -49,7 +49,6 @@ NOT_PERMITTED = (
 )
 #: how deep a generated instance may nest before it takes the shortest way out
 MAX_DEPTH = 6
-PLACEHOLDER = "[local] placeholder"
 
 _FORMATS = {
     "date": "2025-01-01",

@@ -45,14 +45,14 @@ from .errors import (
     upstream_timeout,
     upstream_unreachable,
 )
+from .net import api_path
+from .retry import Backoff
 
 #: the most of one reply that is kept; a longer one becomes an error line (16 MiB: an
 #: embeddings reply for hundreds of inputs fits, a runaway reply does not)
 MAX_REPLY_BYTES = 16 * 1024 * 1024
-#: the first backoff, in seconds, doubled on each try ...
-BACKOFF_FIRST = 0.5
-#: ... up to this
-BACKOFF_MAX = 8.0
+#: the wait before trying a line again: 0.5 s, doubled on each try up to 8 s, half of it random
+UPSTREAM_RETRY = Backoff(first=0.5, maximum=8.0, jitter=0.5)
 #: statuses worth trying again (as the ``openai`` SDK does): request timeout, rate limit, 5xx
 RETRY_STATUSES = frozenset({408, 409, 429})
 #: how much of a non-JSON reply is quoted in the error that replaces it
@@ -182,8 +182,7 @@ class UpstreamResponder:
         if isinstance(body, dict) and body.get("stream") is True:
             refused = streaming_unsupported()  # an event stream cannot be a result line
             return refused.status_code, refused.body()
-        path = url[len("/v1") :] if url.startswith("/v1/") else url
-        target = self.base_url + path
+        target = self.base_url + api_path(url)
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         deadline = self._clock() + self.timeout
         attempts = 0
@@ -271,10 +270,9 @@ class UpstreamResponder:
         return error.status_code, error.body()
 
     def _backoff(self, attempt: int) -> float:
-        """Exponential, with jitter: half the step fixed, half random ("equal jitter")."""
-        step = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (attempt - 1))
+        """Seconds to wait after ``attempt`` tries (:data:`UPSTREAM_RETRY`)."""
         with self._rng_lock:
-            return step / 2 + self._rng.uniform(0, step / 2)
+            return UPSTREAM_RETRY.delay(attempt, self._rng)
 
 
 def _too_large(limit: int) -> str:

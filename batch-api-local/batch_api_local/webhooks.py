@@ -36,10 +36,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import ids
-from .config import Settings, is_loopback
+from .config import Settings
 from .constants import VERSION
 from .errors import BadRequest, invalid_type, invalid_value
 from .lifecycle import STAMP
+from .net import direct_opener, is_loopback
+from .retry import Backoff
 from .store import Store, setting_key
 
 log = logging.getLogger("batch_api_local.webhooks")
@@ -55,7 +57,7 @@ EVENT_TYPES = {
 EVENT_STATUSES = ("pending", "delivered", "failed")
 SECRET_PREFIX = "whsec_"
 #: the longest wait between two attempts, however many attempts are allowed
-RETRY_MAX = 3600.0
+WEBHOOK_RETRY_MAX = 3600.0
 #: how much of a refusing endpoint's answer is kept in ``last_error``
 ERROR_EXCERPT = 200
 USER_AGENT = f"local-batch-api/{VERSION} (webhooks; +docs/local-server.md#webhooks)"
@@ -143,8 +145,9 @@ def event_body(event_id: str, event_type: str, created_at: int, batch_id: str) -
 
 
 def backoff(attempts: int, base: float) -> float:
-    """Seconds to wait after the ``attempts``-th failed attempt: base, 2 x base, 4 x base ..."""
-    return min(base * 2 ** (attempts - 1), RETRY_MAX)
+    """Seconds to wait after the ``attempts``-th failed attempt: base, 2 x base, 4 x base ...,
+    at most :data:`WEBHOOK_RETRY_MAX`."""
+    return Backoff(first=base, maximum=WEBHOOK_RETRY_MAX).delay(attempts)
 
 
 # -- the outbox ------------------------------------------------------------------------------
@@ -308,7 +311,7 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 #: proxies are ignored (loopback must not go through one), and redirects are not followed
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
+_OPENER = direct_opener(_NoRedirects())
 
 
 class Deliverer:

@@ -32,9 +32,6 @@ from . import ids
 from .errors import UNRUN_CODES, server_error
 from .validation import iter_lines
 
-#: the kinds of result file, and the work file each comes from
-RESULT_KINDS = ("output", "error")
-
 
 @dataclass
 class Progress:
@@ -224,11 +221,6 @@ class WorkLog:
     def remove(self) -> None:
         for path in (self.input, self.tokens, *self.files.values()):
             path.unlink(missing_ok=True)
-
-
-def batch_of(path: Path) -> str:
-    """The batch id a work file belongs to."""
-    return path.name.split(".", 1)[0]
 
 
 def _repair(path: Path) -> None:

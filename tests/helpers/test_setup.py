@@ -15,7 +15,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from batch_api_local import ServerInfo, find_server, state, stop_server
+from batch_api_local import ServerInfo, find_server, is_loopback, state, stop_server
 from helpers import Mode, is_local, setup
 
 from support import free_port, sdk_client, start_class_server
@@ -498,4 +498,4 @@ def test_which_class_server_addresses_a_proxy_would_carry(classroom_env, url, no
 )
 def test_which_class_server_addresses_join_no_proxy(host, direct):
     """Loopback and local-network addresses go straight to the server; names never join."""
-    assert (setup_impl._loopback(host) or setup_impl._lan_address(host)) is direct
+    assert (is_loopback(host) or setup_impl._lan_address(host)) is direct

@@ -19,6 +19,7 @@ from batch_api_local.config import PACES, Settings
 from batch_api_local.domain import Service
 from batch_api_local.errors import APIError
 from batch_api_local.responder import LocalResponder
+from batch_api_local.retry import Backoff
 from batch_api_local.runner import GIVE_UP_AFTER, Runner
 
 from support import service_batch, service_upload
@@ -88,7 +89,7 @@ class FlakyDisk:
 def test_a_full_disk_never_loses_or_doubles_a_result_line(tmp_path, monkeypatch):
     service = _service(tmp_path)
     monkeypatch.setattr(runner_module, "CHUNK_LINES", 100)
-    monkeypatch.setattr(runner_module, "RETRY_MAX", 0.05)
+    monkeypatch.setattr(runner_module, "STEP_RETRY", Backoff(first=0.01, maximum=0.05))
     batch_id = _batch(service, tmp_path, 1000)
     runner = Runner(service, LocalResponder())
     disk = FlakyDisk(monkeypatch, ok_writes=3)
@@ -138,7 +139,7 @@ def test_an_upload_on_a_full_disk_is_refused_and_leaves_nothing(tmp_path, monkey
 
 def test_a_step_that_keeps_failing_ends_as_error_lines_not_a_loop(tmp_path, monkeypatch):
     service = _service(tmp_path)
-    monkeypatch.setattr(runner_module, "RETRY_MAX", 0.01)
+    monkeypatch.setattr(runner_module, "STEP_RETRY", Backoff(first=0.01, maximum=0.01))
     batch_id = _batch(service, tmp_path, 5)
     runner = Runner(service, LocalResponder())
     original = service.batches.record_results
