@@ -47,8 +47,8 @@ def build(settings: Settings) -> Answering:
         raise ValueError("--replay-strict needs --replay FILE")
     cassette = Cassette.load(settings.replay) if settings.replay is not None else None
     recorder = Recorder(settings.record) if settings.record is not None else None
-    if recorder is not None and cassette is not None:
-        if recorder.path.resolve() == cassette.path.resolve():  # type: ignore[union-attr]
+    if recorder is not None and cassette is not None and cassette.path is not None:
+        if recorder.path.resolve() == cassette.path.resolve():
             recorder.also.append(cassette)  # what is recorded is replayed from then on
 
     responder: Responder = LocalResponder(any_model=settings.any_model)
