@@ -12,14 +12,12 @@ import os
 import sqlite3
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+from filelock import FileLock, Timeout
 
 from .config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_DIR, PACES, Settings
 from .constants import DEFAULT_TOKEN_LIMIT
 from .keys import admin_keys_from_env, class_keys
-
-if TYPE_CHECKING:
-    from filelock import FileLock
 from .net import is_loopback
 
 
@@ -206,8 +204,6 @@ def _lock_state_dir(state_dir: Path) -> FileLock | None:
     ``filelock`` takes an operating-system lock (``flock``, or ``msvcrt`` on Windows), which
     ends with the process, however the process ends.
     """
-    from filelock import Timeout
-
     state_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(state_dir / "server.lock")
     try:

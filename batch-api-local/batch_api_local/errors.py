@@ -10,9 +10,12 @@ Two shapes reach a client:
   ``line``), made by :func:`batch_error` from :data:`BATCH_MESSAGES`, and also what
   :func:`helpers.check_batch_file` returns.
 
-What OpenAI was observed returning is reproduced exactly; wording that is not known is marked
+Every message a client of the emulated API (``/v1``) can see is written here, once. What OpenAI
+was observed returning is reproduced exactly; wording that is not known is marked
 ``UNCONFIRMED`` here and listed under "Known deviations" in ``docs/local-server.md``. Change a
-message here and every caller follows.
+message here and every caller follows. The control surface (``/_local``), which the real API
+does not have, words its own refusals where it checks them (:mod:`.domain.tenants`,
+:mod:`.domain.control`, :mod:`.keys`, :mod:`.webhooks`).
 """
 
 from __future__ import annotations
@@ -213,6 +216,93 @@ def not_between(name: str, value: int, low: int, high: int) -> BadRequest:
         f"Invalid '{name}': integer {value} is not between {low} and {high}.",
         param=name,
         code="invalid_value",
+    )
+
+
+# -- who is calling, request bodies, and the Files and Batches APIs -----------------------------
+
+
+def missing_key() -> Unauthorized:
+    return Unauthorized("Missing bearer or basic authentication in header")
+
+
+def incorrect_key(masked: str) -> Unauthorized:
+    """A key this server does not know, shown masked as OpenAI shows it."""
+    return Unauthorized(
+        f"Incorrect API key provided: {masked}. You can find your API key at "
+        "https://platform.openai.com/account/api-keys.",
+        code="invalid_api_key",
+    )
+
+
+def not_an_object() -> BadRequest:
+    """A body that is JSON, but not the object the route takes (UNCONFIRMED wording)."""
+    return BadRequest("The request body must be a JSON object.")
+
+
+#: an upload that is not a multipart form with a file (UNCONFIRMED wording)
+NOT_MULTIPART = (
+    "Could not parse multipart form: the request body must be multipart/form-data with a "
+    "'file' part and a 'purpose' field."
+)
+
+
+def not_multipart() -> BadRequest:
+    return BadRequest(NOT_MULTIPART)
+
+
+def file_field_not_a_file() -> BadRequest:
+    return BadRequest("The 'file' field must be a file upload.", param="file")
+
+
+def too_many_form_fields(limit: int) -> BadRequest:
+    return BadRequest(f"Too many form fields: at most {limit} are read.")
+
+
+def form_field_too_long(name: str | None) -> BadRequest:
+    return BadRequest(f"The form field '{name}' is too long.", param=name)
+
+
+def no_such_file(file_id: str) -> NotFound:
+    return NotFound(f"No such File object: {file_id}", param="id")
+
+
+def download_refused(purpose: str) -> BadRequest:
+    return BadRequest(f"Not allowed to download files of purpose: {purpose}")
+
+
+def no_such_batch(batch_id: str) -> NotFound:
+    return NotFound(f"No batch found with id '{batch_id}'.", param="batch_id")
+
+
+def cannot_cancel(status: str) -> Conflict:
+    return Conflict(f"Cannot cancel a batch with status '{status}'.")
+
+
+def too_many_metadata_keys(limit: int, count: int) -> BadRequest:
+    return BadRequest(
+        f"Invalid 'metadata': too many properties. Expected an object with at most {limit} "
+        f"properties, but got an object with {count} properties instead.",
+        param="metadata",
+        code="object_above_max_properties",
+    )
+
+
+def metadata_key_too_long(key: str, limit: int) -> BadRequest:
+    return BadRequest(
+        f"Invalid property name in 'metadata': '{key}' is too long. Expected a string with "
+        f"maximum length {limit}, but got a string with length {len(key)} instead.",
+        param=f"metadata.{key}",
+        code="string_above_max_length",
+    )
+
+
+def metadata_value_too_long(key: str, limit: int, length: int) -> BadRequest:
+    return BadRequest(
+        f"Invalid 'metadata.{key}': string too long. Expected a string with maximum length "
+        f"{limit}, but got a string with length {length} instead.",
+        param=f"metadata.{key}",
+        code="string_above_max_length",
     )
 
 

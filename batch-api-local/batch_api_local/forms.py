@@ -14,24 +14,21 @@ from typing import Any, Protocol
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from .errors import APIError, BadRequest
+from .errors import (
+    APIError,
+    file_field_not_a_file,
+    form_field_too_long,
+    not_multipart,
+    too_many_form_fields,
+)
 
 #: the most a text field (purpose, expires_after[...]) may hold
 MAX_FIELD_BYTES = 64 * 1024
 MAX_FIELDS = 20
 
-NOT_MULTIPART = (
-    "Could not parse multipart form: the request body must be multipart/form-data with a "
-    "'file' part and a 'purpose' field."
-)
-
 
 class Sink(Protocol):
     def write(self, data: bytes) -> None: ...
-
-
-def not_multipart() -> BadRequest:
-    return BadRequest(NOT_MULTIPART)
 
 
 class FormReader:
@@ -117,9 +114,9 @@ class FormReader:
             self.file_seen = True
             self._sink = self._open_file(filename.decode("utf-8", "replace"), self.fields)
         elif self._name == "file":
-            raise BadRequest("The 'file' field must be a file upload.", param="file")
+            raise file_field_not_a_file()
         elif len(self.fields) >= MAX_FIELDS:
-            raise BadRequest(f"Too many form fields: at most {MAX_FIELDS} are read.")
+            raise too_many_form_fields(MAX_FIELDS)
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._sink is not None:
@@ -127,7 +124,7 @@ class FormReader:
             return
         self._value += data[start:end]
         if len(self._value) > MAX_FIELD_BYTES:
-            raise BadRequest(f"The form field '{self._name}' is too long.", param=self._name)
+            raise form_field_too_long(self._name)
 
     def _part_end(self) -> None:
         if self._sink is None and self._name is not None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .constants import DEFAULT_NAMESPACE
-from .errors import Forbidden, NotFound, Unauthorized
+from .errors import Forbidden, NotFound, incorrect_key, missing_key
 
 ADMIN_KEY_ENV = "BATCH_LOCAL_ADMIN_KEY"
 #: what a class-wide control call names as its target
@@ -91,17 +91,13 @@ class Keys:
         scheme, _, key = authorization.partition(" ")
         key = key.strip()
         if scheme.lower() != "bearer" or not key:
-            raise Unauthorized("Missing bearer or basic authentication in header")
+            raise missing_key()
         found = self._callers.get(key)
         if found is not None:
             return found
         if self.students is None:
             return Caller(DEFAULT_NAMESPACE, DEFAULT_NAMESPACE)
-        raise Unauthorized(
-            f"Incorrect API key provided: {mask(key)}. You can find your API key at "
-            "https://platform.openai.com/account/api-keys.",
-            code="invalid_api_key",
-        )
+        raise incorrect_key(mask(key))
 
     def namespaces(self) -> dict[str, str]:
         """namespace → label of every student (the default namespace without a keys file)."""

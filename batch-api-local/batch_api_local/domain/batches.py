@@ -36,17 +36,20 @@ from ..constants import (
     METADATA_MAX_VALUE,
 )
 from ..errors import (
-    BadRequest,
     BatchError,
     Conflict,
-    NotFound,
     batch_error,
+    cannot_cancel,
     file_not_found_error,
     invalid_json_body,
     invalid_type,
     invalid_value,
+    metadata_key_too_long,
+    metadata_value_too_long,
     missing_parameter,
+    no_such_batch,
     token_limit_error,
+    too_many_metadata_keys,
     wrong_purpose_error,
 )
 from ..lifecycle import ACTIVE, CANCEL_IS_NOOP, CANCELLABLE, TERMINAL, transition
@@ -128,7 +131,7 @@ class Batches:
     def get(self, namespace: str, batch_id: str) -> dict[str, Any]:
         found = self.store.get_batch(namespace, batch_id)
         if found is None:
-            raise NotFound(f"No batch found with id '{batch_id}'.", param="batch_id")
+            raise no_such_batch(batch_id)
         return found[0]
 
     def page(self, namespace: str, *, limit: int, after: str | None) -> dict[str, Any]:
@@ -143,10 +146,10 @@ class Batches:
             if status in CANCEL_IS_NOOP:
                 return batch
             if status not in CANCELLABLE:
-                raise Conflict(f"Cannot cancel a batch with status '{status}'.")
+                raise cannot_cancel(status)
             ending = self._ending(namespace, batch, record)
             if ending is not None:  # its window has passed: it is expiring, too late
-                raise Conflict(f"Cannot cancel a batch with status '{ending}'.")
+                raise cannot_cancel(ending)
             self._move(namespace, batch, record, "cancelling")
         return batch
 
@@ -439,7 +442,7 @@ class Batches:
             found = self.load(batch_id)
             wrong = found is not None and expect is not None and found[0]["status"] != expect
             if found is None and expect is None and not missing_ok:
-                raise NotFound(f"No batch found with id '{batch_id}'.", param="batch_id")
+                raise no_such_batch(batch_id)
             if found is None or wrong:
                 yield None
                 return
@@ -463,32 +466,14 @@ def check_metadata(metadata: Any) -> dict[str, str] | None:
     if not isinstance(metadata, dict):
         raise invalid_type("metadata", "an object", metadata)
     if len(metadata) > METADATA_MAX_KEYS:
-        raise BadRequest(
-            "Invalid 'metadata': too many properties. Expected an object with at most "
-            f"{METADATA_MAX_KEYS} properties, but got an object with {len(metadata)} "
-            "properties instead.",
-            param="metadata",
-            code="object_above_max_properties",
-        )
+        raise too_many_metadata_keys(METADATA_MAX_KEYS, len(metadata))
     for key, value in metadata.items():
         if len(key) > METADATA_MAX_KEY:
-            raise BadRequest(
-                f"Invalid property name in 'metadata': '{key}' is too long. Expected a string "
-                f"with maximum length {METADATA_MAX_KEY}, but got a string with length "
-                f"{len(key)} instead.",
-                param=f"metadata.{key}",
-                code="string_above_max_length",
-            )
+            raise metadata_key_too_long(key, METADATA_MAX_KEY)
         if not isinstance(value, str):
             raise invalid_type(f"metadata.{key}", "a string", value)
         if len(value) > METADATA_MAX_VALUE:
-            raise BadRequest(
-                f"Invalid 'metadata.{key}': string too long. Expected a string with maximum "
-                f"length {METADATA_MAX_VALUE}, but got a string with length {len(value)} "
-                "instead.",
-                param=f"metadata.{key}",
-                code="string_above_max_length",
-            )
+            raise metadata_value_too_long(key, METADATA_MAX_VALUE, len(value))
     return dict(metadata)
 
 

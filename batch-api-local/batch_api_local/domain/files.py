@@ -21,12 +21,12 @@ from ..constants import (
     MAX_FILE_BYTES,
 )
 from ..errors import (
-    BadRequest,
-    NotFound,
     batch_error,
+    download_refused,
     invalid_type,
     invalid_value,
     missing_parameter,
+    no_such_file,
     not_between,
 )
 from ..store import Store
@@ -191,14 +191,14 @@ class Files:
     def get(self, namespace: str, file_id: str) -> dict[str, Any]:
         obj = self.find(namespace, file_id)
         if obj is None:
-            raise NotFound(f"No such File object: {file_id}", param="id")
+            raise no_such_file(file_id)
         return obj
 
     def content_path(self, namespace: str, file_id: str) -> Path:
         """Where a file's bytes are, for ``GET /v1/files/{id}/content``."""
         obj = self.get(namespace, file_id)
         if obj["purpose"] in NOT_DOWNLOADABLE:
-            raise BadRequest(f"Not allowed to download files of purpose: {obj['purpose']}")
+            raise download_refused(obj["purpose"])
         return self.store.file_path(file_id)
 
     def page(

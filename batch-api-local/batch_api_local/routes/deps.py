@@ -20,7 +20,7 @@ from fastapi import Depends, Request
 
 from ..constants import MAX_JSON_BODY_BYTES
 from ..domain import Service
-from ..errors import BadRequest, invalid_type, not_between
+from ..errors import invalid_type, not_an_object, not_between
 from ..http import parse_json, read_body
 from ..keys import Caller, Keys
 
@@ -52,7 +52,7 @@ async def object_body(request: Request) -> dict[str, Any]:
     """The body, which must be a JSON object."""
     body = await json_body(request)
     if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object.")
+        raise not_an_object()
     return body
 
 
@@ -62,7 +62,7 @@ async def control_body(request: Request) -> dict[str, Any]:
     if body is None:
         return {}
     if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object.")
+        raise not_an_object()
     return body
 
 
