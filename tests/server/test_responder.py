@@ -427,7 +427,7 @@ def test_model_used_on_the_wrong_endpoint(
 def test_completion_shape_and_usage(responder: LocalResponder) -> None:
     prompt = "Once upon a time, a penguin"
     status, body = responder.respond(
-        COMPLETIONS, {"model": "gpt-3.5-turbo-instruct", "prompt": prompt}
+        COMPLETIONS, {"model": "gpt-3.5-turbo-instruct", "prompt": prompt, "max_tokens": 200}
     )
     assert status == 200
     completion = parse(Completion, body)
@@ -443,8 +443,26 @@ def test_completion_shape_and_usage(responder: LocalResponder) -> None:
     assert body["usage"]["completion_tokens"] == n_cl100k(choice["text"])
 
 
+def test_completion_without_max_tokens_stops_at_16_tokens(responder: LocalResponder) -> None:
+    # the real API's default (OpenAI's spec: CreateCompletionRequest.max_tokens, default 16)
+    status, body = responder.respond(
+        COMPLETIONS, {"model": "gpt-3.5-turbo-instruct", "prompt": "Once upon a time", "n": 2}
+    )
+    assert status == 200
+    parse(Completion, body)
+    assert [c["finish_reason"] for c in body["choices"]] == ["length", "length"]
+    assert all(n_cl100k(c["text"]) <= 16 for c in body["choices"])
+    assert body["choices"][0]["text"].startswith("[local server]")
+    assert body["usage"]["completion_tokens"] == 16 * 2
+
+
 def test_completion_several_prompts_and_n(responder: LocalResponder) -> None:
-    body = {"model": "gpt-3.5-turbo-instruct", "prompt": ["alpha", "beta"], "n": 2}
+    body = {
+        "model": "gpt-3.5-turbo-instruct",
+        "prompt": ["alpha", "beta"],
+        "n": 2,
+        "max_tokens": 200,
+    }
     _, reply = responder.respond(COMPLETIONS, body)
     parse(Completion, reply)
     choices = reply["choices"]
@@ -486,6 +504,10 @@ def test_completion_errors(responder: LocalResponder) -> None:
         responder.respond(COMPLETIONS, {"model": model, "prompt": "hi", "max_tokens": 5000}), 400
     )
     assert error["message"].startswith("This model's maximum context length is 4096 tokens")
+    # without max_tokens the default 16 must fit in the context window too
+    prompt = list(range(4_090))
+    error = assert_error(responder.respond(COMPLETIONS, {"model": model, "prompt": prompt}), 400)
+    assert "(4090 in your prompt; 16 for the completion)" in error["message"]
 
 
 # ---------------------------------------------------------------------------

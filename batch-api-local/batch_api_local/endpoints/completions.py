@@ -3,10 +3,10 @@
 A completions request needs a ``prompt`` (a string, a list of strings, one array of token ids,
 or a list of them), is served by completion models (``gpt-3.5-turbo-instruct``), counts each
 prompt's tokens (a token array counts its length), and is answered with a ``text_completion``:
-``n`` placeholder choices per prompt, each cut at ``max_tokens``. A cost estimate bounds a
-request that sets no ``max_tokens`` at 16 tokens per answer (OpenAI's spec:
-``CreateCompletionRequest.max_tokens`` defaults to 16), and counts ``best_of`` answers, which
-are generated, and billed, to pick one.
+``n`` placeholder choices per prompt, each cut at ``max_tokens``, which is 16 when the request
+sets none, as on the real API (OpenAI's spec: ``CreateCompletionRequest.max_tokens`` defaults
+to 16; the context window must hold it too). A cost estimate bounds each answer the same way,
+and counts ``best_of`` answers, which are generated, and billed, to pick one.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from .common import (
 )
 
 URL = "/v1/completions"
-#: what one answer may write when a request sets no ``max_tokens`` (the spec's default)
+#: what one answer may write when a request sets no ``max_tokens`` (the spec's default), for the
+#: answer and the cost estimate alike
 DEFAULT_MAX_TOKENS = 16
 
 
@@ -45,19 +46,19 @@ def answer(request: Request) -> dict[str, Any]:
     """A ``text_completion``; raises :class:`..errors.APIError` for a body the API refuses."""
     info, model, body = request.info, request.model, request.body
     prompts = text_or_token_inputs(body.get("prompt"), "prompt")
-    limit = optional_int(body, "max_tokens", 0)
+    given = optional_int(body, "max_tokens", 0)
+    limit = DEFAULT_MAX_TOKENS if given is None else given
     n = optional_int(body, "n", 1, MAX_N) or 1
     optional_number(body, "temperature", 0, 2)
     optional_number(body, "top_p", 0, 1)
 
     encoding = info.encoding
     counts = [len(p) if isinstance(p, list) else tokens.count_tokens(p, encoding) for p in prompts]
-    requested = limit or 0
     for count in counts:
-        if count + requested > info.context_window:
-            raise errors.legacy_context_exceeded(info.context_window, count, requested)
-    if requested > info.max_output_tokens:
-        raise errors.output_limit_exceeded("max_tokens", requested, info.max_output_tokens)
+        if count + limit > info.context_window:
+            raise errors.legacy_context_exceeded(info.context_window, count, limit)
+    if limit > info.max_output_tokens:
+        raise errors.output_limit_exceeded("max_tokens", limit, info.max_output_tokens)
 
     choices: list[dict[str, Any]] = []
     completion_tokens = 0
