@@ -64,8 +64,8 @@ class OutputLimit:
     Attributes:
         fields: The body fields that limit one answer's output tokens, in the order looked up:
             the first a request sets bounds it.
-        answers: How many answers one request may generate (``n``; ``best_of`` for
-            ``/v1/completions``), each within the limit.
+        answers: How many answers one request may generate (``n``; for ``/v1/completions``
+            ``best_of`` when more, for each of its prompts), each within the limit.
         default: What one answer may write when a request sets no limit (16 for
             ``/v1/completions``); None: as much as the model's maximum output.
     """

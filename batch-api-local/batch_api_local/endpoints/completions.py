@@ -25,6 +25,7 @@ from .common import (
     chat_usage,
     digest,
     generate,
+    is_int,
     optional_int,
     optional_number,
     placeholder,
@@ -89,12 +90,20 @@ def answer(request: Request) -> dict[str, Any]:
     }
 
 
+def prompt_count(value: object) -> int:
+    """How many prompts a ``prompt`` holds (one string or one token array is one)."""
+    if isinstance(value, list) and value and not all(is_int(v) for v in value):
+        return len(value)
+    return 1
+
+
 def _answers(body: Mapping[str, Any]) -> int:
-    """``n`` answers, or ``best_of`` when more: they are generated to pick from."""
+    """``n`` answers per prompt, or ``best_of`` when more: they are generated to pick from."""
     best_of = body.get("best_of")
+    per_prompt = answers_asked(body)
     if isinstance(best_of, int) and not isinstance(best_of, bool):
-        return max(answers_asked(body), best_of)
-    return answers_asked(body)
+        per_prompt = max(per_prompt, best_of)
+    return per_prompt * prompt_count(body.get("prompt"))
 
 
 def _wrong_model(model: str, info: ModelInfo) -> APIError:
