@@ -262,6 +262,24 @@ def test_chat_max_tokens_large_enough_keeps_stop(responder: LocalResponder) -> N
     assert body["choices"][0]["finish_reason"] == "stop"
 
 
+def test_chat_refuses_max_tokens_and_max_completion_tokens_together(
+    responder: LocalResponder,
+) -> None:
+    both = chat_body(max_tokens=50, max_completion_tokens=20)
+    error = assert_error(
+        responder.respond(CHAT, both), 400, "invalid_parameter_combination", "max_tokens"
+    )
+    assert error["message"] == (
+        "Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported."
+    )
+    # a reasoning model refuses max_tokens on its own first
+    reasoning = {**both, "model": "gpt-5-mini"}
+    assert_error(responder.respond(CHAT, reasoning), 400, "unsupported_parameter", "max_tokens")
+    # a null one is not set
+    _, reply = responder.respond(CHAT, chat_body(max_tokens=None, max_completion_tokens=5))
+    assert reply["usage"]["completion_tokens"] == 5
+
+
 def test_chat_n_gives_identical_choices(responder: LocalResponder) -> None:
     _, body = responder.respond(CHAT, chat_body(n=3))
     parse(ChatCompletion, body)

@@ -62,8 +62,9 @@ class OutputLimit:
     """How many output tokens an endpoint's answer may write, for a cost estimate.
 
     Attributes:
-        fields: The body fields that limit one answer's output tokens, in the order looked up:
-            the first a request sets bounds it.
+        fields: The body fields that limit one answer's output tokens, in the order looked up.
+            When a request sets more than one (a chat request that sets both ``max_tokens`` and
+            ``max_completion_tokens``, which the API refuses) the smallest bounds it.
         answers: How many answers one request may generate (``n``; for ``/v1/completions``
             ``best_of`` when more, for each of its prompts), each within the limit.
         default: What one answer may write when a request sets no limit (16 for
@@ -82,10 +83,12 @@ class OutputLimit:
         model is unknown (nothing bounds its output).
         """
         answers = max(self.answers(body), 1)
-        for name in self.fields:
-            limit = _count(body.get(name))
-            if limit is not None:
-                return max(limit, 0) * answers, name
+        limits = [
+            (value, name) for name in self.fields if (value := _count(body.get(name))) is not None
+        ]
+        if limits:
+            limit, name = min(limits, key=lambda pair: pair[0])  # the first of equal ones
+            return max(limit, 0) * answers, name
         if self.default is not None:
             return self.default * answers, f"default {self.fields[0]}"
         info = resolve_model(model)

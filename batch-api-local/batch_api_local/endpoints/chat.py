@@ -3,7 +3,8 @@
 A chat request needs ``messages``, is served by chat models, counts its prompt by the cookbook
 rule (:func:`..tokens.chat_prompt_tokens`) and is answered with a ``chat.completion``: the
 placeholder text (or the JSON the request's ``response_format`` asks for, or a forced tool call)
-in ``n`` identical choices, cut by ``max_tokens`` or ``max_completion_tokens``.
+in ``n`` identical choices, cut by ``max_completion_tokens`` or ``max_tokens``. A request may set
+one of those two, not both: the real API refuses the pair with a 400, and so does this one.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ CHAT_PART_TYPES: dict[str, tuple[str, ...]] = {
     "user": ("text", "image_url", "input_audio", "file"),
     "assistant": ("text", "refusal"),
 }
-#: the body fields that limit one answer's output tokens, in the order a cost estimate looks
-#: them up
+#: the body fields that limit one answer's output tokens. A request may set one of them: the
+#: real API refuses both at once with a 400 (``invalid_parameter_combination``, observed:
+#: langchain-ai/langgraph#5943, CherryHQ/cherry-studio#6051), and so does the local server; a
+#: cost estimate bounds such a request by the smaller
 LIMIT_FIELDS = ("max_completion_tokens", "max_tokens")
 
 
@@ -75,11 +78,17 @@ def _check_messages(messages: object) -> list[dict[str, Any]]:
 
 
 def _output_limit(body: dict[str, Any]) -> tuple[str | None, int | None]:
-    """The field that limits the answer and its value (None, None when neither is set)."""
-    limit_param = "max_tokens" if body.get("max_tokens") is not None else None
-    if limit_param is None and body.get("max_completion_tokens") is not None:
-        limit_param = "max_completion_tokens"
-    return limit_param, optional_int(body, limit_param, 1) if limit_param else None
+    """The field that limits the answer and its value (None, None when neither is set).
+
+    Each field set is checked first (an integer, at least 1); then setting both is refused.
+    """
+    given = [name for name in LIMIT_FIELDS if body.get(name) is not None]
+    limits = [optional_int(body, name, 1) for name in given]
+    if len(given) > 1:
+        raise errors.output_limits_combined()
+    if not given:
+        return None, None
+    return given[0], limits[0]
 
 
 def answer(request: Request) -> dict[str, Any]:
