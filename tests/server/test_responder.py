@@ -501,6 +501,22 @@ def test_completion_token_prompt_and_length(responder: LocalResponder) -> None:
     assert reply["choices"][0]["finish_reason"] == "length"
 
 
+def test_completion_reuses_the_count_made_at_validation_for_one_prompt(
+    responder: LocalResponder,
+) -> None:
+    model = "gpt-3.5-turbo-instruct"
+    for prompt in ("Once upon a time", ["Once upon a time"], CL100K.encode("Once upon a time")):
+        body = {"model": model, "prompt": prompt, "max_tokens": 200}
+        assert tokens.request_input_tokens(COMPLETIONS, body) == n_cl100k("Once upon a time")
+        _, reply = responder.respond(COMPLETIONS, body, input_tokens=99)
+        assert reply["usage"]["prompt_tokens"] == 99
+        assert "(99 prompt tokens)" in reply["choices"][0]["text"]
+    # a list of prompts: each is counted again, to check it against the context window alone
+    body = {"model": model, "prompt": ["alpha", "beta"], "max_tokens": 200}
+    _, reply = responder.respond(COMPLETIONS, body, input_tokens=99)
+    assert reply["usage"]["prompt_tokens"] == n_cl100k("alpha") + n_cl100k("beta")
+
+
 def test_completion_errors(responder: LocalResponder) -> None:
     model = "gpt-3.5-turbo-instruct"
     assert_error(

@@ -5,9 +5,10 @@ or a list of them), is served by completion models (``gpt-3.5-turbo-instruct``),
 prompt's tokens (a token array counts its length), and is answered with a ``text_completion``:
 ``n`` placeholder choices per prompt, each cut at ``max_tokens``, which is 16 when the request
 sets none, as on the real API (OpenAI's spec: ``CreateCompletionRequest.max_tokens`` defaults
-to 16; the context window must hold it too). A cost estimate bounds each answer the same way,
-and counts ``best_of`` answers, which are generated, and billed, to pick one.
-"""
+to 16; the context window must hold it too). The answer reuses the count made at validation for
+one prompt; a list of prompts is counted again, prompt by prompt, since each must fit the
+context window alone. A cost estimate bounds each answer as the answer is cut, and counts
+``best_of`` answers, which are generated, and billed, to pick one."""
 
 from __future__ import annotations
 
@@ -54,7 +55,12 @@ def answer(request: Request) -> dict[str, Any]:
     optional_number(body, "top_p", 0, 1)
 
     encoding = info.encoding
-    counts = [len(p) if isinstance(p, list) else tokens.count_tokens(p, encoding) for p in prompts]
+    if len(prompts) == 1 and request.input_tokens is not None:
+        counts = [request.input_tokens]  # one prompt: the count made at validation
+    else:  # each prompt must fit the context window alone: a list of prompts is counted here
+        counts = [
+            len(p) if isinstance(p, list) else tokens.count_tokens(p, encoding) for p in prompts
+        ]
     for count in counts:
         if count + limit > info.context_window:
             raise errors.legacy_context_exceeded(info.context_window, count, limit)
