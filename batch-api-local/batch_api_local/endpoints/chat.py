@@ -17,6 +17,7 @@ from ..models import ModelInfo
 from . import Endpoint, OutputLimit, Request
 from .common import (
     MAX_N,
+    answer_budget,
     answers_asked,
     base62,
     chat_usage,
@@ -112,12 +113,17 @@ def answer(request: Request) -> dict[str, Any]:
 
     quoted = last_message_text(messages)
     reasoning = reasoning_spent(info, limit)
-    budget = None if limit is None else limit - reasoning
+    budget = answer_budget(info, limit, reasoning)
     code = digest("chat", body)
     message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
     if tool is not None:
         arguments = formats.tool_arguments(tool)
-        used = tokens.count_tokens(tool.name, encoding) + tokens.count_tokens(arguments, encoding)
+        name_tokens = tokens.count_tokens(tool.name, encoding)
+        used = name_tokens + tokens.count_tokens(arguments, encoding)
+        cut = used > budget
+        if cut:  # the call is cut off where the limit falls, as a text answer would be
+            arguments = tokens.truncate_to_tokens(arguments, max(budget - name_tokens, 0), encoding)
+            used = budget
         message["tool_calls"] = [
             {
                 "id": "call_" + base62(code, 24),
@@ -126,7 +132,7 @@ def answer(request: Request) -> dict[str, Any]:
             }
         ]
         # a named function ends "stop", "required" ends "tool_calls" (vllm-project/vllm#25054)
-        finish_reason = "stop" if tool.named else "tool_calls"
+        finish_reason = "length" if cut else ("stop" if tool.named else "tool_calls")
     else:
         text = formats.json_content(fmt, model=model, quoted=quoted) or placeholder(
             model, "Your last message was:", quoted, prompt_tokens

@@ -264,3 +264,10 @@ def reasoning_spent(info: ModelInfo, limit: int | None) -> int:
     if not info.reasoning:
         return 0
     return REASONING_TOKENS if limit is None else min(REASONING_TOKENS, limit)
+
+
+def answer_budget(info: ModelInfo, limit: int | None, reasoning: int) -> int:
+    """The tokens left for the visible answer: the request's limit, or the model's maximum
+    output when it sets none, less what the model spent reasoning."""
+    cap = limit if limit is not None else info.max_output_tokens
+    return max(cap - reasoning, 0)

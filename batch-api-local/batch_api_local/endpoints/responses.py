@@ -18,6 +18,7 @@ from ..errors import empty_array, invalid_type
 from ..models import ModelInfo
 from . import Endpoint, OutputLimit, Request
 from .common import (
+    answer_budget,
     base62,
     check_chat_limits,
     check_parts,
@@ -137,20 +138,19 @@ def answer(request: Request) -> dict[str, Any]:
     if quoted is not None and not quoted.strip():
         quoted = None
     reasoning = reasoning_spent(info, limit)
-    budget = None if limit is None else limit - reasoning
+    budget = answer_budget(info, limit, reasoning)
     created = request.now
     code = digest("responses", body)
     if tool is not None:
-        arguments = formats.tool_arguments(tool)
-        output_tokens = tokens.count_tokens(arguments, encoding)
-        cut = False
+        # the call is cut off where the limit falls, as a text answer would be
+        arguments, output_tokens, cut = generate(formats.tool_arguments(tool), budget, encoding)
         reply: dict[str, Any] = {
             "type": "function_call",
             "id": "fc_" + code.hex()[16:64],
             "call_id": "call_" + base62(code, 24),
             "name": tool.name,
             "arguments": arguments,
-            "status": "completed",
+            "status": "incomplete" if cut else "completed",
         }
     else:
         text = formats.json_content(fmt, model=model, quoted=quoted) or placeholder(
