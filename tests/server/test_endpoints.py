@@ -151,6 +151,17 @@ RULE_CASES = [
         (400, None, None, "you must provide a model parameter"),
     ),
     (
+        "model_empty",
+        {"model": ""},
+        ("invalid_request", "body.model", "Model parameter is required."),
+        (
+            404,
+            "model_not_found",
+            None,
+            "The model `` does not exist or you do not have access to it.",
+        ),
+    ),
+    (
         "model_type",
         {"model": 4},
         (
@@ -283,6 +294,7 @@ def test_a_model_of_another_kind_gets_the_endpoints_own_http_error(
         served = rules.served_model(url, model, resolve_model(model))
         assert isinstance(served, rules.Problem) and served.rule == "model_unserved"
         status, reply = responder.respond(url, body)
+        assert status == served.api_error().status_code
         assert reply == served.api_error().body()
         assert reply["error"]["message"].startswith(start)
         assert batch_problem(url, body) == served.batch_error(7)
@@ -292,8 +304,8 @@ def test_a_model_of_another_kind_gets_the_endpoints_own_http_error(
 
 
 def test_a_streaming_line_fails_its_batch_and_a_streaming_call_gets_a_400(client: OpenAI) -> None:
-    line = {"custom_id": "s", "method": "POST", "url": CHAT, "body": {"model": "gpt-4o-mini"}}
-    line["body"] |= {**MINIMAL[CHAT], "stream": True}
+    body = {"model": "gpt-4o-mini", **MINIMAL[CHAT], "stream": True}
+    line = {"custom_id": "s", "method": "POST", "url": CHAT, "body": body}
 
     batch = run_batch(client, [line])
     with pytest.raises(openai.BadRequestError) as refused:
@@ -305,7 +317,7 @@ def test_a_streaming_line_fails_its_batch_and_a_streaming_call_gets_a_400(client
 
     assert batch.status == "failed"
     assert batch.errors is not None and batch.errors.data is not None
-    rule = rules.streaming(CHAT, line["body"])
+    rule = rules.streaming(CHAT, body)
     assert rule is not None
     assert [e.model_dump() for e in batch.errors.data] == [rule.batch_error(1).as_dict()]
     assert refused.value.body == rule.api_error().body()["error"]
@@ -627,7 +639,7 @@ def test_both_chat_limits_are_refused_by_the_responder_and_bounded_by_the_smalle
         "code": "invalid_parameter_combination",
     }
     assert bound == 2 * min(max_tokens, max_completion_tokens)
-    assert body[source] == min(max_tokens, max_completion_tokens)
+    assert source is not None and body[source] == min(max_tokens, max_completion_tokens)
     # either one alone is answered, and bounded by itself
     for field in ("max_tokens", "max_completion_tokens"):
         alone = {k: v for k, v in body.items() if k != field}
