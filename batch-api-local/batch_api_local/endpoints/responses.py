@@ -34,7 +34,8 @@ from .common import (
 )
 
 URL = "/v1/responses"
-#: the smallest ``max_output_tokens`` the real API accepts
+#: the body field that limits the answer's output tokens, and the smallest value it may take
+LIMIT_FIELD = "max_output_tokens"
 MIN_OUTPUT_TOKENS = 16
 PART_TYPES = (
     "input_text",
@@ -118,7 +119,7 @@ def answer(request: Request) -> dict[str, Any]:
     if previous is not None:
         raise errors.previous_response_not_found(previous)
     reasoning_rules(info, body, chat=False)
-    limit = optional_int(body, "max_output_tokens", MIN_OUTPUT_TOKENS)
+    limit = optional_int(body, LIMIT_FIELD, MIN_OUTPUT_TOKENS)
     temperature = optional_number(body, "temperature", 0, 2)
     top_p = optional_number(body, "top_p", 0, 1)
     items: list[Any] = value if isinstance(value, list) else [{"content": value}]
@@ -132,7 +133,7 @@ def answer(request: Request) -> dict[str, Any]:
     )
     if limit is None and counted > info.context_window:
         raise errors.responses_context_exceeded()
-    check_chat_limits(info, counted, limit, "max_output_tokens", "input")
+    check_chat_limits(info, counted, limit, LIMIT_FIELD, "input")
 
     quoted = value if isinstance(value, str) else last_message_text(items)
     if quoted is not None and not quoted.strip():
@@ -229,5 +230,5 @@ ENDPOINT: Endpoint = Endpoint(
     model_kind="chat",
     input_tokens=input_tokens,
     answer=answer,
-    output=OutputLimit(fields=("max_output_tokens",), answers=_one_answer),
+    output=OutputLimit(fields=(LIMIT_FIELD,), answers=_one_answer),
 )
