@@ -8,9 +8,11 @@ else a request may carry (a JSON schema, tools, images) is not counted.
 
 Output tokens cannot be counted before a model writes them. Each request is bounded instead by
 the output limit it sets (``max_completion_tokens`` or ``max_tokens`` for chat,
-``max_output_tokens`` for Responses, times ``n`` answers), or by the model's own maximum when it
-sets none. A reasoning model's hidden reasoning tokens count within that limit. So the estimate
-is exact for text input and an upper bound for output.
+``max_output_tokens`` for Responses, ``max_tokens`` for completions, times the answers it asks
+for), by the endpoint's default (16 tokens per answer for completions), or by the model's own
+maximum when it sets none: :func:`batch_api_local.output_bound`, which reads the same registry
+entry as the local server's answer. A reasoning model's hidden reasoning tokens count within
+that limit. So the estimate is exact for text input and an upper bound for output.
 
 Prices come from a table: by default ``helpers/prices.json``, which carries its date and
 source, or one you pass (:func:`load_prices` says which forms). Prices change: the table says
@@ -28,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from batch_api_local import request_input_tokens, resolve_model
+from batch_api_local import output_bound, request_input_tokens, resolve_model
 
 #: the price table shipped with the helpers
 PRICES_PATH = Path(__file__).with_name("prices.json")
@@ -36,14 +38,6 @@ PRICES_PATH = Path(__file__).with_name("prices.json")
 BATCH_DISCOUNT = 0.5
 #: tokens per price unit: prices are per million tokens
 PER = 1_000_000
-#: the body fields that limit one answer's output tokens, by endpoint, in the order looked up
-OUTPUT_LIMIT_FIELDS: dict[str, tuple[str, ...]] = {
-    "/v1/chat/completions": ("max_completion_tokens", "max_tokens"),
-    "/v1/responses": ("max_output_tokens",),
-    "/v1/completions": ("max_tokens",),
-}
-#: what ``/v1/completions`` generates when a request sets no ``max_tokens``
-COMPLETIONS_DEFAULT_MAX_TOKENS = 16
 #: the columns of :attr:`CostEstimate.lines`
 LINE_COLUMNS = ["custom_id", "input_tokens", "max_output_tokens", "output_limit"]
 #: the columns of :meth:`CostEstimate.table`
@@ -175,7 +169,8 @@ class CostEstimate:
 
     ``lines`` has one row per request: ``custom_id``, ``input_tokens`` (counted offline),
     ``max_output_tokens`` (the bound) and ``output_limit`` (the body field the bound came from,
-    ``"model maximum"`` when the request sets none, or None for endpoints that write no tokens).
+    ``"default max_tokens"`` for a completions request that sets none, ``"model maximum"`` for
+    another that sets none, or None for endpoints that write no tokens).
     """
 
     path: Path
@@ -221,48 +216,22 @@ class CostEstimate:
         return pd.DataFrame.from_dict(rows, orient="index", columns=TABLE_COLUMNS)
 
 
-def _count(value: Any) -> int | None:
-    """An integer field of a body (not a bool), or None."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _output_bound(url: str, body: Mapping[str, Any], model: str) -> tuple[int, str | None]:
-    """The most output tokens one request may produce, and where that bound comes from."""
-    fields = OUTPUT_LIMIT_FIELDS.get(url)
-    if fields is None:  # embeddings, moderations: no output tokens
-        return 0, None
-    answers = max(_count(body.get("n")) or 1, 1)
-    if url == "/v1/completions":  # best_of answers are generated, and billed, to pick one
-        answers = max(answers, _count(body.get("best_of")) or 1)
-    for field in fields:
-        limit = _count(body.get(field))
-        if limit is not None:
-            return max(limit, 0) * answers, field
-    if url == "/v1/completions":
-        return COMPLETIONS_DEFAULT_MAX_TOKENS * answers, "default max_tokens"
-    info = resolve_model(model)
-    if info is None or not info.max_output_tokens:
-        raise ValueError(
-            f"a request sets no {' or '.join(fields)}, and the model {model!r} is unknown, so "
-            "its output has no bound: set a limit in every request"
-        )
-    return info.max_output_tokens * answers, "model maximum"
-
-
 def estimate_cost(
     path: str | Path, prices: str | Path | Mapping[str, Any] | PriceTable | None = None
 ) -> CostEstimate:
     """Estimate what the batch input file at ``path`` will cost, before you upload it.
 
     Every request's input tokens are counted offline (see the module's docstring); its output
-    tokens are bounded by its output limit, or by the model's maximum when it sets none. Both are
-    priced with ``prices`` (anything :func:`load_prices` takes; by default the shipped table), at
-    the batch price and at the synchronous one: see :meth:`CostEstimate.table`.
+    tokens are bounded by its output limit, by the endpoint's default, or by the model's maximum
+    when it sets none. Both are priced with ``prices`` (anything :func:`load_prices` takes; by
+    default the shipped table), at the batch price and at the synchronous one: see
+    :meth:`CostEstimate.table`.
 
     Returns a :class:`CostEstimate`. Raises ValueError for a line that is not a request (check
-    the file with ``helpers.check_batch_file`` first), a file that mixes endpoints or models, or
-    an empty file; KeyError when the table has no price for the file's model; FileNotFoundError
-    for a missing file.
+    the file with ``helpers.check_batch_file`` first), a file that mixes endpoints or models, an
+    empty file, or a request that sets no output limit for a model the local server does not
+    know; KeyError when the table has no price for the file's model; FileNotFoundError for a
+    missing file.
     """
     path = Path(path)
     table = load_prices(prices)
@@ -290,7 +259,7 @@ def estimate_cost(
                     f"line {number} of {path.name} is for {url} and {body.get('model')!r}, the "
                     f"first for {endpoint} and {model!r}: a batch has one endpoint and one model"
                 )
-            bound, limit = _output_bound(url, body, str(model))
+            bound, limit = output_bound(url, body, str(model))
             rows.append(
                 {
                     "custom_id": request.get("custom_id"),

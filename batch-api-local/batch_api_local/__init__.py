@@ -48,6 +48,7 @@ from .control import (
     webhook_settings,
     whoami,
 )
+from .endpoints import output_bound
 from .errors import BatchError
 from .keys import mask as mask_key
 from .launcher import ServerInfo, ensure_server, find_server, stop_server
@@ -101,6 +102,7 @@ __all__ = [
     "force_validation_failure",
     "is_loopback",
     "mask_key",
+    "output_bound",
     "request_input_tokens",
     "reset",
     "resolve_model",

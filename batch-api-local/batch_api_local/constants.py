@@ -1,7 +1,7 @@
 """The numbers and names the real API fixes, written once.
 
-Limits of files and batches, the endpoints a batch can target, the completion windows, and the
-default enqueued-token limit. Every other module imports them from here; the statuses of a batch
+Limits of files and batches, the endpoints a batch can target (named by the endpoint registry,
+:mod:`.endpoints`), the completion windows, and the default enqueued-token limit. Every other module imports them from here; the statuses of a batch
 live with its transition table in :mod:`.lifecycle`. Sources for each figure are in
 ``docs/local-server.md``.
 """
@@ -9,6 +9,8 @@ live with its transition table in :mod:`.lifecycle`. Sources for each figure are
 from __future__ import annotations
 
 from importlib import metadata
+
+from .endpoints import ENDPOINTS
 
 try:
     #: the version of this package, as installed
@@ -18,15 +20,10 @@ except metadata.PackageNotFoundError:  # run from a checkout without installing
 
 DAY = 86_400
 
-#: endpoints a batch can target on the local server (the real API also accepts
-#: /v1/images/generations, /v1/images/edits and /v1/videos, which it does not emulate)
-BATCH_ENDPOINTS: tuple[str, ...] = (
-    "/v1/responses",
-    "/v1/chat/completions",
-    "/v1/embeddings",
-    "/v1/completions",
-    "/v1/moderations",
-)
+#: endpoints a batch can target on the local server: those of the endpoint registry, in its
+#: order (the real API also accepts /v1/images/generations, /v1/images/edits and /v1/videos,
+#: which it does not emulate)
+BATCH_ENDPOINTS: tuple[str, ...] = tuple(ENDPOINTS)
 COMPLETION_WINDOWS: tuple[str, ...] = ("24h",)
 #: how long a batch may run before it expires
 BATCH_WINDOW = DAY

@@ -544,6 +544,16 @@ def output_limit_exceeded(param: str, requested: int, maximum: int) -> BadReques
     )
 
 
+def output_limits_combined() -> BadRequest:
+    """A chat request that sets both ``max_tokens`` and ``max_completion_tokens`` (observed:
+    langchain-ai/langgraph#5943 with gpt-4.1, 2025; CherryHQ/cherry-studio#6051)."""
+    return BadRequest(
+        "Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported.",
+        param="max_tokens",
+        code="invalid_parameter_combination",
+    )
+
+
 def unsupported_parameter(name: str, hint: str = "") -> BadRequest:
     """A parameter the model does not take (reasoning models and ``max_tokens``, say)."""
     message = f"Unsupported parameter: '{name}' is not supported with this model."

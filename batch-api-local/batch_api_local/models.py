@@ -2,8 +2,9 @@
 
 Each entry records what the server needs to answer a request the way the real
 API would: which snapshot an alias points to, how many tokens fit in the context
-window, the tokenizer used to count them, the embedding size, and which batch
-endpoints the model may be used with.
+window, the tokenizer used to count them, the embedding size, and its kind, which
+says the batch endpoints it may be used with (each endpoint's registry entry,
+:data:`.endpoints.ENDPOINTS`, names the kind of model that serves it).
 
 The figures come from OpenAI's public model pages. They describe the real models;
 the local server only uses them to count tokens, enforce limits and shape its
@@ -19,15 +20,12 @@ placeholder replies.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
-    "CHAT_ENDPOINTS",
-    "COMPLETION_ENDPOINTS",
-    "EMBEDDING_ENDPOINTS",
     "MODELS",
-    "MODERATION_ENDPOINTS",
     "ModelInfo",
     "ModelKind",
     "list_models",
@@ -36,11 +34,6 @@ __all__ = [
 ]
 
 ModelKind = Literal["chat", "embedding", "moderation", "completion"]
-
-CHAT_ENDPOINTS: tuple[str, ...] = ("/v1/chat/completions", "/v1/responses")
-COMPLETION_ENDPOINTS: tuple[str, ...] = ("/v1/completions",)
-EMBEDDING_ENDPOINTS: tuple[str, ...] = ("/v1/embeddings",)
-MODERATION_ENDPOINTS: tuple[str, ...] = ("/v1/moderations",)
 
 
 @dataclass(frozen=True)
@@ -51,14 +44,13 @@ class ModelInfo:
         id: The alias clients usually send, e.g. ``"gpt-4o-mini"``.
         snapshot: The dated snapshot the alias points to; the real API reports
             this in the ``model`` field of chat completions.
-        kind: The family of endpoints the model belongs to.
+        kind: The family of endpoints the model belongs to (:attr:`endpoints`).
         context_window: Maximum tokens of prompt plus output in one request.
         max_output_tokens: Maximum tokens the model may generate (0 when the
             model does not generate text).
         encoding: Name of the tokenizer, e.g. ``"o200k_base"``.
         dimensions: Native vector length for embedding models, otherwise ``None``.
         created: Unix timestamp, as reported by ``GET /v1/models``.
-        endpoints: The batch URLs the model can be used with.
         reasoning: A reasoning model (o-series, gpt-5): it thinks before it answers
             (``reasoning_tokens`` in usage), takes ``max_completion_tokens`` rather than
             ``max_tokens``, and only the default ``temperature`` and ``top_p``.
@@ -72,12 +64,24 @@ class ModelInfo:
     encoding: str
     dimensions: int | None
     created: int
-    endpoints: tuple[str, ...]
     reasoning: bool = False
+
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """The batch URLs the model can be used with, in the registry's order."""
+        return _served_by(self.kind)
 
     def supports(self, url: str) -> bool:
         """Return True when ``url`` (e.g. ``"/v1/embeddings"``) serves this model."""
-        return url in self.endpoints
+        return url in _served_by(self.kind)
+
+
+@functools.cache
+def _served_by(kind: ModelKind) -> tuple[str, ...]:
+    """The URLs whose registry entry a model of ``kind`` serves."""
+    from .endpoints import ENDPOINTS  # the registry imports this module: not at the top
+
+    return tuple(url for url, entry in ENDPOINTS.items() if entry.model_kind == kind)
 
 
 def _chat(
@@ -99,7 +103,6 @@ def _chat(
         encoding=encoding,
         dimensions=None,
         created=created,
-        endpoints=CHAT_ENDPOINTS,
         reasoning=reasoning,
     )
 
@@ -114,7 +117,6 @@ def _embedding(alias: str, dimensions: int, created: int) -> ModelInfo:
         encoding="cl100k_base",
         dimensions=dimensions,
         created=created,
-        endpoints=EMBEDDING_ENDPOINTS,
     )
 
 
@@ -128,7 +130,6 @@ def _moderation(alias: str, snapshot: str, encoding: str, created: int) -> Model
         encoding=encoding,
         dimensions=None,
         created=created,
-        endpoints=MODERATION_ENDPOINTS,
     )
 
 
@@ -160,7 +161,6 @@ _CATALOG: tuple[ModelInfo, ...] = (
         encoding="cl100k_base",
         dimensions=None,
         created=1692901427,
-        endpoints=COMPLETION_ENDPOINTS,
     ),
     _embedding("text-embedding-3-small", 1536, 1705948997),
     _embedding("text-embedding-3-large", 3072, 1705953180),
@@ -202,7 +202,6 @@ def stand_in(name: str) -> ModelInfo:
         encoding=base.encoding,
         dimensions=None,
         created=base.created,
-        endpoints=CHAT_ENDPOINTS,
     )
 
 

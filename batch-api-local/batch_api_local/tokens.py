@@ -28,12 +28,14 @@ from batch_api_local.models import resolve_model
 __all__ = [
     "DEFAULT_ENCODING",
     "chat_prompt_tokens",
+    "content_tokens",
     "count_tokens",
     "decode",
     "encode",
     "encoding_for_model",
     "request_input_tokens",
     "responses_input_messages",
+    "text_or_token_list_tokens",
     "truncate_to_tokens",
 ]
 
@@ -140,7 +142,7 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _content_tokens(content: object, encoding: str) -> int:
+def content_tokens(content: object, encoding: str) -> int:
     """Tokens of a message ``content``: a string, or a list of content parts."""
     if isinstance(content, str):
         return count_tokens(content, encoding)
@@ -186,7 +188,7 @@ def _tool_call_tokens(message: dict[str, Any], encoding: str) -> int:
 def _message_tokens(message: dict[str, Any], encoding: str) -> int:
     total = TOKENS_PER_MESSAGE
     total += count_tokens(message.get("role"), encoding)
-    total += _content_tokens(message.get("content"), encoding)
+    total += content_tokens(message.get("content"), encoding)
     name = message.get("name")
     if isinstance(name, str) and message.get("type") != "function_call":
         total += count_tokens(name, encoding) + TOKENS_PER_NAME
@@ -194,7 +196,7 @@ def _message_tokens(message: dict[str, Any], encoding: str) -> int:
     return total
 
 
-def chat_prompt_tokens(messages: list[Any], encoding: str = DEFAULT_ENCODING) -> int:
+def chat_prompt_tokens(messages: object, encoding: str = DEFAULT_ENCODING) -> int:
     """Prompt tokens of a chat ``messages`` array (cookbook rule, see module docstring).
 
     Items that are not objects are skipped; a list without any object counts 0.
@@ -207,7 +209,7 @@ def chat_prompt_tokens(messages: list[Any], encoding: str = DEFAULT_ENCODING) ->
     return sum(counted) + REPLY_PRIMING_TOKENS
 
 
-def _text_or_token_list_tokens(value: object, encoding: str) -> int:
+def text_or_token_list_tokens(value: object, encoding: str) -> int:
     """Tokens of an embeddings ``input`` or completions ``prompt``.
 
     Accepts a string, a list of strings, one token array (list of ints), or a list
@@ -249,30 +251,21 @@ def responses_input_messages(body: dict[str, Any]) -> list[Any]:
 def request_input_tokens(url: str, body: dict[str, Any]) -> int:
     """Input tokens one request (one batch line) would enqueue.
 
-    ``url`` is the endpoint path such as ``"/v1/chat/completions"``. The tokenizer
-    follows ``body["model"]`` and defaults to ``o200k_base``. Unknown URLs and
-    malformed bodies count 0.
+    ``url`` is the endpoint path such as ``"/v1/chat/completions"``; its entry in the endpoint
+    registry (:data:`.endpoints.ENDPOINTS`) says how its body is counted. The tokenizer follows
+    ``body["model"]`` and defaults to ``o200k_base``. Unknown URLs and malformed bodies count 0.
 
     For ``/v1/responses`` the ``instructions`` and a string ``input`` are counted
     as a developer and a user message, so the same conversation costs the same
     through either chat endpoint.
     """
-    if not isinstance(body, dict) or not isinstance(url, str):
+    # imported here: the registry's entries count with this module's functions
+    from .endpoints import lookup
+
+    endpoint = lookup(url)
+    if endpoint is None or not isinstance(body, dict):
         return 0
     try:
-        encoding = encoding_for_model(body.get("model"))
-        path = url.strip().rstrip("/")
-        if path == "/v1/chat/completions":
-            return chat_prompt_tokens(body.get("messages"), encoding)  # type: ignore[arg-type]
-        if path == "/v1/responses":
-            return chat_prompt_tokens(responses_input_messages(body), encoding)
-        if path == "/v1/embeddings":
-            return _text_or_token_list_tokens(body.get("input"), encoding)
-        if path == "/v1/completions":
-            return _text_or_token_list_tokens(body.get("prompt"), encoding)
-        if path == "/v1/moderations":
-            # a string, or a list of text (and image) parts, like a message's content
-            return _content_tokens(body.get("input"), encoding)
+        return endpoint.input_tokens(body, encoding_for_model(body.get("model")))
     except Exception:
         return 0
-    return 0

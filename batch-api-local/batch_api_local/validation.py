@@ -29,7 +29,11 @@ from .constants import (
     MAX_REPORTED_ERRORS,
     MAX_REQUESTS,
 )
+from .endpoints import ENDPOINTS, rules
+from .endpoints.embeddings import count_embedding_inputs
 from .errors import BatchError, batch_error, json_type_name
+from .models import resolve_model
+from .tokens import request_input_tokens
 
 __all__ = [
     "BatchError",
@@ -47,24 +51,7 @@ __all__ = [
     "validate_file",
     "validate_lines",
 ]
-from .models import resolve_model
-from .tokens import request_input_tokens
 
-_ENDPOINT_LABEL = {
-    "/v1/chat/completions": "Chat Completions",
-    "/v1/completions": "Completions",
-    "/v1/responses": "Responses",
-    "/v1/embeddings": "Embeddings",
-    "/v1/moderations": "Moderations",
-}
-#: the body parameter without which each endpoint cannot run
-_REQUIRED_BODY_PARAM = {
-    "/v1/chat/completions": "messages",
-    "/v1/completions": "prompt",
-    "/v1/responses": "input",
-    "/v1/embeddings": "input",
-    "/v1/moderations": "input",
-}
 
 # -- strict JSON ---------------------------------------------------------------------------------
 
@@ -211,15 +198,6 @@ def iter_lines(path: str | Path) -> Iterator[bytes]:
             yield raw.rstrip(b"\n")
 
 
-def count_embedding_inputs(value: Any) -> int:
-    """How many embedding inputs a body's ``input`` holds (the 50,000 limit counts these)."""
-    if isinstance(value, list):
-        if value and all(isinstance(x, int) for x in value):
-            return 1  # one input given as a list of tokens
-        return len(value)
-    return 1
-
-
 def check_line(
     raw: bytes | str,
     number: int,
@@ -252,32 +230,21 @@ def check_line(
         return batch_error("invalid_method", param="method", line=number, method=method), request
     if not isinstance(body, dict):
         return _type_error("body", "an object", body, number), request
-    model = body.get("model")
-    if model is None or model == "":
-        return batch_error(
-            "parameter_required", param="body.model", line=number, name="Model"
-        ), request
-    if not isinstance(model, str):
-        return _type_error("body.model", "a string", model, number), request
-    info = resolve_model(model)
-    if not any_model and (info is None or endpoint not in info.endpoints):
-        return batch_error("model_not_found", param="body.model", line=number, model=model), request
+    # the rules every request must pass (endpoints.rules), in a batch line's order
+    model = rules.model_name(endpoint, body)
+    if isinstance(model, rules.Problem):
+        return model.batch_error(number), request
+    if not any_model:
+        served = rules.served_model(endpoint, model, resolve_model(model))
+        if isinstance(served, rules.Problem):
+            return served.batch_error(number), request
     if first_model is not None and model != first_model:
         return batch_error(
             "mismatched_model", param="body.model", line=number, model=model
         ), request
-    if body.get("stream") is True:
-        return batch_error(
-            "streaming_unsupported",
-            param="body.stream",
-            line=number,
-            label=_ENDPOINT_LABEL.get(endpoint, "Batch"),
-        ), request
-    required = _REQUIRED_BODY_PARAM.get(endpoint)
-    if required is not None and body.get(required) is None:
-        return batch_error(
-            "parameter_required", param=f"body.{required}", line=number, name=required.title()
-        ), request
+    for problem in (rules.streaming(endpoint, body), rules.required_parameter(endpoint, body)):
+        if problem is not None:
+            return problem.batch_error(number), request
     if custom_id in seen_ids:  # the rule :func:`duplicates` applies to a whole list
         return batch_error(
             "duplicate_custom_id", param="custom_id", line=number, custom_id=custom_id
@@ -320,6 +287,8 @@ def validate_lines(
     report = ValidationReport()
     seen_ids: set[str] = set()
     first_model: str | None = None
+    entry = ENDPOINTS.get(endpoint)
+    embedding_inputs = entry.embedding_inputs if entry is not None else None
 
     def add(err: BatchError) -> None:
         if max_errors is None or len(report.errors) < max_errors:
@@ -354,8 +323,8 @@ def validate_lines(
             continue
         assert request is not None
         body = request["body"]
-        if endpoint == "/v1/embeddings":
-            report.embedding_inputs += count_embedding_inputs(body.get("input"))
+        if embedding_inputs is not None:
+            report.embedding_inputs += embedding_inputs(body)
         if count_tokens:
             tokens = request_input_tokens(endpoint, body)
             report.input_tokens += tokens

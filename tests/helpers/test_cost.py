@@ -223,6 +223,40 @@ def test_responses_embeddings_and_completions_have_their_own_bounds(tmp_path: Pa
     assert (c.max_output_tokens, c.lines.loc[0, "output_limit"]) == (16, "default max_tokens")
 
 
+def test_a_chat_request_with_both_limits_is_bounded_by_the_smaller(tmp_path: Path) -> None:
+    # the API refuses the pair (400 invalid_parameter_combination): the smaller is a safe bound
+    path = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            chat_line("a", max_tokens=30, max_completion_tokens=50, n=2),
+            chat_line("b", max_tokens=80, max_completion_tokens=50),
+        ],
+    )
+
+    lines = estimate_cost(path, PRICES).lines
+
+    assert lines["max_output_tokens"].tolist() == [60, 50]
+    assert lines["output_limit"].tolist() == ["max_tokens", "max_completion_tokens"]
+
+
+def test_a_completions_request_is_bounded_per_prompt_and_best_of(tmp_path: Path) -> None:
+    def completions(custom_id: str, **body: object) -> dict:
+        return line(custom_id, "/v1/completions", {"model": "gpt-3.5-turbo-instruct", **body})
+
+    path = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            completions("three-prompts", prompt=["a", "b", "c"], max_tokens=5, n=2),
+            completions("token-array", prompt=[1, 2, 3], max_tokens=5),
+            completions("best-of", prompt="a", max_tokens=5, n=2, best_of=4),
+        ],
+    )
+
+    estimate = estimate_cost(path, {"gpt-3.5-turbo-instruct": {"input": 1.5, "output": 2}})
+
+    assert estimate.lines["max_output_tokens"].tolist() == [5 * 2 * 3, 5, 5 * 4]
+
+
 def test_the_estimate_matches_what_the_local_server_bills(client: OpenAI, tmp_path: Path) -> None:
     lines = [
         chat_line(f"q{n}", text, max_completion_tokens=40)

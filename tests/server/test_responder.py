@@ -262,6 +262,24 @@ def test_chat_max_tokens_large_enough_keeps_stop(responder: LocalResponder) -> N
     assert body["choices"][0]["finish_reason"] == "stop"
 
 
+def test_chat_refuses_max_tokens_and_max_completion_tokens_together(
+    responder: LocalResponder,
+) -> None:
+    both = chat_body(max_tokens=50, max_completion_tokens=20)
+    error = assert_error(
+        responder.respond(CHAT, both), 400, "invalid_parameter_combination", "max_tokens"
+    )
+    assert error["message"] == (
+        "Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported."
+    )
+    # a reasoning model refuses max_tokens on its own first
+    reasoning = {**both, "model": "gpt-5-mini"}
+    assert_error(responder.respond(CHAT, reasoning), 400, "unsupported_parameter", "max_tokens")
+    # a null one is not set
+    _, reply = responder.respond(CHAT, chat_body(max_tokens=None, max_completion_tokens=5))
+    assert reply["usage"]["completion_tokens"] == 5
+
+
 def test_chat_n_gives_identical_choices(responder: LocalResponder) -> None:
     _, body = responder.respond(CHAT, chat_body(n=3))
     parse(ChatCompletion, body)
@@ -427,7 +445,7 @@ def test_model_used_on_the_wrong_endpoint(
 def test_completion_shape_and_usage(responder: LocalResponder) -> None:
     prompt = "Once upon a time, a penguin"
     status, body = responder.respond(
-        COMPLETIONS, {"model": "gpt-3.5-turbo-instruct", "prompt": prompt}
+        COMPLETIONS, {"model": "gpt-3.5-turbo-instruct", "prompt": prompt, "max_tokens": 200}
     )
     assert status == 200
     completion = parse(Completion, body)
@@ -443,8 +461,26 @@ def test_completion_shape_and_usage(responder: LocalResponder) -> None:
     assert body["usage"]["completion_tokens"] == n_cl100k(choice["text"])
 
 
+def test_completion_without_max_tokens_stops_at_16_tokens(responder: LocalResponder) -> None:
+    # the real API's default (OpenAI's spec: CreateCompletionRequest.max_tokens, default 16)
+    status, body = responder.respond(
+        COMPLETIONS, {"model": "gpt-3.5-turbo-instruct", "prompt": "Once upon a time", "n": 2}
+    )
+    assert status == 200
+    parse(Completion, body)
+    assert [c["finish_reason"] for c in body["choices"]] == ["length", "length"]
+    assert all(n_cl100k(c["text"]) <= 16 for c in body["choices"])
+    assert body["choices"][0]["text"].startswith("[local server]")
+    assert body["usage"]["completion_tokens"] == 16 * 2
+
+
 def test_completion_several_prompts_and_n(responder: LocalResponder) -> None:
-    body = {"model": "gpt-3.5-turbo-instruct", "prompt": ["alpha", "beta"], "n": 2}
+    body = {
+        "model": "gpt-3.5-turbo-instruct",
+        "prompt": ["alpha", "beta"],
+        "n": 2,
+        "max_tokens": 200,
+    }
     _, reply = responder.respond(COMPLETIONS, body)
     parse(Completion, reply)
     choices = reply["choices"]
@@ -463,6 +499,22 @@ def test_completion_token_prompt_and_length(responder: LocalResponder) -> None:
     assert reply["usage"]["prompt_tokens"] == len(ids)
     assert reply["usage"]["completion_tokens"] == 7
     assert reply["choices"][0]["finish_reason"] == "length"
+
+
+def test_completion_reuses_the_count_made_at_validation_for_one_prompt(
+    responder: LocalResponder,
+) -> None:
+    model = "gpt-3.5-turbo-instruct"
+    for prompt in ("Once upon a time", ["Once upon a time"], CL100K.encode("Once upon a time")):
+        body = {"model": model, "prompt": prompt, "max_tokens": 200}
+        assert tokens.request_input_tokens(COMPLETIONS, body) == n_cl100k("Once upon a time")
+        _, reply = responder.respond(COMPLETIONS, body, input_tokens=99)
+        assert reply["usage"]["prompt_tokens"] == 99
+        assert "(99 prompt tokens)" in reply["choices"][0]["text"]
+    # a list of prompts: each is counted again, to check it against the context window alone
+    body = {"model": model, "prompt": ["alpha", "beta"], "max_tokens": 200}
+    _, reply = responder.respond(COMPLETIONS, body, input_tokens=99)
+    assert reply["usage"]["prompt_tokens"] == n_cl100k("alpha") + n_cl100k("beta")
 
 
 def test_completion_errors(responder: LocalResponder) -> None:
@@ -486,6 +538,10 @@ def test_completion_errors(responder: LocalResponder) -> None:
         responder.respond(COMPLETIONS, {"model": model, "prompt": "hi", "max_tokens": 5000}), 400
     )
     assert error["message"].startswith("This model's maximum context length is 4096 tokens")
+    # without max_tokens the default 16 must fit in the context window too
+    prompt = list(range(4_090))
+    error = assert_error(responder.respond(COMPLETIONS, {"model": model, "prompt": prompt}), 400)
+    assert "(4090 in your prompt; 16 for the completion)" in error["message"]
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,234 @@
+"""``/v1/responses``: its registry entry, the checks of its body, and its local answer.
+
+A Responses request needs ``input``, is served by chat models, counts ``instructions`` as a
+developer message and a string ``input`` as a user message (so a conversation costs the same
+through either chat endpoint), and is answered with a ``response`` object: a reasoning item for
+a reasoning model, then a message (the placeholder, or the JSON ``text.format`` asks for) or a
+forced function call, cut by ``max_output_tokens`` (``status: "incomplete"``). The reply echoes
+what the request asked for (format, tools, sampling, reasoning, metadata).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .. import errors, formats, tokens
+from ..errors import empty_array, invalid_type
+from ..models import ModelInfo
+from . import Endpoint, OutputLimit, Request
+from .common import (
+    answer_budget,
+    base62,
+    check_chat_limits,
+    check_parts,
+    content_text,
+    digest,
+    generate,
+    last_message_text,
+    optional_int,
+    optional_number,
+    placeholder,
+    reasoning_rules,
+    reasoning_spent,
+)
+
+URL = "/v1/responses"
+#: the body field that limits the answer's output tokens, and the smallest value it may take
+LIMIT_FIELD = "max_output_tokens"
+MIN_OUTPUT_TOKENS = 16
+PART_TYPES = (
+    "input_text",
+    "input_image",
+    "input_file",
+    "input_audio",
+    "output_text",
+    "refusal",
+)
+
+
+def input_tokens(body: dict[str, Any], encoding: str) -> int:
+    """Tokens of ``instructions`` and ``input``, framed as chat messages."""
+    return tokens.chat_prompt_tokens(tokens.responses_input_messages(body), encoding)
+
+
+def _check_input(value: object) -> None:
+    if isinstance(value, list):
+        if not value:
+            raise empty_array("input")
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise invalid_type(f"input[{index}]", "an object", item)
+            kind = item.get("type")
+            if kind is not None and not isinstance(kind, str):
+                raise invalid_type(f"input[{index}].type", "a string", kind)
+            content = item.get("content")
+            if isinstance(content, list):
+                check_parts(f"input[{index}].content", content, PART_TYPES)
+    elif not isinstance(value, str):
+        raise invalid_type("input", "one of a string or array of input items", value)
+
+
+def _echo_bool(body: dict[str, Any], name: str, default: bool) -> bool:
+    value = body.get(name)
+    return value if isinstance(value, bool) else default
+
+
+def _echo_verbosity(body: dict[str, Any]) -> str:
+    text = body.get("text")
+    verbosity = text.get("verbosity") if isinstance(text, dict) else None
+    return verbosity if verbosity in ("low", "medium", "high") else "medium"
+
+
+def _echo_reasoning(info: ModelInfo, body: dict[str, Any]) -> dict[str, Any]:
+    """The ``reasoning`` a Responses reply carries: what was asked, or the model's default."""
+    asked: dict[str, Any] = body["reasoning"] if isinstance(body.get("reasoning"), dict) else {}
+    effort = asked.get("effort") or ("medium" if info.reasoning else None)
+    return {"effort": effort, "summary": asked.get("summary")}
+
+
+def _echo_tools(body: dict[str, Any]) -> list[Any]:
+    """The tools as sent, function tools with the fields the real API fills in."""
+    tools = body.get("tools")
+    if not isinstance(tools, list):
+        return []
+    echoed = []
+    for tool in tools:
+        if isinstance(tool, dict) and tool.get("type") == "function":
+            tool = {"description": None, "strict": True, "parameters": None, **tool}
+        echoed.append(tool)
+    return echoed
+
+
+def _reasoning_item(info: ModelInfo, code: bytes) -> list[dict[str, Any]]:
+    """A reasoning model's output starts with a reasoning item (no summary)."""
+    if not info.reasoning:
+        return []
+    return [{"type": "reasoning", "id": "rs_" + code.hex()[:48], "summary": []}]
+
+
+def answer(request: Request) -> dict[str, Any]:
+    """A ``response``; raises :class:`..errors.APIError` for a body the API refuses."""
+    info, model, body = request.info, request.model, request.body
+    value = body.get("input")
+    _check_input(value)
+    instructions = body.get("instructions")
+    if instructions is not None and not isinstance(instructions, str):
+        raise invalid_type("instructions", "a string", instructions)
+    previous = body.get("previous_response_id")
+    if previous is not None:
+        raise errors.previous_response_not_found(previous)
+    reasoning_rules(info, body, chat=False)
+    limit = optional_int(body, LIMIT_FIELD, MIN_OUTPUT_TOKENS)
+    temperature = optional_number(body, "temperature", 0, 2)
+    top_p = optional_number(body, "top_p", 0, 1)
+    items: list[Any] = value if isinstance(value, list) else [{"content": value}]
+    input_texts = [t for item in items if (t := content_text(item.get("content"))) is not None]
+    fmt = formats.responses_format(body, input_texts)
+    tool = formats.forced_tool(body, chat=False)
+
+    encoding = info.encoding
+    counted = (
+        request.input_tokens if request.input_tokens is not None else input_tokens(body, encoding)
+    )
+    if limit is None and counted > info.context_window:
+        raise errors.responses_context_exceeded()
+    check_chat_limits(info, counted, limit, LIMIT_FIELD, "input")
+
+    quoted = value if isinstance(value, str) else last_message_text(items)
+    if quoted is not None and not quoted.strip():
+        quoted = None
+    reasoning = reasoning_spent(info, limit)
+    budget = answer_budget(info, limit, reasoning)
+    created = request.now
+    code = digest("responses", body)
+    if tool is not None:
+        # the call is cut off where the limit falls, as a text answer would be
+        arguments, output_tokens, cut = generate(formats.tool_arguments(tool), budget, encoding)
+        reply: dict[str, Any] = {
+            "type": "function_call",
+            "id": "fc_" + code.hex()[16:64],
+            "call_id": "call_" + base62(code, 24),
+            "name": tool.name,
+            "arguments": arguments,
+            "status": "incomplete" if cut else "completed",
+        }
+    else:
+        text = formats.json_content(fmt, model=model, quoted=quoted) or placeholder(
+            model, "Your last message was:", quoted, counted
+        )
+        text, output_tokens, cut = generate(text, budget, encoding)
+        reply = {
+            "type": "message",
+            "id": "msg_" + code.hex()[16:64],
+            "status": "incomplete" if cut else "completed",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+        }
+    output_tokens += reasoning
+    status = "incomplete" if cut else "completed"
+    metadata = body.get("metadata")
+    if not (
+        isinstance(metadata, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())
+    ):
+        metadata = {}
+
+    def echo(name: str) -> str | None:
+        item = body.get(name)
+        return item if isinstance(item, str) else None
+
+    store = body.get("store")
+    return {
+        "id": "resp_" + code.hex()[:48],
+        "object": "response",
+        "created_at": created,
+        "status": status,
+        "background": False,
+        "completed_at": None if cut else created,
+        "error": None,
+        "incomplete_details": {"reason": "max_output_tokens"} if cut else None,
+        "instructions": instructions,
+        "max_output_tokens": limit,
+        "max_tool_calls": None,
+        "model": info.snapshot,
+        "output": [*_reasoning_item(info, code), reply],
+        "parallel_tool_calls": _echo_bool(body, "parallel_tool_calls", True),
+        "previous_response_id": None,
+        "prompt_cache_key": echo("prompt_cache_key"),
+        "reasoning": _echo_reasoning(info, body),
+        "safety_identifier": echo("safety_identifier"),
+        "service_tier": "default",
+        "store": store if isinstance(store, bool) else True,
+        "temperature": temperature,
+        "text": {"format": fmt.echo, "verbosity": _echo_verbosity(body)},
+        "tool_choice": body.get("tool_choice", "auto"),
+        "tools": _echo_tools(body),
+        "top_logprobs": 0,
+        "top_p": top_p,
+        "truncation": "disabled",
+        "usage": {
+            "input_tokens": counted,
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "output_tokens": output_tokens,
+            "output_tokens_details": {"reasoning_tokens": reasoning},
+            "total_tokens": counted + output_tokens,
+        },
+        "user": echo("user"),
+        "metadata": metadata,
+    }
+
+
+def _one_answer(body: Mapping[str, Any]) -> int:
+    return 1  # Responses has no ``n``
+
+
+ENDPOINT: Endpoint = Endpoint(
+    url=URL,
+    label="Responses",
+    required="input",
+    model_kind="chat",
+    input_tokens=input_tokens,
+    answer=answer,
+    output=OutputLimit(fields=(LIMIT_FIELD,), answers=_one_answer),
+)
