@@ -27,6 +27,7 @@ from batch_api_local import (
     check_upload,
     count_embedding_inputs,
     duplicates,
+    request_lines,
     validate_file,
 )
 
@@ -220,35 +221,32 @@ def split_batch_file(
     out = None
     requests = size = inputs = 0
     try:
-        with open(path, "rb") as fh:
-            for number, raw in enumerate(fh, start=1):
-                if not raw.strip():
-                    continue
-                line = raw.rstrip(b"\r\n") + b"\n"
-                line_inputs = _embedding_inputs(line)
-                if len(line) > max_bytes:
-                    raise ValueError(
-                        f"line {number} is {len(line):,} bytes, more than max_bytes={max_bytes:,}"
-                    )
-                if line_inputs > max_embedding_inputs:
-                    raise ValueError(
-                        f"line {number} has {line_inputs:,} embedding inputs, more than "
-                        f"max_embedding_inputs={max_embedding_inputs:,}"
-                    )
-                if out is None or (
-                    requests + 1 > max_requests
-                    or size + len(line) > max_bytes
-                    or inputs + line_inputs > max_embedding_inputs
-                ):
-                    if out is not None:
-                        out.close()
-                    parts.append(_part_path(path, out_dir, len(parts) + 1))
-                    out = open(parts[-1], "wb")
-                    requests = size = inputs = 0
-                out.write(line)
-                requests += 1
-                size += len(line)
-                inputs += line_inputs
+        for number, raw in request_lines(path):
+            line = raw + b"\n"
+            line_inputs = _embedding_inputs(line)
+            if len(line) > max_bytes:
+                raise ValueError(
+                    f"line {number} is {len(line):,} bytes, more than max_bytes={max_bytes:,}"
+                )
+            if line_inputs > max_embedding_inputs:
+                raise ValueError(
+                    f"line {number} has {line_inputs:,} embedding inputs, more than "
+                    f"max_embedding_inputs={max_embedding_inputs:,}"
+                )
+            if out is None or (
+                requests + 1 > max_requests
+                or size + len(line) > max_bytes
+                or inputs + line_inputs > max_embedding_inputs
+            ):
+                if out is not None:
+                    out.close()
+                parts.append(_part_path(path, out_dir, len(parts) + 1))
+                out = open(parts[-1], "wb")
+                requests = size = inputs = 0
+            out.write(line)
+            requests += 1
+            size += len(line)
+            inputs += line_inputs
     finally:
         if out is not None:
             out.close()

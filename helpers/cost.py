@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from batch_api_local import output_bound, request_input_tokens, resolve_model
+from batch_api_local import output_bound, request_input_tokens, request_lines, resolve_model
 
 #: the price table shipped with the helpers
 PRICES_PATH = Path(__file__).with_name("prices.json")
@@ -237,37 +237,34 @@ def estimate_cost(
     table = load_prices(prices)
     rows = []
     endpoint = model = None
-    with open(path, encoding="utf-8-sig") as fh:  # a BOM is fine, as for the API
-        for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                request = json.loads(raw)
-            except ValueError:
-                request = None
-            body = request.get("body") if isinstance(request, dict) else None
-            url = request.get("url") if isinstance(request, dict) else None
-            if not isinstance(body, dict) or not isinstance(url, str):
-                raise ValueError(
-                    f"line {number} of {path.name} is not a request with a url and a body: "
-                    "check the file with helpers.check_batch_file"
-                )
-            if endpoint is None:
-                endpoint, model = url, str(body.get("model"))
-            elif url != endpoint or str(body.get("model")) != model:
-                raise ValueError(
-                    f"line {number} of {path.name} is for {url} and {body.get('model')!r}, the "
-                    f"first for {endpoint} and {model!r}: a batch has one endpoint and one model"
-                )
-            bound, limit = output_bound(url, body, str(model))
-            rows.append(
-                {
-                    "custom_id": request.get("custom_id"),
-                    "input_tokens": request_input_tokens(url, body),
-                    "max_output_tokens": bound,
-                    "output_limit": limit,
-                }
+    for number, raw in request_lines(path):  # a BOM is fine, as for the API
+        try:
+            request = json.loads(raw)
+        except ValueError:
+            request = None
+        body = request.get("body") if isinstance(request, dict) else None
+        url = request.get("url") if isinstance(request, dict) else None
+        if not isinstance(body, dict) or not isinstance(url, str):
+            raise ValueError(
+                f"line {number} of {path.name} is not a request with a url and a body: "
+                "check the file with helpers.check_batch_file"
             )
+        if endpoint is None:
+            endpoint, model = url, str(body.get("model"))
+        elif url != endpoint or str(body.get("model")) != model:
+            raise ValueError(
+                f"line {number} of {path.name} is for {url} and {body.get('model')!r}, the "
+                f"first for {endpoint} and {model!r}: a batch has one endpoint and one model"
+            )
+        bound, limit = output_bound(url, body, str(model))
+        rows.append(
+            {
+                "custom_id": request.get("custom_id"),
+                "input_tokens": request_input_tokens(url, body),
+                "max_output_tokens": bound,
+                "output_limit": limit,
+            }
+        )
     if endpoint is None or model is None:
         raise ValueError(f"{path.name} holds no request")
     lines = pd.DataFrame(rows, columns=LINE_COLUMNS)

@@ -63,6 +63,7 @@ from .validation import (
     check_upload,
     count_embedding_inputs,
     duplicates,
+    request_lines,
     validate_file,
 )
 
@@ -104,6 +105,7 @@ __all__ = [
     "mask_key",
     "output_bound",
     "request_input_tokens",
+    "request_lines",
     "reset",
     "resolve_model",
     "set_pace",

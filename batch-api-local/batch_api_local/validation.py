@@ -15,6 +15,7 @@ error is in :mod:`.errors`.
 from __future__ import annotations
 
 import codecs
+import itertools
 import json
 import re
 from array import array
@@ -48,6 +49,8 @@ __all__ = [
     "loads_strict",
     "infer_endpoint",
     "iter_lines",
+    "numbered_requests",
+    "request_lines",
     "validate_file",
     "validate_lines",
 ]
@@ -110,8 +113,7 @@ class UploadCheck:
     library uploads in-memory files with no name successfully.
     """
 
-    def __init__(self, filename: str) -> None:
-        self.filename = filename
+    def __init__(self) -> None:
         self.size = 0
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self._utf8 = True
@@ -153,10 +155,11 @@ class UploadCheck:
         return None if isinstance(parsed, dict) else bad
 
 
-def check_upload(path: str | Path, filename: str | None = None) -> BatchError | None:
-    """What ``POST /v1/files`` with ``purpose=batch`` would refuse in the file at ``path``."""
+def check_upload(path: str | Path) -> BatchError | None:
+    """What ``POST /v1/files`` with ``purpose=batch`` would refuse in the file at ``path``
+    (judged by what it holds, not by its name)."""
     path = Path(path)
-    check = UploadCheck(filename if filename is not None else path.name)
+    check = UploadCheck()
     with open(path, "rb") as fh:
         while chunk := fh.read(1024 * 1024):
             check.feed(chunk)
@@ -196,6 +199,30 @@ def iter_lines(path: str | Path) -> Iterator[bytes]:
     with open(path, "rb") as fh:
         for raw in fh:
             yield raw.rstrip(b"\n")
+
+
+def numbered_requests(lines: Iterable[bytes | str]) -> Iterator[tuple[int, bytes | str]]:
+    """The lines that hold a request, each with its 1-based physical line number, without its
+    line end (``\n``, ``\r\n``). A line of only whitespace holds none and is skipped: the
+    one rule of the project for blank lines (the real API's is UNCONFIRMED)."""
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip(b"\r\n") if isinstance(raw, bytes) else raw.rstrip("\r\n")
+        if line.strip():
+            yield number, line
+
+
+def request_lines(path: str | Path) -> Iterator[tuple[int, bytes]]:
+    """The request lines of a batch input file on disk, numbered, streaming (see
+    :func:`numbered_requests`). A UTF-8 byte-order mark before the first line is dropped."""
+    lines = iter_lines(path)
+    first = next(lines, None)
+    if first is None:
+        return
+    for number, line in numbered_requests(
+        itertools.chain([first.removeprefix(codecs.BOM_UTF8)], lines)
+    ):
+        if isinstance(line, bytes):  # always: the file is read as bytes
+            yield number, line
 
 
 def check_line(
@@ -294,15 +321,7 @@ def validate_lines(
         if max_errors is None or len(report.errors) < max_errors:
             report.errors.append(err)
 
-    for number, raw in enumerate(lines, start=1):
-        if isinstance(raw, bytes):
-            raw = raw.rstrip(b"\r")
-            if not raw.strip():
-                continue
-        else:
-            raw = raw.rstrip("\r\n")
-            if not raw.strip():
-                continue
+    for number, raw in numbered_requests(lines):
         report.requests += 1
         problem, request = check_line(
             raw,

@@ -30,7 +30,7 @@ from typing import Any
 
 from . import ids
 from .errors import UNRUN_CODES, server_error
-from .validation import iter_lines
+from .validation import request_lines
 
 
 @dataclass
@@ -177,9 +177,7 @@ class WorkLog:
             with open(self.tokens, "rb") as fh:
                 counts.frombytes(fh.read())
         index = 0
-        for raw in iter_lines(self.input):
-            if not raw.strip():
-                continue
+        for _, raw in request_lines(self.input):
             request = json.loads(raw)
             tokens = counts[index] if index < len(counts) else None
             index += 1

@@ -315,3 +315,16 @@ def test_wrong_types_and_method(client: OpenAI) -> None:
         "Invalid type for 'custom_id': expected a string, but got an integer instead."
     )
     assert "'GET'" in errors[1]["message"]
+
+
+def test_one_rule_for_blank_lines_everywhere(tmp_path):
+    from batch_api_local import request_lines
+
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"a": 1}\r\n\n   \t\r\n{"b": 2}\n\n{"c": 3}')
+
+    # physical line numbers, no line ends, the byte-order mark dropped, blank lines skipped:
+    # the validator, the work log, split_batch_file and estimate_cost all read lines this way
+    assert list(request_lines(path)) == [(1, b'{"a": 1}'), (4, b'{"b": 2}'), (6, b'{"c": 3}')]
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    assert list(request_lines(tmp_path / "empty.jsonl")) == []

@@ -98,7 +98,7 @@ class FileUpload:
     def __init__(self, store: Store, filename: str, limit: int) -> None:
         self.filename = filename
         self.limit = limit
-        self.check = UploadCheck(filename)
+        self.check = UploadCheck()
         self.path = store.files_dir / f".upload-{ids.request_id()}"
         self._out: BinaryIO | None = open(self.path, "wb")  # noqa: SIM115 - closed by close/abort
 
