@@ -439,6 +439,55 @@ def invalid_part_type(name: str, value: str, supported: list[str]) -> BadRequest
     )
 
 
+def invalid_response_schema(name: Any, problem: str, param: str) -> BadRequest:
+    """A ``json_schema`` response format that strict mode cannot use."""
+    return BadRequest(
+        f"Invalid schema for response_format '{name}': {problem}",
+        param=param,
+        code="invalid_json_schema",
+    )
+
+
+def invalid_function_schema(name: Any, problem: str, param: str) -> BadRequest:
+    """A function tool whose ``parameters`` strict mode cannot use."""
+    return BadRequest(
+        f"Invalid schema for function '{name}': {problem}",
+        param=param,
+        code="invalid_function_parameters",
+    )
+
+
+def json_word_missing(*, responses: bool) -> BadRequest:
+    """JSON mode without the word "json" in the messages (observed wording of each endpoint's
+    400; Responses' instructions alone do not count)."""
+    if responses:
+        return BadRequest(
+            "Response input messages must contain the word 'json' in some form to use "
+            "'text.format' of type 'json_object'.",
+            param="text.format",
+        )
+    return BadRequest(
+        "'messages' must contain the word 'json' in some form, to use 'response_format' of type "
+        "'json_object'.",
+        param="messages",
+    )
+
+
+def required_tool_choice_without_tools() -> BadRequest:
+    """``tool_choice: "required"`` with no function to call (UNCONFIRMED wording)."""
+    return BadRequest(
+        "Tool choice 'required' needs at least one function in 'tools'.", param="tool_choice"
+    )
+
+
+def tool_choice_not_found(name: Any) -> BadRequest:
+    """A named ``tool_choice`` that is not among the tools (UNCONFIRMED wording)."""
+    return BadRequest(
+        f"Invalid value for 'tool_choice': function '{name}' was not found in 'tools'.",
+        param="tool_choice",
+    )
+
+
 def integer_out_of_range(name: str, value: int, bound: int, *, above: bool) -> BadRequest:
     return out_of_range(name, "integer", value, bound, above=above)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import errors
-from .errors import BadRequest, invalid_type, missing_parameter
+from .errors import invalid_type, missing_parameter
 from .schemas import SchemaError, instance, strict_problem
 
 
@@ -61,11 +61,7 @@ def _schema_format(spec: dict[str, Any], where: str, kind: str) -> Format:
     if strict:
         problem = strict_problem(schema)
         if problem is not None:
-            raise BadRequest(
-                f"Invalid schema for response_format '{name}': {problem}",
-                param=kind,
-                code="invalid_json_schema",
-            )
+            raise errors.invalid_response_schema(name, problem, kind)
     return Format("json_schema", name, schema, bool(strict))
 
 
@@ -83,12 +79,7 @@ def chat_format(body: dict[str, Any], message_texts: list[str]) -> Format:
         return Format()
     if kind == "json_object":
         if not mentions_json(message_texts):
-            # observed wording (public reports of the chat endpoint's 400)
-            raise BadRequest(
-                "'messages' must contain the word 'json' in some form, to use 'response_format' "
-                "of type 'json_object'.",
-                param="messages",
-            )
+            raise errors.json_word_missing(responses=False)
         return Format("json_object")
     if kind == "json_schema":
         inner = spec.get("json_schema")
@@ -121,12 +112,7 @@ def responses_format(body: dict[str, Any], input_texts: list[str]) -> Format:
         return Format(echo={"type": "text"})
     if kind == "json_object":
         if not mentions_json(input_texts):
-            # observed wording (Responses' 400; instructions alone do not count)
-            raise BadRequest(
-                "Response input messages must contain the word 'json' in some form to use "
-                "'text.format' of type 'json_object'.",
-                param="text.format",
-            )
+            raise errors.json_word_missing(responses=True)
         return Format("json_object", echo={"type": "json_object"})
     if kind == "json_schema":
         found = _schema_format(spec, "text.format", "text.format.schema")
@@ -243,21 +229,14 @@ def forced_tool(body: dict[str, Any], *, chat: bool) -> Tool | None:
         if spec.get("strict") is True:
             problem = strict_problem(parameters)
             if problem is not None:
-                raise BadRequest(
-                    f"Invalid schema for function '{name}': {problem}",
-                    param=f"{inner}.parameters",
-                    code="invalid_function_parameters",
-                )
+                raise errors.invalid_function_schema(name, problem, f"{inner}.parameters")
         functions[name] = parameters
     choice = body.get("tool_choice")
     if choice is None or choice in ("auto", "none"):
         return None
     if choice == "required":
         if not functions:
-            raise BadRequest(
-                "Tool choice 'required' needs at least one function in 'tools'.",  # UNCONFIRMED
-                param="tool_choice",
-            )
+            raise errors.required_tool_choice_without_tools()
         name, parameters = next(iter(functions.items()))
         return Tool(name, parameters, named=False)
     if isinstance(choice, dict) and choice.get("type", "function") != "function":
@@ -267,10 +246,7 @@ def forced_tool(body: dict[str, Any], *, chat: bool) -> Tool | None:
     if isinstance(choice, dict):
         name = _tool_choice_name(choice, chat=chat)
         if name is None or name not in functions:
-            raise BadRequest(
-                f"Invalid value for 'tool_choice': function '{name}' was not found in 'tools'.",
-                param="tool_choice",  # UNCONFIRMED wording
-            )
+            raise errors.tool_choice_not_found(name)
         return Tool(name, functions[name], named=True)
     if isinstance(choice, str):
         raise errors.invalid_choice("tool_choice", choice, ["none", "auto", "required"])
@@ -293,11 +269,7 @@ def json_content(fmt: Format, *, model: str, quoted: str | None) -> str | None:
         try:
             return _json(instance(fmt.schema or {}))
         except SchemaError as exc:
-            raise BadRequest(
-                f"Invalid schema for response_format '{fmt.name}': {exc}.",
-                param="response_format",
-                code="invalid_json_schema",
-            ) from None
+            raise errors.invalid_response_schema(fmt.name, f"{exc}.", "response_format") from None
     return None
 
 
@@ -306,8 +278,4 @@ def tool_arguments(tool: Tool) -> str:
     try:
         return _json(instance(tool.parameters))
     except SchemaError as exc:
-        raise BadRequest(
-            f"Invalid schema for function '{tool.name}': {exc}.",
-            param="tools",
-            code="invalid_function_parameters",
-        ) from None
+        raise errors.invalid_function_schema(tool.name, f"{exc}.", "tools") from None
