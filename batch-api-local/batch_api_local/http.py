@@ -1,4 +1,4 @@
-"""HTTP plumbing the routes share: bounded bodies, strict JSON, safe rendering, the Host check.
+"""HTTP plumbing the routes share: bounded bodies, strict JSON, safe rendering.
 
 - :func:`read_body` reads a request body up to a limit and stops there (413 past it);
 - :func:`parse_json` accepts only what a strict JSON parser would: valid UTF-8, no lone UTF-16
