@@ -6,8 +6,8 @@ before uploading. Nothing here touches the network, the database or FastAPI; the
 error is in :mod:`.errors`.
 
 - :class:`UploadCheck` / :func:`check_upload`: what ``POST /v1/files`` refuses for
-  ``purpose=batch`` (a name that is not ``.jsonl``, an empty file, not UTF-8, a first line that is
-  not a JSON object);
+  ``purpose=batch``, judged by what the file holds, not by its name (an empty file, bytes that
+  are not UTF-8, a first line that is not a JSON object);
 - :func:`validate_lines` / :func:`validate_file`: what fails a batch while it validates, every bad
   line with its 1-based line number, and the input tokens of each request.
 """
