@@ -15,8 +15,10 @@ import pytest
 from openai import OpenAI
 
 from batch_api_local import ServerInfo, ensure_server, reset, stop_server
+from batch_api_local.config import CLOCK_ENV
 
 from support import (
+    TEST_CLOCK,
     TEST_KEY,
     Gate,
     Gated,
@@ -29,6 +31,10 @@ from support import (
 
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 os.environ["no_proxy"] = "127.0.0.1,localhost"
+# The day every server the tests start (and every Service they build) believes it is: the models
+# the tests name were all served then, so the suite passes whatever the real date, long after
+# they shut down. Tests of what changes with the date set their own clock.
+os.environ[CLOCK_ENV] = TEST_CLOCK
 
 
 @pytest.fixture(scope="session")

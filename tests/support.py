@@ -39,6 +39,8 @@ from batch_api_local import ServerInfo, ensure_server, set_pace
 from batch_api_local.routes.files import UploadReceiver
 
 TEST_KEY = "sk-local-test"
+#: the date the tests' servers start their clocks at (conftest sets ``$BATCH_LOCAL_CLOCK``)
+TEST_CLOCK = "2026-09-01"
 CHAT = "/v1/chat/completions"
 SNAPSHOT = "gpt-4o-mini-2024-07-18"
 DAY = 86_400

@@ -15,7 +15,16 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from .config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_DIR, PACES, Settings
+from .config import (
+    CLOCK_ENV,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_STATE_DIR,
+    PACES,
+    Settings,
+    clock_from_env,
+    parse_clock,
+)
 from .constants import DEFAULT_TOKEN_LIMIT
 from .keys import admin_keys_from_env, class_keys
 from .net import is_loopback
@@ -126,6 +135,14 @@ def _parser() -> argparse.ArgumentParser:
         help="with --replay: a request the cassette lacks gets a 404 not_recorded error",
     )
     serve.add_argument(
+        "--clock",
+        type=_clock_start,
+        default=None,
+        metavar="DATE",
+        help="start every clock at DATE (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, UTC) instead of now: "
+        "the models served are those of that day (default: $BATCH_LOCAL_CLOCK, or now)",
+    )
+    serve.add_argument(
         "--any-model",
         action="store_true",
         help="accept any model name, answering unknown ones like a chat model of the catalog",
@@ -196,6 +213,14 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("--port", type=int, default=None)
             cmd.add_argument("--pace", default=None, choices=sorted(PACES))
     return parser
+
+
+def _clock_start(value: str) -> float:
+    """``--clock``: an ISO date or date and time (UTC), as Unix seconds."""
+    try:
+        return parse_clock(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _lock_state_dir(state_dir: Path) -> FileLock | None:
@@ -294,6 +319,11 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(
             level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        try:
+            clock = args.clock if args.clock is not None else clock_from_env()
+        except ValueError as exc:
+            print(f"${CLOCK_ENV}: {exc}", file=sys.stderr)
+            return 2
         settings = Settings(
             state_dir=args.state_dir,
             host=args.host,
@@ -311,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
             record=args.record.resolve() if args.record else None,
             output_order=args.output_order,
             any_model=args.any_model,
+            clock_start=clock,
             webhook_url=args.webhook_url,
             webhook_secret=args.webhook_secret,
             webhook_allow_remote=args.webhook_allow_remote,

@@ -7,6 +7,7 @@ about ten seconds, slowly enough to be cancelled while it runs.
 
 from __future__ import annotations
 
+import datetime
 import math
 import os
 from dataclasses import asdict, dataclass, field
@@ -49,6 +50,30 @@ PACES: dict[str, Pace] = {
     # twice as slow: time to cancel a batch by hand, or to talk over a progress bar in class
     "slow": Pace(2.0, 5.0, 2.0, 2.0),
 }
+
+
+#: the environment variable that starts a server's clocks at a date (``--clock``'s default)
+CLOCK_ENV = "BATCH_LOCAL_CLOCK"
+
+
+def parse_clock(value: str) -> float:
+    """A date (``YYYY-MM-DD``) or date and time (``YYYY-MM-DDTHH:MM:SS``), UTC unless it says
+    otherwise, as Unix seconds. Raises ValueError for anything else."""
+    try:
+        moment = datetime.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a date: give YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.timestamp()
+
+
+def clock_from_env() -> float | None:
+    """``$BATCH_LOCAL_CLOCK`` as Unix seconds, or None when it is not set."""
+    value = os.environ.get(CLOCK_ENV, "").strip()
+    return parse_clock(value) if value else None
 
 
 #: the longest any status may be made to last, in seconds (a pace is for demonstrations)
@@ -140,6 +165,9 @@ class Settings:
     webhook_retry_base: float = 2.0
     #: seconds one delivery attempt may take before it counts as failed
     webhook_timeout: float = 10.0
+    #: the time (Unix seconds) every namespace's clock shows when the server starts (``--clock``,
+    #: or ``$BATCH_LOCAL_CLOCK``): a date in the past serves the models of that day. None: now
+    clock_start: float | None = field(default_factory=lambda: clock_from_env())
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir).resolve()

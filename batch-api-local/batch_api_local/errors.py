@@ -512,6 +512,20 @@ def model_not_found(model: str) -> APIError:
     )
 
 
+#: where the real API's message about a shut-down model sends you (observed, 2024 to 2026-07)
+DEPRECATIONS_URL = "https://platform.openai.com/docs/deprecations"
+
+
+def model_shut_down(model: str) -> APIError:
+    """A model past its shutdown date (observed: seratch/ChatGPT-in-Slack#103, 2024;
+    anomalyco/opencode#38665, the day after a shutdown in 2026-07)."""
+    return APIError(
+        f"The model `{model}` has been deprecated, learn more here: {DEPRECATIONS_URL}",
+        status_code=404,
+        code="model_not_found",
+    )
+
+
 def unknown_model(model: str) -> NotFound:
     """``GET /v1/models/{model}`` for a model that does not exist."""
     return NotFound(f"The model '{model}' does not exist", param="model", code="model_not_found")
@@ -675,6 +689,12 @@ BATCH_MESSAGES = {
     "missing_required_parameter": "Missing required parameter: '{param}'.",
     "invalid_url": "The URL provided for this request does not match the batch endpoint.",
     "model_not_found": "The provided model '{model}' is not supported by the Batch API.",
+    # the real API's message for a shut-down model (observed on direct calls; on a batch line,
+    # with the batch's model_not_found code, UNCONFIRMED)
+    "model_shut_down": (
+        "The model `{model}` has been deprecated, learn more here: "
+        "https://platform.openai.com/docs/deprecations"
+    ),
     "streaming_unsupported": "{label}: Streaming is not supported in the Batch API.",
     # "Model parameter is required." observed; for messages, prompt and input UNCONFIRMED
     "parameter_required": "{name} parameter is required.",
@@ -720,6 +740,7 @@ BATCH_MESSAGES = {
 #: the code of each batch error whose code is not its key (None: code null, as at upload)
 _BATCH_CODES: dict[str, str | None] = {
     "parameter_required": "invalid_request",
+    "model_shut_down": "model_not_found",
     "invalid_method": "invalid_request",
     "file_not_found": "invalid_request",
     "wrong_purpose": "invalid_request",

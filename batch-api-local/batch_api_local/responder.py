@@ -90,7 +90,7 @@ class LocalResponder:
         info = resolve_model(model)
         if info is None and self.any_model:
             info = stand_in(model)
-        served = rules.served_model(path, model, info)
+        served = rules.served_model(path, model, info, now)
         if isinstance(served, rules.Problem):
             raise served.api_error()
         refused = rules.required_parameter(path, body)

@@ -134,7 +134,7 @@ def decode(ids: list[int], encoding: str = DEFAULT_ENCODING) -> str | None:
 
 def encoding_for_model(model: object) -> str:
     """Return the tokenizer name for ``model``, or ``o200k_base`` when unknown."""
-    info = resolve_model(model)  # type: ignore[arg-type]
+    info = resolve_model(model)
     return info.encoding if info is not None else DEFAULT_ENCODING
 
 

@@ -18,6 +18,7 @@ import codecs
 import itertools
 import json
 import re
+import time
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -233,10 +234,13 @@ def check_line(
     first_model: str | None,
     seen_ids: set[str],
     any_model: bool = False,
+    now: float | None = None,
 ) -> tuple[BatchError | None, dict[str, Any] | None]:
     """Check one physical line. Returns (the line's first problem or None, the parsed request).
 
     ``any_model`` accepts model names outside the local catalog (an upstream server decides).
+    ``now`` is the time on the server's clock that decides whether a model has shut down
+    (None: now).
     """
     try:
         request = loads_strict(raw)
@@ -262,7 +266,8 @@ def check_line(
     if isinstance(model, rules.Problem):
         return model.batch_error(number), request
     if not any_model:
-        served = rules.served_model(endpoint, model, resolve_model(model))
+        when = time.time() if now is None else now
+        served = rules.served_model(endpoint, model, resolve_model(model), when)
         if isinstance(served, rules.Problem):
             return served.batch_error(number), request
     if first_model is not None and model != first_model:
@@ -304,13 +309,16 @@ def validate_lines(
     count_tokens: bool = True,
     max_errors: int | None = MAX_REPORTED_ERRORS,
     any_model: bool = False,
+    now: float | None = None,
 ) -> ValidationReport:
     """Validate every line of a batch input file for ``endpoint``.
 
     Every bad line is reported, in line order, with its 1-based physical line number. Blank
     lines are skipped (UNCONFIRMED). File-level problems (empty file, too many requests or
-    embedding inputs) come after the line errors, with ``line`` null.
+    embedding inputs) come after the line errors, with ``line`` null. ``now`` is the time on
+    the server's clock that decides which models have shut down (None: now).
     """
+    when = time.time() if now is None else now
     report = ValidationReport()
     seen_ids: set[str] = set()
     first_model: str | None = None
@@ -330,6 +338,7 @@ def validate_lines(
             first_model=first_model,
             seen_ids=seen_ids,
             any_model=any_model,
+            now=when,
         )
         if request is not None and isinstance(request.get("custom_id"), str):
             seen_ids.add(request["custom_id"])
@@ -371,6 +380,7 @@ def validate_file(
     count_tokens: bool = True,
     max_errors: int | None = MAX_REPORTED_ERRORS,
     any_model: bool = False,
+    now: float | None = None,
 ) -> ValidationReport:
     """Validate a file on disk. With no ``endpoint``, use the ``url`` of its first request."""
     if endpoint is None:
@@ -381,6 +391,7 @@ def validate_file(
         count_tokens=count_tokens,
         max_errors=max_errors,
         any_model=any_model,
+        now=now,
     )
 
 

@@ -114,7 +114,8 @@ def test_model_info_is_frozen() -> None:
 def test_models_dict_has_aliases_and_snapshots() -> None:
     for info in list_models():
         assert MODELS[info.id] is info
-        assert MODELS[info.snapshot] is info
+        assert MODELS[info.snapshot].snapshot == info.snapshot  # two aliases may share one
+        assert all(MODELS[name].snapshot == MODELS[name].snapshot for name in info.snapshots)
         assert isinstance(info, ModelInfo)
         assert info.created > 1_600_000_000
         assert info.endpoints
@@ -125,7 +126,9 @@ def test_list_models_one_per_alias_in_stable_order() -> None:
     assert first == [m.id for m in list_models()]
     assert len(first) == len(set(first))
     assert set(first) == {info.id for info in MODELS.values()}
-    assert first[:2] == ["gpt-4o", "gpt-4o-mini"]
+    # the models with no announced shutdown come first, newest first
+    assert first[:2] == ["gpt-6.2-sol", "gpt-6.2-astra"]
+    assert not any(MODELS[name].shutdown for name in first[: first.index("gpt-5.4-nano")])
 
 
 # ---------------------------------------------------------------------------

@@ -220,7 +220,10 @@ class Batches:
             return Verdict([wrong_purpose_error(file["id"], file["purpose"])])
         any_model = bool(self.settings.upstream or self.settings.replay) or self.settings.any_model
         report = validate_file(
-            self.store.file_path(file["id"]), batch["endpoint"], any_model=any_model
+            self.store.file_path(file["id"]),
+            batch["endpoint"],
+            any_model=any_model,
+            now=self.tenants.now(namespace),
         )
         return Verdict(list(report.errors), report)
 

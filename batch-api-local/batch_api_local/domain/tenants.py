@@ -27,20 +27,22 @@ MAX_TOKEN_LIMIT = 10**15
 
 
 class Clock:
-    """A namespace's clock: real time plus an offset that control calls can move forward."""
+    """A namespace's clock: real time, plus where the server started its clocks (``--clock``,
+    ``base``), plus an offset that control calls can move forward."""
 
     #: the furthest the clock may be moved, in total
     MAX_OFFSET = 100 * 365 * DAY
 
-    def __init__(self, store: Store, namespace: str = DEFAULT_NAMESPACE) -> None:
+    def __init__(self, store: Store, namespace: str = DEFAULT_NAMESPACE, base: float = 0.0) -> None:
         self._store = store
+        self.base = base
         self._key = setting_key(namespace, "clock_offset")
         saved = store.get_setting(self._key, 0.0)
         valid = isinstance(saved, int | float) and math.isfinite(saved)
         self.offset = float(saved) if valid and 0 <= saved <= self.MAX_OFFSET else 0.0
 
     def now(self) -> int:
-        return int(time.time() + self.offset)
+        return int(time.time() + self.base + self.offset)
 
     def advance(self, seconds: float) -> int:
         if not math.isfinite(seconds) or self.offset + seconds > self.MAX_OFFSET:
@@ -78,6 +80,8 @@ class Tenants:
     def __init__(self, store: Store, settings: Settings, wake: threading.Event) -> None:
         self._store = store
         self._settings = settings
+        #: how far ``--clock`` moves every clock from the real time (fixed at start-up)
+        self._base = 0.0 if settings.clock_start is None else settings.clock_start - time.time()
         self._wake = wake
         self._tenants: dict[str, Tenant] = {}
         self._loading = threading.Lock()
@@ -106,7 +110,7 @@ class Tenants:
             limit = saved
         else:
             log.warning("ignoring the saved token limit %r of %s", saved, namespace)
-        return Tenant(Clock(self._store, namespace), pace, limit)
+        return Tenant(Clock(self._store, namespace, self._base), pace, limit)
 
     def now(self, namespace: str) -> int:
         """The time on a namespace's clock (Unix seconds)."""

@@ -108,7 +108,7 @@ class Endpoint:
         url: Its path, e.g. ``"/v1/chat/completions"`` (a batch's ``endpoint``, a line's ``url``).
         label: Its name in messages, e.g. ``"Chat Completions"``.
         required: The body parameter without which it cannot run (``messages``, ``input`` ...).
-        model_kind: The kind of model that serves it (:attr:`..models.ModelInfo.kind`).
+        model_kinds: The kinds of model that serve it (:attr:`..models.ModelInfo.kind`).
         input_tokens: Its request's input tokens, ``(body, encoding) -> int``: what the
             enqueued-token limit counts and the answer's usage reports. Never raises.
         answer: Its local answer, ``(request) -> JSON body``: checks the body's own parameters
@@ -126,7 +126,7 @@ class Endpoint:
     url: str
     label: str
     required: str
-    model_kind: ModelKind
+    model_kinds: tuple[ModelKind, ...]
     input_tokens: Callable[[dict[str, Any], str], int]
     answer: Callable[[Request], dict[str, Any]]
     output: OutputLimit | None = None

@@ -170,7 +170,7 @@ ENDPOINT: Endpoint = Endpoint(
     url=URL,
     label="Chat Completions",
     required="messages",
-    model_kind="chat",
+    model_kinds=("chat",),
     input_tokens=input_tokens,
     answer=answer,
     output=OutputLimit(fields=LIMIT_FIELDS, answers=answers_asked),

@@ -113,7 +113,7 @@ def _answers(body: Mapping[str, Any]) -> int:
 
 
 def _wrong_model(model: str, info: ModelInfo) -> APIError:
-    if info.kind == "chat":
+    if info.kind in ("chat", "responses"):
         return errors.chat_model_in_completions()
     return errors.endpoint_unsupported(model, URL)
 
@@ -122,7 +122,7 @@ ENDPOINT: Endpoint = Endpoint(
     url=URL,
     label="Completions",
     required="prompt",
-    model_kind="completion",
+    model_kinds=("completion",),
     input_tokens=input_tokens,
     answer=answer,
     output=OutputLimit(fields=("max_tokens",), answers=_answers, default=DEFAULT_MAX_TOKENS),

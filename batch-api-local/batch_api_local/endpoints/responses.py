@@ -227,7 +227,7 @@ ENDPOINT: Endpoint = Endpoint(
     url=URL,
     label="Responses",
     required="input",
-    model_kind="chat",
+    model_kinds=("chat", "responses"),
     input_tokens=input_tokens,
     answer=answer,
     output=OutputLimit(fields=(LIMIT_FIELD,), answers=_one_answer),

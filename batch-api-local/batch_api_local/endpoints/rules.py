@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from .. import errors
 from ..errors import APIError, BatchError, batch_error, json_type_name
-from ..models import ModelInfo
+from ..models import ModelInfo, retired
 from . import ENDPOINTS, Endpoint
 
 __all__ = [
@@ -35,6 +35,7 @@ Rule = Literal[
     "model_empty",
     "model_type",
     "model_unknown",
+    "model_shut_down",
     "model_unserved",
     "parameter_missing",
 ]
@@ -78,6 +79,8 @@ class Problem:
             )
         if self.rule in ("model_unknown", "model_unserved"):
             return batch_error("model_not_found", param="body.model", line=line, model=self.value)
+        if self.rule == "model_shut_down":
+            return batch_error("model_shut_down", param="body.model", line=line, model=self.value)
         name = str(self.value)  # parameter_missing
         return batch_error("parameter_required", param=f"body.{name}", line=line, name=name.title())
 
@@ -91,6 +94,8 @@ class Problem:
             return errors.invalid_type("model", "a string", self.value)
         if self.rule in ("model_empty", "model_unknown"):
             return errors.model_not_found(str(self.value))
+        if self.rule == "model_shut_down":
+            return errors.model_shut_down(str(self.value))
         if self.rule == "model_unserved":
             endpoint = self.endpoint
             if endpoint is not None and self.info is not None:
@@ -125,9 +130,14 @@ def model_name(url: str, body: dict[str, Any], *, use_default: bool = False) -> 
     return model
 
 
-def served_model(url: str, model: str, info: ModelInfo | None) -> ModelInfo | Problem:
+def served_model(
+    url: str, model: str, info: ModelInfo | None, now: float | None = None
+) -> ModelInfo | Problem:
     """The catalog entry of ``model`` (``info``, None when unknown) when it serves ``url``, or
-    the problem: an unknown model, or one of a kind the endpoint does not serve."""
+    the problem: a model that has shut down by ``now`` (the server's clock; None: not looked
+    at), an unknown model, or one of a kind the endpoint does not serve."""
+    if now is not None and retired(model, now):
+        return Problem("model_shut_down", url, value=model)
     if info is None:
         return Problem("model_unknown", url, value=model)
     if not info.supports(url):

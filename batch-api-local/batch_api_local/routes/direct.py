@@ -1,5 +1,6 @@
 """What a batch line can target, callable directly (``POST /v1/chat/completions`` ...), and the
-model list (``/v1/models``).
+model list (``/v1/models``: the models served on the caller's clock, each with its announced
+``shutdown_date``).
 
 A direct call gets the answer a batch line would get, from the same responder (local, replayed
 or upstream), stamped with the caller's clock.
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Request
 from ..constants import BATCH_ENDPOINTS
 from ..errors import unknown_model
 from ..http import JSONResponse
-from ..models import list_models, resolve_model
+from ..models import ModelInfo, list_models, resolve_model, retired
 from .deps import CallerDep, ObjectBody, ServiceDep
 
 router = APIRouter()
@@ -38,20 +39,26 @@ for _url in BATCH_ENDPOINTS:
     router.add_api_route(_url, _answer(_url), methods=["POST"], name=_url.rsplit("/", 1)[-1])
 
 
-@router.get("/v1/models")
-async def models(who: CallerDep) -> dict[str, Any]:
+def _model_object(model_id: str, info: ModelInfo) -> dict[str, Any]:
     return {
-        "object": "list",
-        "data": [
-            {"id": m.id, "object": "model", "created": m.created, "owned_by": "system"}
-            for m in list_models()
-        ],
+        "id": model_id,
+        "object": "model",
+        "created": info.created,
+        "owned_by": "system",
+        "shutdown_date": info.shutdown,
     }
 
 
+@router.get("/v1/models")
+def models(who: CallerDep, svc: ServiceDep) -> dict[str, Any]:
+    """The models served today, by the caller's clock."""
+    now = svc.tenants.now(who.namespace)
+    return {"object": "list", "data": [_model_object(m.id, m) for m in list_models(now)]}
+
+
 @router.get("/v1/models/{model_id}")
-async def model(model_id: str, who: CallerDep) -> dict[str, Any]:
+def model(model_id: str, who: CallerDep, svc: ServiceDep) -> dict[str, Any]:
     info = resolve_model(model_id)
-    if info is None:
+    if info is None or retired(model_id, svc.tenants.now(who.namespace)):
         raise unknown_model(model_id)
-    return {"id": model_id, "object": "model", "created": info.created, "owned_by": "system"}
+    return _model_object(model_id, info)
