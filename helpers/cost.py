@@ -14,17 +14,26 @@ maximum when it sets none: :func:`batch_api_local.output_bound`, which reads the
 entry as the local server's answer. A reasoning model's hidden reasoning tokens count within
 that limit. So the estimate is exact for text input and an upper bound for output.
 
-Prices come from a table: by default ``helpers/prices.json``, which carries its date and
-source, or one you pass (:func:`load_prices` says which forms). Prices change: the table says
-when it was made.
+Prices come from a table: by default the OpenAI prices of the ``genai-prices`` package (pinned
+in ``requirements.txt``; its figures are dated, and it works offline), or one you pass
+(:func:`load_prices` says which forms). The Batch API's price is the package's batch price where
+it has one, else half the synchronous price. A request whose input passes a model's long-context
+threshold (272,000 tokens for the newest models) is priced at that model's long-context rates.
+Prices change: the table says when its figures were checked.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +41,10 @@ import pandas as pd
 
 from batch_api_local import output_bound, request_input_tokens, request_lines, resolve_model
 
-#: the price table shipped with the helpers
-PRICES_PATH = Path(__file__).with_name("prices.json")
+#: where the default prices come from
+PRICES_PACKAGE = "genai-prices"
+#: OpenAI's moderation models are free [DOC]; the price package leaves them out
+FREE_MODELS = ("omni-moderation-latest", "text-moderation-latest", "text-moderation-stable")
 #: the Batch API's price, as a share of the synchronous one, when a table gives no batch price
 BATCH_DISCOUNT = 0.5
 #: tokens per price unit: prices are per million tokens
@@ -53,13 +64,27 @@ class Price:
     output: float
     batch_input: float
     batch_output: float
+    #: a request with more input tokens than this is priced at :attr:`long_context`'s rates
+    long_context_from: int | None = None
+    long_context: Price | None = None
 
     def cost(self, input_tokens: int, output_tokens: int = 0, *, batch: bool = True) -> float:
         """Return the dollars ``input_tokens`` and ``output_tokens`` cost, at the batch price
-        (or, with ``batch=False``, at the synchronous one)."""
+        (or, with ``batch=False``, at the synchronous one), at these rates."""
         if batch:
             return (input_tokens * self.batch_input + output_tokens * self.batch_output) / PER
         return (input_tokens * self.input + output_tokens * self.output) / PER
+
+    def request_cost(
+        self, input_tokens: int, output_tokens: int = 0, *, batch: bool = True
+    ) -> float:
+        """What one request costs: like :meth:`cost`, at the long-context rates when its input
+        passes the model's threshold."""
+        long = self.long_context
+        if long is not None and self.long_context_from is not None:
+            if input_tokens > self.long_context_from:
+                return long.cost(input_tokens, output_tokens, batch=batch)
+        return self.cost(input_tokens, output_tokens, batch=batch)
 
 
 @dataclass(frozen=True)
@@ -127,23 +152,106 @@ def _price(model: str, entry: Any) -> Price:
     )
 
 
-def load_prices(prices: str | Path | Mapping[str, Any] | PriceTable | None = None) -> PriceTable:
-    """Return a price table: the shipped one, or yours.
+def _dollars_per_million(value: Any, tier: int | None = None) -> float:
+    """A price of the price package (a Decimal, or tiered prices) as a float; ``tier``: the
+    rate of that tier (its index) instead of the base rate."""
+    if value is None:
+        return 0.0
+    if isinstance(value, Decimal):
+        return float(value)
+    if tier is not None and getattr(value, "tiers", None):
+        return float(value.tiers[tier].price)
+    return float(value.base)
 
-    ``prices`` may be None (``helpers/prices.json``), the path of a JSON file of the same form,
-    a mapping of that form (``{"date": ..., "source": ..., "models": {...}}``), a plain mapping
-    of models (``{"gpt-4o-mini": {"input": 0.15, "output": 0.60}}``), or a PriceTable. Each
-    model gives ``input`` and ``output`` (dollars per million tokens; ``output`` defaults to 0,
-    for embeddings) and may give ``batch_input`` and ``batch_output``, which default to half.
+
+def _package_price(model: str, prices: Any, batch: Any, tier: int | None = None) -> Price:
+    standard_in = _dollars_per_million(prices.input_mtok, tier)
+    standard_out = _dollars_per_million(prices.output_mtok, tier)
+    if batch is not None and batch.input_mtok is not None:
+        batch_in = _dollars_per_million(batch.input_mtok, tier)
+        batch_out = _dollars_per_million(batch.output_mtok, tier)
+    else:  # the package has no batch rates for it: the Batch API's half price [DOC]
+        batch_in, batch_out = standard_in * BATCH_DISCOUNT, standard_out * BATCH_DISCOUNT
+    return Price(model, standard_in, standard_out, batch_in, batch_out)
+
+
+def _current(prices: Any) -> Any:
+    """A model's prices today: a price history (prices with start dates) gives its latest
+    entry that has started."""
+    if not isinstance(prices, list):
+        return prices
+    today = datetime.date.today()
+    started = [
+        entry
+        for entry in prices
+        if getattr(entry.constraint, "start_date", None) is None
+        or entry.constraint.start_date <= today
+    ]
+    return (started or prices)[-1].prices
+
+
+@cache
+def package_prices() -> PriceTable:
+    """OpenAI's prices as the pinned ``genai-prices`` package has them (no network): every
+    OpenAI model it prices by the token, its batch rates, and its long-context rates. The
+    table's date is the latest date the package says its OpenAI figures were checked on."""
+    from genai_prices import data_snapshot  # imported here: a second or so, once
+
+    snapshot = data_snapshot.get_snapshot()
+    provider = next(p for p in snapshot.providers if p.id == "openai")
+    models: dict[str, Price] = {}
+    checked: list[str] = []
+    for info in provider.models:
+        prices = _current(info.prices)
+        if getattr(prices, "input_mtok", None) is None:
+            continue  # not priced by the token: left out
+        batch = next(
+            (v.prices for v in info.price_variants or [] if v.when == {"processing": "batch"}),
+            None,
+        )
+        price = _package_price(info.id, prices, batch)
+        tiers = getattr(prices.input_mtok, "tiers", None)
+        if tiers:  # a request past the first tier's start is priced at its rates
+            price = dataclasses.replace(
+                price,
+                long_context_from=int(tiers[0].start),
+                long_context=_package_price(info.id, prices, batch, tier=0),
+            )
+        models[info.id] = price
+        checked += re.findall(
+            r"verified (?:on|from) (\d{4}-\d{2}-\d{2})", info.price_comments or ""
+        )
+    for name in FREE_MODELS:
+        models.setdefault(name, Price(name, 0.0, 0.0, 0.0, 0.0))
+    version = metadata.version(PRICES_PACKAGE)
+    return PriceTable(
+        models=models,
+        date=max(checked) if checked else None,
+        source=f"{PRICES_PACKAGE} {version} (https://github.com/pydantic/genai-prices)",
+        note="Batch prices are the package's where it has them, else half the synchronous "
+        "price; moderations are free.",
+    )
+
+
+def load_prices(prices: str | Path | Mapping[str, Any] | PriceTable | None = None) -> PriceTable:
+    """Return a price table: the price package's, or yours.
+
+    ``prices`` may be None (:func:`package_prices`: the ``genai-prices`` package's OpenAI
+    prices), the path of a JSON file, a mapping of the same form (``{"date": ..., "source":
+    ..., "models": {...}}``), a plain mapping of models (``{"gpt-4o-mini": {"input": 0.15,
+    "output": 0.60}}``), or a PriceTable. Each model gives ``input`` and ``output`` (dollars per
+    million tokens; ``output`` defaults to 0, for embeddings) and may give ``batch_input`` and
+    ``batch_output``, which default to half.
 
     Raises ValueError for a price that is missing, negative or not a number, and
     FileNotFoundError for a missing file.
     """
     if isinstance(prices, PriceTable):
         return prices
-    if prices is None or isinstance(prices, str | Path):
-        path = PRICES_PATH if prices is None else Path(prices)
-        data: Mapping[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if prices is None:
+        return package_prices()
+    if isinstance(prices, str | Path):
+        data: Mapping[str, Any] = json.loads(Path(prices).read_text(encoding="utf-8"))
     else:
         data = prices
     if "models" in data and isinstance(data["models"], Mapping):
@@ -195,17 +303,30 @@ class CostEstimate:
         """The most output tokens the requests together may produce."""
         return int(self.lines["max_output_tokens"].sum())
 
+    def _dollars(self, *, batch: bool, output: bool) -> float:
+        """The requests' input dollars, or (``output``) the dollars of their output bound, each
+        request at its own rates (a long prompt costs more)."""
+        total = 0.0
+        for tokens_in, tokens_out in zip(
+            self.lines["input_tokens"], self.lines["max_output_tokens"], strict=True
+        ):
+            tokens_in, tokens_out = int(tokens_in), int(tokens_out)
+            whole = self.price.request_cost(tokens_in, tokens_out, batch=batch)
+            input_only = self.price.request_cost(tokens_in, 0, batch=batch)
+            total += whole - input_only if output else input_only
+        return total
+
     def cost(self, *, batch: bool = True) -> float:
         """The most the file may cost, in dollars: at the batch price, or the synchronous one."""
-        return self.price.cost(self.input_tokens, self.max_output_tokens, batch=batch)
+        return self._dollars(batch=batch, output=False) + self._dollars(batch=batch, output=True)
 
     def table(self) -> pd.DataFrame:
         """Return the estimate as two rows, ``batch`` and ``synchronous``, with the columns
         input_tokens, input_usd, max_output_tokens, max_output_usd and max_usd."""
         rows = {}
         for label, batch in (("batch", True), ("synchronous", False)):
-            input_usd = self.price.cost(self.input_tokens, 0, batch=batch)
-            output_usd = self.price.cost(0, self.max_output_tokens, batch=batch)
+            input_usd = self._dollars(batch=batch, output=False)
+            output_usd = self._dollars(batch=batch, output=True)
             rows[label] = {
                 "input_tokens": self.input_tokens,
                 "input_usd": input_usd,
@@ -224,7 +345,7 @@ def estimate_cost(
     Every request's input tokens are counted offline (see the module's docstring); its output
     tokens are bounded by its output limit, by the endpoint's default, or by the model's maximum
     when it sets none. Both are priced with ``prices`` (anything :func:`load_prices` takes; by
-    default the shipped table), at the batch price and at the synchronous one: see
+    default the price package's), at the batch price and at the synchronous one: see
     :meth:`CostEstimate.table`.
 
     Returns a :class:`CostEstimate`. Raises ValueError for a line that is not a request (check

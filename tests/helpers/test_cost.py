@@ -1,18 +1,19 @@
-"""Tests for helpers.cost: the shipped price table, prices you pass, and estimates of a file."""
+"""Tests for helpers.cost: the price package's table, prices you pass, and estimates of a file."""
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import date
 from pathlib import Path
 
 import pytest
 from openai import OpenAI
 
-from batch_api_local.models import resolve_model
+from batch_api_local.models import list_models
 from helpers import estimate_cost, load_prices
-from helpers.cost import BATCH_DISCOUNT, PRICES_PATH, Price, PriceTable
+from helpers.cost import BATCH_DISCOUNT, Price, PriceTable
 
 from support import chat_line, file_lines, run_batch, write_jsonl
 
@@ -24,29 +25,43 @@ def line(custom_id: str, url: str, body: dict) -> dict:
 # -- the price table ---------------------------------------------------------------------------
 
 
-def test_the_shipped_table_is_dated_and_sourced() -> None:
+def test_the_default_prices_come_from_the_pinned_price_package_dated_and_sourced() -> None:
     table = load_prices()
 
     assert table.date is not None and date.fromisoformat(table.date)
-    assert table.source is not None and table.source.startswith("https://")
-    assert table.note is not None and "change" in table.note
-    assert len(table.models) >= 5
+    assert table.source is not None and table.source.startswith("genai-prices ")
+    assert table.note is not None and "half" in table.note
+    assert load_prices() is table  # read once
 
 
-def test_the_shipped_table_prices_models_the_local_server_knows_at_half_price_in_batches() -> None:
-    for name, price in load_prices().models.items():
-        assert resolve_model(name) is not None, name
+def test_every_model_the_local_server_serves_today_has_a_price() -> None:
+    table = load_prices()
+    for info in list_models(time.time()):
+        price = table.price(info.id)
+        if info.kind in ("chat", "responses"):
+            assert 0 < price.input < price.output, info.id
+        assert price.batch_input <= price.input and price.batch_output <= price.output
+
+
+def test_batch_prices_are_half_the_synchronous_ones_for_todays_models() -> None:
+    table = load_prices()
+    for name in ("gpt-6-luna", "gpt-5.4-mini", "gpt-4o-mini", "text-embedding-3-small"):
+        price = table.price(name)
         assert price.batch_input == pytest.approx(price.input * BATCH_DISCOUNT), name
         assert price.batch_output == pytest.approx(price.output * BATCH_DISCOUNT), name
-        if resolve_model(name).kind == "chat":  # type: ignore[union-attr]
-            assert 0 < price.input < price.output, name
 
 
-def test_the_shipped_table_is_plain_json_a_user_can_copy() -> None:
-    data = json.loads(PRICES_PATH.read_text(encoding="utf-8"))
+def test_a_long_prompt_is_priced_at_the_long_context_rates() -> None:
+    price = load_prices().price("gpt-6-luna")
+    assert price.long_context is not None and price.long_context_from == 272_000
+    short = price.request_cost(272_000, 1_000)
+    long = price.request_cost(272_001, 1_000)
+    assert short == pytest.approx(price.cost(272_000, 1_000))
+    assert long == pytest.approx(price.long_context.cost(272_001, 1_000)) and long > short * 1.5
 
-    assert load_prices(data) == load_prices()
-    assert set(data) >= {"date", "source", "currency", "unit", "models"}
+
+def test_moderations_are_free() -> None:
+    assert load_prices().price("omni-moderation-latest").cost(10**6, 0) == 0
 
 
 def test_a_snapshot_is_priced_as_its_alias() -> None:
