@@ -27,6 +27,7 @@ from batch_api_local import (
     check_upload,
     count_embedding_inputs,
     duplicates,
+    limit_field,
     request_lines,
     validate_file,
 )
@@ -38,26 +39,23 @@ PROBLEM_COLUMNS = ["line", "code", "param", "message"]
 
 
 def _body(
-    endpoint: str, model: str, prompt: Any, system: str | None, max_tokens: int | None
+    endpoint: str, model: str, prompt: Any, system: str | None, max_output_tokens: int | None
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"model": model}
     if endpoint == "/v1/chat/completions":
         messages = [{"role": "system", "content": system}] if system is not None else []
         body["messages"] = messages + [{"role": "user", "content": prompt}]
-        if max_tokens is not None:
-            body["max_tokens"] = max_tokens
     elif endpoint == "/v1/responses":
         body["input"] = prompt
         if system is not None:
             body["instructions"] = system
-        if max_tokens is not None:
-            body["max_output_tokens"] = max_tokens
     elif endpoint == "/v1/completions":
         body["prompt"] = prompt
-        if max_tokens is not None:
-            body["max_tokens"] = max_tokens
     else:  # /v1/embeddings, /v1/moderations
         body["input"] = prompt
+    field = limit_field(endpoint)
+    if max_output_tokens is not None and field is not None:
+        body[field] = max_output_tokens
     return body
 
 
@@ -67,7 +65,7 @@ def build_requests(
     model: str,
     endpoint: str = "/v1/chat/completions",
     system: str | None = None,
-    max_tokens: int | None = None,
+    max_output_tokens: int | None = None,
     custom_id_prefix: str = "request-",
     column: str = "prompt",
     **body_params: Any,
@@ -75,25 +73,27 @@ def build_requests(
     """Build one batch request line (a dict) per prompt, for ``endpoint``.
 
     - ``/v1/chat/completions``: ``messages`` (an optional ``system`` message, then the prompt as
-      the user message) and ``max_tokens``;
+      the user message), and ``max_output_tokens`` as ``max_completion_tokens``, the limit
+      reasoning models take (reasoning included; the older ``max_tokens`` is refused by them);
     - ``/v1/responses``: ``input``, ``system`` as ``instructions``, ``max_output_tokens``;
     - ``/v1/embeddings`` and ``/v1/moderations``: ``input``;
-    - ``/v1/completions``: ``prompt`` and ``max_tokens``.
+    - ``/v1/completions``: ``prompt`` and ``max_output_tokens`` as ``max_tokens``.
 
-    ``body_params`` (``temperature=0``, ``dimensions=256`` ...) are added to every body. From a
+    ``body_params`` (``reasoning_effort="low"``, ``dimensions=256`` ...) are added to every body. From a
     list, custom ids are ``request-1`` .. ``request-n`` (``custom_id_prefix`` + position). From a
     DataFrame, prompts come from ``column`` and custom ids from its ``custom_id`` column, or are
     made from its index (prefix + index label).
 
     Returns the list of request dicts, in prompt order. Raises ValueError for an unknown
-    endpoint, a ``system``/``max_tokens`` the endpoint has no place for, or a missing column.
+    endpoint, a ``system``/``max_output_tokens`` the endpoint has no place for, or a missing
+    column.
     """
     if endpoint not in ENDPOINTS:
         raise ValueError(f"unknown endpoint {endpoint!r}; choose one of {', '.join(ENDPOINTS)}")
     if system is not None and endpoint not in ("/v1/chat/completions", "/v1/responses"):
         raise ValueError(f"{endpoint} has no system prompt: leave system=None")
-    if max_tokens is not None and endpoint in ("/v1/embeddings", "/v1/moderations"):
-        raise ValueError(f"{endpoint} generates no tokens: leave max_tokens=None")
+    if max_output_tokens is not None and limit_field(endpoint) is None:
+        raise ValueError(f"{endpoint} generates no tokens: leave max_output_tokens=None")
     if isinstance(prompts, pd.DataFrame):
         if column not in prompts.columns:
             raise ValueError(
@@ -109,7 +109,7 @@ def build_requests(
         ids = [f"{custom_id_prefix}{n}" for n in range(1, len(texts) + 1)]
     requests = []
     for custom_id, prompt in zip(ids, texts, strict=True):
-        body = _body(endpoint, model, prompt, system, max_tokens)
+        body = _body(endpoint, model, prompt, system, max_output_tokens)
         body.update(body_params)
         requests.append({"custom_id": custom_id, "method": "POST", "url": endpoint, "body": body})
     return requests

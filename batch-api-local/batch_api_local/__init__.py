@@ -14,7 +14,7 @@ What this package offers besides the server, all importable without loading the 
 - the rules it applies, for use before a request is sent: checking a batch input file
   (:func:`check_upload`, :func:`validate_file`), counting a request's input tokens offline
   (:func:`request_input_tokens`), the most output tokens a request may produce
-  (:func:`output_bound`), the models it knows (:func:`resolve_model`) and a batch's statuses;
+  (:func:`output_bound`) and the field that sets it (:func:`limit_field`), the models it knows (:func:`resolve_model`) and a batch's statuses;
 - talking to a local server: what counts as loopback (:func:`is_loopback`), ``NO_PROXY`` for
   it (:func:`bypass_proxy`), a proxy-less opener (:func:`direct_opener`), the root of a base
   URL (:func:`api_root`).
@@ -48,7 +48,7 @@ from .control import (
     webhook_settings,
     whoami,
 )
-from .endpoints import output_bound
+from .endpoints import limit_field, output_bound
 from .errors import BatchError
 from .keys import mask as mask_key
 from .launcher import ServerInfo, ensure_server, find_server, stop_server
@@ -102,6 +102,7 @@ __all__ = [
     "force_line",
     "force_validation_failure",
     "is_loopback",
+    "limit_field",
     "mask_key",
     "output_bound",
     "request_input_tokens",

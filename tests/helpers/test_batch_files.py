@@ -31,20 +31,25 @@ def read_lines(path: Path) -> list[dict]:
 
 def test_chat_requests_from_a_list_number_custom_ids_from_one():
     requests = build_requests(
-        ["Hi", "Bye"], model="gpt-4o-mini", system="Be brief.", max_tokens=50, temperature=0
+        ["Hi", "Bye"], model="gpt-6-luna", system="Be brief.", max_output_tokens=50, n=1
     )
     assert [r["custom_id"] for r in requests] == ["request-1", "request-2"]
     first = requests[0]
     assert first["method"] == "POST" and first["url"] == "/v1/chat/completions"
     assert first["body"] == {
-        "model": "gpt-4o-mini",
+        "model": "gpt-6-luna",
         "messages": [
             {"role": "system", "content": "Be brief."},
             {"role": "user", "content": "Hi"},
         ],
-        "max_tokens": 50,
-        "temperature": 0,
+        "max_completion_tokens": 50,  # what reasoning models take (max_tokens is refused)
+        "n": 1,
     }
+
+
+def test_a_body_field_passed_by_name_goes_into_the_body_as_it_is():
+    (request,) = build_requests(["Hi"], model="gpt-4o-mini", max_tokens=50, temperature=0)
+    assert request["body"]["max_tokens"] == 50 and request["body"]["temperature"] == 0
 
 
 def test_chat_without_system_or_max_tokens_has_only_the_user_message():
@@ -58,11 +63,15 @@ def test_chat_without_system_or_max_tokens_has_only_the_user_message():
 
 def test_responses_requests_use_input_instructions_and_max_output_tokens():
     (request,) = build_requests(
-        ["Hi"], model="gpt-4o-mini", endpoint="/v1/responses", system="Be brief.", max_tokens=20
+        ["Hi"],
+        model="gpt-6-luna",
+        endpoint="/v1/responses",
+        system="Be brief.",
+        max_output_tokens=20,
     )
     assert request["url"] == "/v1/responses"
     assert request["body"] == {
-        "model": "gpt-4o-mini",
+        "model": "gpt-6-luna",
         "input": "Hi",
         "instructions": "Be brief.",
         "max_output_tokens": 20,
@@ -76,9 +85,9 @@ def test_embedding_requests_use_input_and_refuse_system_and_max_tokens():
     assert request["body"] == {"model": "text-embedding-3-small", "input": "a cat", "dimensions": 8}
     with pytest.raises(ValueError, match="system"):
         build_requests(["x"], model="text-embedding-3-small", endpoint="/v1/embeddings", system="s")
-    with pytest.raises(ValueError, match="max_tokens"):
+    with pytest.raises(ValueError, match="max_output_tokens"):
         build_requests(
-            ["x"], model="text-embedding-3-small", endpoint="/v1/embeddings", max_tokens=5
+            ["x"], model="text-embedding-3-small", endpoint="/v1/embeddings", max_output_tokens=5
         )
 
 

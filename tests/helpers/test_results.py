@@ -327,7 +327,7 @@ def test_expire_batch_before_any_request_ran(client, tmp_path):
 
 def test_responses_and_embeddings_batches_give_text_and_vectors(client, tmp_path):
     path = write_jsonl(
-        build_requests(["Hi"], model="gpt-4o-mini", endpoint="/v1/responses", max_tokens=20),
+        build_requests(["Hi"], model="gpt-4o-mini", endpoint="/v1/responses", max_output_tokens=20),
         tmp_path / "responses.jsonl",
     )
     table = read_results(client, run_batch(client, path, "/v1/responses"), input_path=path)

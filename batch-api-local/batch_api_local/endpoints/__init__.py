@@ -27,6 +27,7 @@ __all__ = [
     "Endpoint",
     "OutputLimit",
     "Request",
+    "limit_field",
     "lookup",
     "output_bound",
 ]
@@ -180,3 +181,13 @@ def output_bound(url: str, body: Mapping[str, Any], model: str) -> tuple[int, st
     if entry is None or entry.output is None:
         return 0, None
     return entry.output.bound(body, model)
+
+
+def limit_field(url: str) -> str | None:
+    """The body field that limits an answer's output tokens at ``url``, as today's models take
+    it (``max_completion_tokens`` for chat, ``max_output_tokens`` for Responses, ``max_tokens``
+    for completions), or None for an endpoint that writes no tokens."""
+    entry = lookup(url)
+    if entry is None or entry.output is None:
+        return None
+    return entry.output.fields[0]
