@@ -7,10 +7,13 @@ it cancels a batch five seconds after creating it, which on the real service is 
 validating or running, so the local server's default pace ("normal") must keep a small batch
 running that long, with time to spare (see ``batch-api-local/batch_api_local/config.py``).
 
-The cells run in one namespace, in a temporary folder holding copies of the two input files,
-against a server of its own started with its default pace, through a bare ``OpenAI()`` that
-reads ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY``. The test takes about 15 s, most of it the
-cancel cell's two sleeps.
+The cells run in one namespace, in a temporary folder holding the walkthrough's own good input
+file (its three example lines, verbatim: ``gpt-4o`` with ``max_tokens``) and the project's bad
+one, against a server of its own started with its default pace, through a bare ``OpenAI()`` that
+reads ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY``. ``gpt-4o`` shuts down on 2027-01-14, so the
+server's clock starts on a day it was served (``--clock``): the walkthrough keeps passing after
+the shutdown, as it would have on its own day. The test takes about 15 s, most of it the cancel
+cell's two sleeps.
 """
 
 from __future__ import annotations
@@ -168,14 +171,24 @@ content.write_to_file("./artifacts/goodbatchoutput.jsonl")
 
 # -----------------------------------------------------------------------------------------------
 
+#: the walkthrough's example input file, verbatim (its model shuts down on 2027-01-14)
+GOOD_INPUT = """\
+{"custom_id": "request-1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o", "messages": [{"role": "system", "content": "You are a helpful assistant."},{"role": "user", "content": "Give me three paragraphs on the penguin lifecycle."}],"max_tokens": 1000}}
+{"custom_id": "request-2", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o", "messages": [{"role": "system", "content": "You are a helpful assistant."},{"role": "user", "content": "Give me three paragraphs on penguin mating habits."}],"max_tokens": 1000}}
+{"custom_id": "request-3", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o", "messages": [{"role": "system", "content": "You are a helpful assistant."},{"role": "user", "content": "Give me three paragraphs on penguin species differences."}],"max_tokens": 1000}}
+"""
+#: a day when the walkthrough's model was served
+WALKTHROUGH_DAY = "2026-12-01"
+
 STATUS_IN_REPR = re.compile(r"\bBatch\(id='[^']+'.*?\bstatus='(\w+)'")
 
 
 @pytest.fixture
 def default_pace_server(tmp_path: Path) -> Iterator[ServerInfo]:
-    """A server of its own, started without a pace: the default a learner gets."""
+    """A server of its own, started without a pace (the default a learner gets), on a day the
+    walkthrough's model was served."""
     state_dir = tmp_path / "state"
-    info = ensure_server(state_dir, port=free_port())
+    info = ensure_server(state_dir, port=free_port(), extra_args=["--clock", WALKTHROUGH_DAY])
     try:
         yield info
     finally:
@@ -187,8 +200,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A folder with the walkthrough's two input files in ./artifacts, as the current one."""
     folder = tmp_path / "walkthrough"
     (folder / "artifacts").mkdir(parents=True)
-    for name in ("goodbatchinput.jsonl", "badbatchinput.jsonl"):
-        shutil.copy(ROOT / "artifacts" / name, folder / "artifacts" / name)
+    (folder / "artifacts" / "goodbatchinput.jsonl").write_text(GOOD_INPUT, encoding="utf-8")
+    shutil.copy(ROOT / "artifacts" / "badbatchinput.jsonl", folder / "artifacts")
     monkeypatch.chdir(folder)
     return folder
 
