@@ -44,7 +44,11 @@ def client_for(info: ServerInfo, **kwargs):
     return OpenAI(base_url=info.base_url, api_key="sk-bench", max_retries=0, **kwargs)
 
 
-def chat_line(i: int, model: str = "gpt-4o-mini") -> dict:
+#: the model the benchmarks' requests name: the notebooks' (current, with no announced shutdown)
+MODEL = "gpt-6-luna"
+
+
+def chat_line(i: int, model: str = MODEL) -> dict:
     return {
         "custom_id": f"request-{i}",
         "method": "POST",
@@ -55,7 +59,7 @@ def chat_line(i: int, model: str = "gpt-4o-mini") -> dict:
                 {"role": "system", "content": "You are a helpful assistant."},
                 {"role": "user", "content": f"Give me three paragraphs on penguin fact {i}."},
             ],
-            "max_tokens": 200,
+            "max_completion_tokens": 200,
         },
     }
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from batch_api_local.responder import LocalResponder
 
 from _common import (
+    MODEL,
     client_for,
     machine,
     private_server,
@@ -63,7 +64,7 @@ def main() -> None:
             # one small request first, so the figures below are the steady state
             warm = time.perf_counter()
             client.chat.completions.create(
-                model="gpt-4o-mini", messages=[{"role": "user", "content": "warm up"}]
+                model=MODEL, messages=[{"role": "user", "content": "warm up"}]
             )
             phases_warm = time.perf_counter() - warm
             batch = run_phases(client, path, args.requests, phases)

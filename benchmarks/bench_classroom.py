@@ -43,7 +43,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import ROOT, machine, private_server, workdir
+from _common import MODEL, ROOT, machine, private_server, workdir
 
 # helpers is imported inside the functions, after _common has put this checkout on the path
 
@@ -108,9 +108,9 @@ def request_lines(label: str) -> bytes:
             "method": "POST",
             "url": CHAT,
             "body": {
-                "model": "gpt-4o-mini",
+                "model": MODEL,
                 "messages": [{"role": "user", "content": f"{question} (asked by {label})"}],
-                "max_tokens": 100,
+                "max_completion_tokens": 100,
             },
         }
         for i, question in enumerate(QUESTIONS)
@@ -295,7 +295,7 @@ def main() -> None:
 
             warm = OpenAI(base_url=info.base_url, api_key=admin, max_retries=0)
             warm.chat.completions.create(
-                model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}]
+                model=MODEL, messages=[{"role": "user", "content": "hello"}]
             )
             warm.files.list()
             warm.batches.list()

@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from _common import chat_line, client_for, machine, private_server, rss_mb, workdir
+from _common import MODEL, chat_line, client_for, machine, private_server, rss_mb, workdir
 
 
 class Sampler:
@@ -77,7 +77,7 @@ def main() -> None:
             # warm up: the first request loads the tokenizer's tables (a one-off cost that has
             # nothing to do with the file's size)
             client.chat.completions.create(
-                model="gpt-4o-mini", messages=[{"role": "user", "content": "warm up"}]
+                model=MODEL, messages=[{"role": "user", "content": "warm up"}]
             )
             with Sampler(info.pid) as sampler:
                 sampler.mark("upload")
