@@ -1,0 +1,146 @@
+"""Local answers behave like a model's where a program looks: reasoning tokens that grow with the
+effort and the prompt.
+
+Replies are parsed with the pinned SDK's own types.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openai.types.chat import ChatCompletion
+from openai.types.responses import Response
+
+from batch_api_local import tokens
+from batch_api_local.endpoints import output_bound, reasoning
+from batch_api_local.models import MODELS
+from batch_api_local.responder import LocalResponder
+
+NOW = 1_788_220_800  # 2026-09-01, the tests' clock
+CHAT = "/v1/chat/completions"
+RESPONSES = "/v1/responses"
+PROMPT = "Describe the penguin lifecycle in three paragraphs."
+
+
+@pytest.fixture
+def responder() -> LocalResponder:
+    return LocalResponder(now=lambda: NOW)
+
+
+def chat(responder: LocalResponder, content: str = PROMPT, **body: Any) -> dict[str, Any]:
+    request = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}], **body}
+    status, reply = responder.respond(CHAT, request)
+    assert status == 200, reply
+    ChatCompletion.model_validate(reply)
+    return reply
+
+
+def respond(responder: LocalResponder, prompt: str = PROMPT, **body: Any) -> dict[str, Any]:
+    status, reply = responder.respond(RESPONSES, {"model": "gpt-4o-mini", "input": prompt, **body})
+    assert status == 200, reply
+    Response.model_validate(reply)
+    return reply
+
+
+def thought(reply: dict[str, Any]) -> int:
+    usage = reply["usage"]
+    if "completion_tokens_details" in usage:
+        return int(usage["completion_tokens_details"]["reasoning_tokens"])
+    return int(usage["output_tokens_details"]["reasoning_tokens"])
+
+
+# -- reasoning tokens ------------------------------------------------------------------------
+
+
+def test_reasoning_tokens_grow_with_the_effort(responder: LocalResponder) -> None:
+    spent = []
+    for effort in MODELS["gpt-6-luna"].efforts:
+        reply = chat(responder, model="gpt-6-luna", reasoning_effort=effort)
+        spent.append(thought(reply))
+    assert spent[0] == 0  # none
+    assert spent == sorted(spent) and len(set(spent)) == len(spent)
+
+
+def test_reasoning_tokens_grow_with_the_prompt(responder: LocalResponder) -> None:
+    short = chat(responder, "Hi", model="o3")
+    long = chat(responder, "Hi " * 5_000, model="o3")
+    assert 0 < thought(short) < thought(long)
+
+
+def test_the_formula(responder: LocalResponder) -> None:
+    reply = chat(responder, model="o3", reasoning_effort="high")
+    prompt = reply["usage"]["prompt_tokens"]
+    assert thought(reply) == 256 + 256 * prompt // 1280
+    # at most 32 times the base, whatever the prompt
+    reply = chat(responder, "penguin " * 200_000, model="gpt-6-luna", reasoning_effort="low")
+    assert thought(reply) == 32 * reasoning.THINKING["low"]
+
+
+def test_effort_none_and_models_that_do_not_reason_think_nothing(responder: LocalResponder) -> None:
+    assert thought(chat(responder)) == 0
+    assert thought(chat(responder, model="gpt-5.4-mini")) == 0  # its default is none
+    assert thought(chat(responder, model="gpt-6-luna", reasoning_effort="none")) == 0
+    reply = respond(responder, model="gpt-6-luna", reasoning={"effort": "none"})
+    assert thought(reply) == 0
+    assert [item["type"] for item in reply["output"]] == ["message"]
+
+
+def test_usage_adds_up(responder: LocalResponder) -> None:
+    reply = chat(responder, model="gpt-6-luna", reasoning_effort="xhigh", n=3)
+    visible = tokens.count_tokens(reply["choices"][0]["message"]["content"])
+    usage = reply["usage"]
+    spent = usage["completion_tokens_details"]["reasoning_tokens"]
+    assert spent > 0 and spent % 3 == 0  # each choice thought the same
+    assert usage["completion_tokens"] == 3 * visible + spent
+    reply = respond(responder, model="gpt-6-luna", reasoning={"effort": "max"})
+    text = reply["output"][1]["content"][0]["text"]
+    usage = reply["usage"]
+    assert usage["output_tokens"] == tokens.count_tokens(text) + thought(reply)
+
+
+def test_a_limit_below_the_thinking_leaves_no_answer(responder: LocalResponder) -> None:
+    reply = chat(responder, model="o3", reasoning_effort="high", max_completion_tokens=100)
+    (choice,) = reply["choices"]
+    assert (thought(reply), reply["usage"]["completion_tokens"]) == (100, 100)
+    assert (choice["message"]["content"], choice["finish_reason"]) == ("", "length")
+    reply = respond(responder, model="o3", max_output_tokens=100)
+    assert (thought(reply), reply["status"]) == (100, "incomplete")
+
+
+REASONING = ("o3", "gpt-5-mini", "gpt-6-luna", "gpt-5.4-mini", "gpt-6.2-sol", "gpt-4o-mini")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_thinking_stays_within_the_limit_and_the_bound(data: st.DataObject) -> None:
+    model = data.draw(st.sampled_from(REASONING), label="model")
+    info = MODELS[model]
+    responses = data.draw(st.booleans(), label="responses")
+    prompt = data.draw(st.text(max_size=300) | st.just("long prompt " * 3_000), label="prompt")
+    limit = data.draw(st.none() | st.integers(16, 3_000), label="limit")
+    effort = data.draw(st.none() | st.sampled_from(info.efforts or ("none",)), label="effort")
+    if responses:
+        url, body = RESPONSES, {"model": model, "input": prompt or "Hi"}
+        if effort is not None and info.reasoning:
+            body["reasoning"] = {"effort": effort}
+        if limit is not None:
+            body["max_output_tokens"] = limit
+    else:
+        url = CHAT
+        body = {"model": model, "messages": [{"role": "user", "content": prompt}]}
+        if effort is not None and info.reasoning:
+            body["reasoning_effort"] = effort
+        if limit is not None:
+            body["max_completion_tokens"] = limit
+    status, reply = LocalResponder(now=lambda: NOW).respond(url, body)
+    assert status == 200, reply
+    spent = thought(reply)
+    used = reply["usage"]["output_tokens" if responses else "completion_tokens"]
+    bound, _ = output_bound(url, body, model)
+    assert spent <= used <= bound
+    assert spent <= (limit if limit is not None else info.max_output_tokens)
+    if effort == "none" or not info.reasoning:
+        assert spent == 0
