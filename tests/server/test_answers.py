@@ -1,16 +1,19 @@
 """Local answers behave like a model's where a program looks: reasoning tokens that grow with the
-effort and the prompt.
+effort and the prompt, and log probabilities in the real shape.
 
-Replies are parsed with the pinned SDK's own types.
+Replies are parsed with the pinned SDK's own types; a few tests go through the SDK against a
+server.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openai import OpenAI
 from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
 
@@ -144,3 +147,106 @@ def test_thinking_stays_within_the_limit_and_the_bound(data: st.DataObject) -> N
     assert spent <= (limit if limit is not None else info.max_output_tokens)
     if effort == "none" or not info.reasoning:
         assert spent == 0
+
+
+# -- log probabilities -----------------------------------------------------------------------
+
+
+def check_entries(entries: list[dict[str, Any]], text: str, top: int) -> None:
+    """The entries cover ``text`` token by token, with ``top`` sorted alternatives each."""
+    assert b"".join(bytes(entry["bytes"]) for entry in entries) == text.encode("utf-8")
+    assert len(entries) == len(tokens.encode(text))
+    for entry in entries:
+        assert entry["logprob"] < 0
+        alternatives = entry["top_logprobs"]
+        assert len(alternatives) == top
+        logprobs = [item["logprob"] for item in alternatives]
+        assert logprobs == sorted(logprobs, reverse=True)
+        assert sum(math.exp(value) for value in logprobs) < 1
+        assert len({item["token"] for item in alternatives}) == top
+        if top:
+            assert alternatives[0] == {k: entry[k] for k in ("token", "bytes", "logprob")}
+        for item in alternatives:
+            if not item["token"].startswith("bytes:"):
+                assert bytes(item["bytes"]) == item["token"].encode("utf-8")
+
+
+@pytest.mark.parametrize("top", [0, 1, 5, 20])
+def test_chat_logprobs_cover_every_token(responder: LocalResponder, top: int) -> None:
+    reply = chat(responder, "Héllo 🐧, 日本語も", logprobs=True, top_logprobs=top)
+    completion = ChatCompletion.model_validate(reply)
+    (choice,) = reply["choices"]
+    assert choice["logprobs"]["refusal"] is None
+    check_entries(choice["logprobs"]["content"], choice["message"]["content"], top)
+    parsed = completion.choices[0].logprobs
+    assert parsed is not None and parsed.content is not None
+    assert parsed.content[0].token == choice["logprobs"]["content"][0]["token"]
+
+
+def test_a_token_that_splits_a_character_is_written_as_bytes(responder: LocalResponder) -> None:
+    reply = chat(responder, "🐧🐧🐧", logprobs=True)
+    entries = reply["choices"][0]["logprobs"]["content"]
+    split = [entry for entry in entries if entry["token"].startswith("bytes:")]
+    assert split, "the quoted penguins split into partial characters"
+    for entry in split:
+        assert entry["token"] == "bytes:" + "".join(f"\\x{b:02x}" for b in entry["bytes"])
+
+
+def test_logprobs_are_deterministic_and_differ_between_requests(
+    responder: LocalResponder,
+) -> None:
+    first = chat(responder, logprobs=True, top_logprobs=3)["choices"][0]["logprobs"]
+    again = chat(responder, logprobs=True, top_logprobs=3)["choices"][0]["logprobs"]
+    other = chat(responder, "Another prompt", logprobs=True, top_logprobs=3)
+    assert first == again
+    assert first["content"][0] != other["choices"][0]["logprobs"]["content"][0]
+
+
+def test_logprobs_only_when_asked_and_for_every_choice(responder: LocalResponder) -> None:
+    assert chat(responder)["choices"][0]["logprobs"] is None
+    assert chat(responder, logprobs=False)["choices"][0]["logprobs"] is None
+    reply = chat(responder, logprobs=True, n=2, max_completion_tokens=5)
+    first, second = reply["choices"]
+    assert first["logprobs"] == second["logprobs"] and len(first["logprobs"]["content"]) <= 5
+
+
+def test_a_tool_call_has_no_content_logprobs(responder: LocalResponder) -> None:
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    reply = chat(responder, tools=[tool], tool_choice="required", logprobs=True)
+    assert reply["choices"][0]["logprobs"] == {"content": [], "refusal": None}
+
+
+def test_responses_logprobs_come_with_the_include(responder: LocalResponder) -> None:
+    include = ["message.output_text.logprobs"]
+    reply = respond(responder, include=include, top_logprobs=4)
+    part = reply["output"][0]["content"][0]
+    check_entries(part["logprobs"], part["text"], 4)
+    assert reply["top_logprobs"] == 4
+    parsed = Response.model_validate(reply).output[0]
+    assert parsed.type == "message" and parsed.content[0].type == "output_text"
+    assert parsed.content[0].logprobs is not None and len(parsed.content[0].logprobs) > 0
+    # without the include, none; top_logprobs alone is only echoed
+    reply = respond(responder, top_logprobs=4)
+    assert reply["output"][0]["content"][0]["logprobs"] == []
+    reply = respond(responder, include=include, model="gpt-5.4-mini")  # at its default, none
+    check_entries(
+        reply["output"][0]["content"][0]["logprobs"], reply["output"][0]["content"][0]["text"], 0
+    )
+
+
+def test_classifying_with_one_token_and_its_alternatives(client: OpenAI) -> None:
+    """The usual recipe: ask for one token and its top 5, turn them into probabilities."""
+    reply = client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "Is this review positive? 'Loved it.' Yes or No."}],
+        max_completion_tokens=1,
+        logprobs=True,
+        top_logprobs=5,
+    )
+    logprobs = reply.choices[0].logprobs
+    assert logprobs is not None and logprobs.content is not None
+    (first,) = logprobs.content
+    probabilities = {item.token: math.exp(item.logprob) for item in first.top_logprobs}
+    assert len(probabilities) == 5 and 0 < sum(probabilities.values()) < 1
+    assert max(probabilities, key=probabilities.__getitem__) == first.token
+    assert reply.choices[0].message.content == first.token

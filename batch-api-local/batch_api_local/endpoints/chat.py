@@ -4,8 +4,9 @@ A chat request needs ``messages``, is served by chat models, counts its prompt b
 rule (:func:`..tokens.chat_prompt_tokens`) and is answered with a ``chat.completion``: the
 placeholder text (or the JSON the request's ``response_format`` asks for, or a forced tool call)
 in ``n`` identical choices, cut by ``max_completion_tokens`` or ``max_tokens`` (after what a
-reasoning model spent thinking, :mod:`.reasoning`). A request may set one of those two limits,
-not both: the real API refuses the pair with a 400, and so does this one. The body's other parameters are checked from a table
+reasoning model spent thinking, :mod:`.reasoning`), with log probabilities when it asks for them
+(:mod:`.logprobs`). A request may set one of those two limits, not both: the real API refuses
+the pair with a 400, and so does this one. The body's other parameters are checked from a table
 (:data:`PARAMETERS`, :mod:`.parameters`) and by what the model is (:mod:`.reasoning`).
 """
 
@@ -33,6 +34,7 @@ from .common import (
     optional_number,
     placeholder,
 )
+from .logprobs import MAX_TOP_LOGPROBS, token_logprobs
 from .parameters import Parameter
 
 URL = "/v1/chat/completions"
@@ -60,7 +62,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("presence_penalty", "decimal", minimum=-2, maximum=2),
     Parameter("logit_bias", "logit_bias"),
     Parameter("logprobs", "boolean"),
-    Parameter("top_logprobs", "integer", minimum=0, maximum=20),
+    Parameter("top_logprobs", "integer", minimum=0, maximum=MAX_TOP_LOGPROBS),
     Parameter("seed", "integer", minimum=-(2**63), maximum=2**63 - 1),
     Parameter("stop", "stop", maximum=4),
     Parameter("service_tier", "enum", SERVICE_TIERS),
@@ -151,7 +153,7 @@ def answer(request: Request) -> dict[str, Any]:
     messages = _check_messages(body.get("messages"))
     effort = reasoning.effort(info, model, body, chat=True)
     parameters.check(body, PARAMETERS)
-    _check_logprobs(body)
+    top_logprobs = _check_logprobs(body)
     reasoning.refuse_sampling(info, body, effort, chat=True)
     limit_param, limit = _output_limit(body)
     n = optional_int(body, "n", 1, MAX_N) or 1
@@ -197,11 +199,15 @@ def answer(request: Request) -> dict[str, Any]:
         message["content"] = content
         finish_reason = "length" if cut else "stop"
     message["annotations"] = []
+    logprobs: dict[str, Any] | None = None
+    if top_logprobs is not None:
+        content_logprobs = token_logprobs(message["content"] or "", encoding, top_logprobs, code)
+        logprobs = {"content": content_logprobs, "refusal": None}
     choices: list[dict[str, Any]] = [
         {
             "index": index,
             "message": message,
-            "logprobs": None,
+            "logprobs": logprobs,
             "finish_reason": finish_reason,
         }
         for index in range(n)

@@ -3,9 +3,9 @@
 A Responses request needs ``input``, is served by chat models, counts ``instructions`` as a
 developer message and a string ``input`` as a user message (so a conversation costs the same
 through either chat endpoint), and is answered with a ``response`` object: a reasoning item for
-a model that reasons (:mod:`.reasoning`), then a message (the placeholder, or the JSON
-``text.format`` asks for) or a forced function call, cut by ``max_output_tokens`` (``status:
-"incomplete"``). The body's other parameters are checked from a
+a model that reasons (:mod:`.reasoning`), then a message (the placeholder, or the JSON ``text.format`` asks for; with log probabilities when
+``include`` asks for them, :mod:`.logprobs`) or a forced function call, cut by
+``max_output_tokens`` (``status: "incomplete"``). The body's other parameters are checked from a
 table (:data:`PARAMETERS`, :mod:`.parameters`) and by what the model is (:mod:`.reasoning`). The
 reply echoes what the request asked for (format, tools, sampling, reasoning, metadata).
 """
@@ -32,6 +32,7 @@ from .common import (
     optional_number,
     placeholder,
 )
+from .logprobs import MAX_TOP_LOGPROBS, token_logprobs
 from .parameters import Parameter
 
 URL = "/v1/responses"
@@ -97,7 +98,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("truncation", "enum", ("auto", "disabled")),
     Parameter("store", "boolean"),
     Parameter("service_tier", "enum", SERVICE_TIERS),
-    Parameter("top_logprobs", "integer", minimum=0, maximum=20),
+    Parameter("top_logprobs", "integer", minimum=0, maximum=MAX_TOP_LOGPROBS),
 )
 
 
@@ -162,6 +163,11 @@ def _reasoning_item(info: ModelInfo, code: bytes, effort: str | None) -> list[di
     return [{"type": "reasoning", "id": "rs_" + code.hex()[:48], "summary": []}]
 
 
+def _wants_logprobs(body: dict[str, Any]) -> bool:
+    include = body.get("include")
+    return isinstance(include, list) and reasoning.LOGPROBS_INCLUDE in include
+
+
 def answer(request: Request) -> dict[str, Any]:
     """A ``response``; raises :class:`..errors.APIError` for a body the API refuses."""
     info, model, body = request.info, request.model, request.body
@@ -216,12 +222,17 @@ def answer(request: Request) -> dict[str, Any]:
             model, "Your last message was:", quoted, counted
         )
         text, output_tokens, cut = generate(text, budget, encoding)
+        logprobs = (
+            token_logprobs(text, encoding, top_logprobs, code) if _wants_logprobs(body) else []
+        )
         reply = {
             "type": "message",
             "id": "msg_" + code.hex()[16:64],
             "status": "incomplete" if cut else "completed",
             "role": "assistant",
-            "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+            "content": [
+                {"type": "output_text", "text": text, "annotations": [], "logprobs": logprobs}
+            ],
         }
     output_tokens += thought
     status = "incomplete" if cut else "completed"
