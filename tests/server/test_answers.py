@@ -1,5 +1,5 @@
 """Local answers behave like a model's where a program looks: reasoning tokens that grow with the
-effort and the prompt, and log probabilities in the real shape.
+effort and the prompt, log probabilities in the real shape, and placeholder reasoning summaries.
 
 Replies are parsed with the pinned SDK's own types; a few tests go through the SDK against a
 server.
@@ -250,3 +250,36 @@ def test_classifying_with_one_token_and_its_alternatives(client: OpenAI) -> None
     assert len(probabilities) == 5 and 0 < sum(probabilities.values()) < 1
     assert max(probabilities, key=probabilities.__getitem__) == first.token
     assert reply.choices[0].message.content == first.token
+
+
+# -- reasoning summaries ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", reasoning.SUMMARIES)
+def test_a_summary_asked_for_is_a_plain_placeholder(responder: LocalResponder, kind: str) -> None:
+    reply = respond(responder, model="o3", reasoning={"effort": "low", "summary": kind})
+    item = reply["output"][0]
+    assert item["type"] == "reasoning"
+    (summary,) = item["summary"]
+    assert summary["type"] == "summary_text"
+    assert summary["text"].startswith("[local server]") and "placeholder" in summary["text"]
+    assert reply["reasoning"] == {"effort": "low", "summary": kind}
+    if kind == "detailed":
+        assert f"{thought(reply)} reasoning tokens" in summary["text"]
+
+
+def test_no_summary_unless_asked(responder: LocalResponder) -> None:
+    reply = respond(responder, model="o3")
+    assert reply["output"][0]["summary"] == []
+    reply = respond(responder, model="o3", reasoning={"generate_summary": "concise"})
+    assert len(reply["output"][0]["summary"]) == 1  # the deprecated name still asks
+
+
+def test_the_sdk_reads_the_summary(client: OpenAI) -> None:
+    reply = client.responses.create(
+        model="gpt-6-luna", input="Hi", reasoning={"effort": "high", "summary": "auto"}
+    )
+    item = reply.output[0]
+    assert item.type == "reasoning"
+    assert item.summary[0].text.startswith("[local server]")
+    assert reply.usage is not None and reply.usage.output_tokens_details.reasoning_tokens > 0

@@ -9,7 +9,9 @@ penalties and ``logit_bias`` (:func:`refuse_sampling`); at effort ``none`` it ta
 model that does not reason would. ``max_tokens`` is refused by chat whatever the effort.
 
 The local server never thinks, but it bills thinking as a model would: :func:`reasoning_tokens`
-grows with the effort and the prompt, deterministically, within the request's output limit.
+grows with the effort and the prompt, deterministically, within the request's output limit. A
+Responses request that asks for a summary gets one that says it is a placeholder
+(:func:`summary`).
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ __all__ = [
     "EFFORTS",
     "SUMMARIES",
     "THINKING",
+    "asked_summary",
     "effort",
     "reasoning_tokens",
     "refuse_sampling",
+    "summary",
 ]
 
 #: every ``reasoning_effort`` the spec knows, in order of effort (``ReasoningEffort`` in the SDK)
@@ -148,3 +152,34 @@ def reasoning_tokens(
         info.max_output_tokens,
     )
     return thought if limit is None else max(min(thought, limit), 0)
+
+
+def asked_summary(body: dict[str, Any]) -> str | None:
+    """The summary a Responses request asks for (``reasoning.summary``, or the deprecated
+    ``reasoning.generate_summary``), or None."""
+    reasoning = body.get("reasoning")
+    if not isinstance(reasoning, dict):
+        return None
+    for name in ("summary", "generate_summary"):
+        value = reasoning.get(name)
+        if value in SUMMARIES:
+            return str(value)
+    return None
+
+
+def summary(kind: str | None, effort: str | None, spent: int) -> list[dict[str, str]]:
+    """The ``summary`` of a reasoning item: empty unless a summary is asked for; otherwise one
+    ``summary_text`` that says plainly no model reasoned (``detailed`` also says what the
+    reasoning tokens stand for)."""
+    if kind is None:
+        return []
+    text = (
+        "[local server] A placeholder, not a summary of a model's reasoning: the local Batch "
+        "API server ran no model and did no reasoning."
+    )
+    if kind == "detailed":
+        text += (
+            f" The {spent} reasoning tokens in usage are counted by a formula from the effort "
+            f"('{effort}') and the prompt's length. Switch to live mode for real summaries."
+        )
+    return [{"type": "summary_text", "text": text}]

@@ -3,7 +3,8 @@
 A Responses request needs ``input``, is served by chat models, counts ``instructions`` as a
 developer message and a string ``input`` as a user message (so a conversation costs the same
 through either chat endpoint), and is answered with a ``response`` object: a reasoning item for
-a model that reasons (:mod:`.reasoning`), then a message (the placeholder, or the JSON ``text.format`` asks for; with log probabilities when
+a model that reasons (with a placeholder summary when one is asked for, :mod:`.reasoning`), then
+a message (the placeholder, or the JSON ``text.format`` asks for; with log probabilities when
 ``include`` asks for them, :mod:`.logprobs`) or a forced function call, cut by
 ``max_output_tokens`` (``status: "incomplete"``). The body's other parameters are checked from a
 table (:data:`PARAMETERS`, :mod:`.parameters`) and by what the model is (:mod:`.reasoning`). The
@@ -155,12 +156,15 @@ def _echo_tools(body: dict[str, Any]) -> list[Any]:
     return echoed
 
 
-def _reasoning_item(info: ModelInfo, code: bytes, effort: str | None) -> list[dict[str, Any]]:
-    """A reasoning model's output starts with a reasoning item (no summary), unless it did not
-    reason (effort ``none``)."""
+def _reasoning_item(
+    info: ModelInfo, body: dict[str, Any], code: bytes, effort: str | None, spent: int
+) -> list[dict[str, Any]]:
+    """A reasoning model's output starts with a reasoning item, unless it did not reason
+    (effort ``none``); its summary is a placeholder when one is asked for, else empty."""
     if not info.reasoning or effort in (None, "none"):
         return []
-    return [{"type": "reasoning", "id": "rs_" + code.hex()[:48], "summary": []}]
+    summary = reasoning.summary(reasoning.asked_summary(body), effort, spent)
+    return [{"type": "reasoning", "id": "rs_" + code.hex()[:48], "summary": summary}]
 
 
 def _wants_logprobs(body: dict[str, Any]) -> bool:
@@ -256,7 +260,7 @@ def answer(request: Request) -> dict[str, Any]:
         "max_output_tokens": limit,
         "max_tool_calls": None,
         "model": info.snapshot,
-        "output": [*_reasoning_item(info, code, effort), reply],
+        "output": [*_reasoning_item(info, body, code, effort, thought), reply],
         "parallel_tool_calls": _echo_bool(body, "parallel_tool_calls", True),
         "previous_response_id": None,
         "prompt_cache_key": echo("prompt_cache_key"),
