@@ -1,5 +1,6 @@
 """Local answers behave like a model's where a program looks: reasoning tokens that grow with the
-effort and the prompt, log probabilities in the real shape, and placeholder reasoning summaries.
+effort and the prompt, log probabilities in the real shape, placeholder reasoning summaries, and
+JSON mode that follows the keys a prompt shows.
 
 Replies are parsed with the pinned SDK's own types; a few tests go through the SDK against a
 server.
@@ -7,6 +8,7 @@ server.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -283,3 +285,70 @@ def test_the_sdk_reads_the_summary(client: OpenAI) -> None:
     assert item.type == "reasoning"
     assert item.summary[0].text.startswith("[local server]")
     assert reply.usage is not None and reply.usage.output_tokens_details.reasoning_tokens > 0
+
+
+# -- JSON mode follows the keys the prompt shows ---------------------------------------------
+
+SENTIMENT = (
+    'Classify the review. Answer as JSON like {"sentiment": "positive|negative", "score": 0.5}. '
+    "Review: I loved it."
+)
+
+
+def test_json_mode_uses_the_keys_of_the_example(responder: LocalResponder) -> None:
+    reply = chat(responder, SENTIMENT, response_format={"type": "json_object"})
+    content = json.loads(reply["choices"][0]["message"]["content"])
+    assert content == {"sentiment": "positive", "score": 0.0}
+
+
+def test_placeholders_keep_each_json_type(responder: LocalResponder) -> None:
+    example = {
+        "label": "spam | ham | unsure",
+        "reason": "why you think so",
+        "count": 3,
+        "ok": True,
+        "tags": ["a"],
+        "nested": {"id": 1, "none": None, "list": []},
+    }
+    messages = [
+        {"role": "system", "content": "Reply in JSON with this shape: " + json.dumps(example)},
+        {"role": "user", "content": "Is this spam? {not json} 'Win a prize!'"},
+    ]
+    reply = chat(responder, messages=messages, response_format={"type": "json_object"})
+    content = json.loads(reply["choices"][0]["message"]["content"])
+    assert content == {
+        "label": "spam",
+        "reason": "[local] placeholder reason",
+        "count": 0,
+        "ok": False,
+        "tags": ["[local] placeholder tags"],
+        "nested": {"id": 0, "none": None, "list": []},
+    }
+
+
+def test_json_mode_without_an_example_keeps_its_note(responder: LocalResponder) -> None:
+    reply = chat(
+        responder, "Describe penguins as json {like this}.", response_format={"type": "json_object"}
+    )
+    content = json.loads(reply["choices"][0]["message"]["content"])
+    assert "[local server]" in content["note"]
+
+
+def test_responses_json_mode_reads_the_instructions_too(responder: LocalResponder) -> None:
+    reply = respond(
+        responder,
+        "Review: I loved it. Answer in JSON.",
+        instructions='Use the format {"sentiment": "positive|negative"}.',
+        text={"format": {"type": "json_object"}},
+    )
+    text = reply["output"][0]["content"][0]["text"]
+    assert json.loads(text) == {"sentiment": "positive"}
+
+
+def test_the_sdk_reads_the_keys(client: OpenAI) -> None:
+    reply = client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": SENTIMENT}],
+        response_format={"type": "json_object"},
+    )
+    assert json.loads(reply.choices[0].message.content or "")["sentiment"] == "positive"

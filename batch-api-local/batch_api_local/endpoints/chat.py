@@ -192,7 +192,7 @@ def answer(request: Request) -> dict[str, Any]:
         # a named function ends "stop", "required" ends "tool_calls" (vllm-project/vllm#25054)
         finish_reason = "length" if cut else ("stop" if tool.named else "tool_calls")
     else:
-        text = formats.json_content(fmt, model=model, quoted=quoted) or placeholder(
+        text = formats.json_content(fmt, model=model, quoted=quoted, texts=texts) or placeholder(
             model, "Your last message was:", quoted, prompt_tokens
         )
         content, used, cut = generate(text, budget, encoding)

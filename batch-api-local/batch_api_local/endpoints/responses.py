@@ -222,9 +222,10 @@ def answer(request: Request) -> dict[str, Any]:
             "status": "incomplete" if cut else "completed",
         }
     else:
-        text = formats.json_content(fmt, model=model, quoted=quoted) or placeholder(
-            model, "Your last message was:", quoted, counted
-        )
+        prompt_texts = [instructions, *input_texts] if instructions else input_texts
+        text = formats.json_content(
+            fmt, model=model, quoted=quoted, texts=prompt_texts
+        ) or placeholder(model, "Your last message was:", quoted, counted)
         text, output_tokens, cut = generate(text, budget, encoding)
         logprobs = (
             token_logprobs(text, encoding, top_logprobs, code) if _wants_logprobs(body) else []
