@@ -9,6 +9,8 @@ go through the real SDK against a server, and a batch.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -25,6 +27,7 @@ from support import chat_line, file_lines, run_batch
 NOW = 1_788_220_800  # 2026-09-01, the tests' clock
 CHAT = "/v1/chat/completions"
 RESPONSES = "/v1/responses"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "local-server.md"
 
 
 @pytest.fixture
@@ -545,6 +548,15 @@ def test_responses_echoes_what_it_now_checks(responder: LocalResponder) -> None:
         {"run": "7"},
         4,
     )
+
+
+def test_the_docs_list_every_checked_parameter() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    start = text.index("### Request parameters checked")
+    section = text[start : text.index("\n### ", start + 1)]
+    named = set(re.findall(r"`([a-z_.]+)`", section))
+    missing = [spec.path for table in TABLES.values() for spec in table if spec.path not in named]
+    assert missing == []
 
 
 # -- through the SDK, against a server -------------------------------------------------------
