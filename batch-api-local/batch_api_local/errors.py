@@ -280,12 +280,7 @@ def cannot_cancel(status: str) -> Conflict:
 
 
 def too_many_metadata_keys(limit: int, count: int) -> BadRequest:
-    return BadRequest(
-        f"Invalid 'metadata': too many properties. Expected an object with at most {limit} "
-        f"properties, but got an object with {count} properties instead.",
-        param="metadata",
-        code="object_above_max_properties",
-    )
+    return too_many_properties("metadata", limit, count)
 
 
 def metadata_key_too_long(key: str, limit: int) -> BadRequest:
@@ -298,12 +293,7 @@ def metadata_key_too_long(key: str, limit: int) -> BadRequest:
 
 
 def metadata_value_too_long(key: str, limit: int, length: int) -> BadRequest:
-    return BadRequest(
-        f"Invalid 'metadata.{key}': string too long. Expected a string with maximum length "
-        f"{limit}, but got a string with length {length} instead.",
-        param=f"metadata.{key}",
-        code="string_above_max_length",
-    )
+    return string_too_long(f"metadata.{key}", limit, length)
 
 
 def json_type_name(value: Any) -> str:
@@ -432,11 +422,129 @@ def invalid_choice(name: str, value: Any, supported: list[str]) -> BadRequest:
 
 def invalid_part_type(name: str, value: str, supported: list[str]) -> BadRequest:
     """A content part of a type the role cannot send (observed: aallam/openai-kotlin#320)."""
+    return invalid_enum(name, value, supported)
+
+
+def invalid_enum(name: str, value: Any, supported: list[str] | tuple[str, ...]) -> BadRequest:
+    """A string that is not one of an enum's values: ``Invalid value: 'x'. Supported values
+    are: 'a', 'b', and 'c'.`` (observed for ``reasoning.effort``, ``truncation``, ``include[i]``,
+    ``service_tier``, ``verbosity``; [3P] direct-API captures against gpt-5.6-terra, 2026-08-30,
+    quoted in the research notes, and codex CLI users' logs of ``reasoning.effort``)."""
     return BadRequest(
-        f"Invalid value: '{value}'. Supported values are: {_choices(supported)}.",
+        f"Invalid value: '{value}'. Supported values are: {_choices(list(supported))}.",
         param=name,
         code="invalid_value",
     )
+
+
+def _alternatives(supported: list[str] | tuple[str, ...]) -> str:
+    """``'a' or 'b'``, ``'a', 'b', or 'c'``: how OpenAI lists an enum in a type error."""
+    quoted = [f"'{s}'" for s in supported]
+    if len(quoted) <= 2:
+        return " or ".join(quoted)
+    return ", ".join(quoted[:-1]) + ", or " + quoted[-1]
+
+
+def enum_type(name: str, supported: list[str] | tuple[str, ...], got: Any) -> BadRequest:
+    """An enum given something other than a string: ``Invalid type for 'truncation': expected
+    one of 'auto' or 'disabled', but got an object instead.`` ([3P] the same captures)."""
+    return invalid_type(name, "one of " + _alternatives(supported), got)
+
+
+def enum_list_type(name: str, got: Any) -> BadRequest:
+    """An array of enum values given something else (the real message abbreviates each value;
+    this one says "an array of strings": UNCONFIRMED)."""
+    return invalid_type(name, "an array of strings", got)
+
+
+def string_too_long(name: str, limit: int, length: int) -> BadRequest:
+    """A string past its maximum length (the wording observed for ``metadata`` values)."""
+    return BadRequest(
+        f"Invalid '{name}': string too long. Expected a string with maximum length {limit}, "
+        f"but got a string with length {length} instead.",
+        param=name,
+        code="string_above_max_length",
+    )
+
+
+def array_too_long(name: str, limit: int, length: int) -> BadRequest:
+    """An array past its maximum length (observed for ``tools``: "Invalid 'tools': array too
+    long. Expected an array with maximum length 128, but got an array with length 132
+    instead.", and for Responses' ``input[i].content``, code ``array_above_max_length``)."""
+    return BadRequest(
+        f"Invalid '{name}': array too long. Expected an array with maximum length {limit}, but "
+        f"got an array with length {length} instead.",
+        param=name,
+        code="array_above_max_length",
+    )
+
+
+def too_many_properties(name: str, limit: int, count: int) -> BadRequest:
+    """An object with more properties than allowed (observed for ``metadata``, and for
+    ``logit_bias`` at 1,024)."""
+    return BadRequest(
+        f"Invalid '{name}': too many properties. Expected an object with at most {limit} "
+        f"properties, but got an object with {count} properties instead.",
+        param=name,
+        code="object_above_max_properties",
+    )
+
+
+def unknown_parameter(name: str) -> BadRequest:
+    """A body parameter the endpoint does not have: Responses and ``n``, ``seed``, ``logprobs``
+    ... ([3P] direct-API captures against gpt-5.6-terra, 2026-08-30: "Unknown parameter: 'n'.";
+    a misspelt ``stop`` also got "Did you mean 'store'?", which is not reproduced)."""
+    return BadRequest(f"Unknown parameter: '{name}'.", param=name, code="unknown_parameter")
+
+
+#: where a chat parameter sent to Responses is told to look
+RESPONSES_REFERENCE = "https://platform.openai.com/docs/api-reference/responses/create"
+
+
+def moved_parameter(name: str, moved_to: str) -> BadRequest:
+    """A chat parameter sent to Responses under its chat name (observed for
+    ``reasoning_effort``: OpenHands/software-agent-sdk#755 and lobehub/lobehub#8116, 2025, param
+    null; for ``response_format`` in many client logs; for ``messages`` in the [3P] captures)."""
+    return BadRequest(
+        f"Unsupported parameter: '{name}'. In the Responses API, this parameter has moved to "
+        f"'{moved_to}'. Try again with the new parameter. See the API documentation for more "
+        f"information: {RESPONSES_REFERENCE}.",
+        code="unsupported_parameter",
+    )
+
+
+def top_logprobs_without_logprobs() -> BadRequest:
+    """Chat's ``top_logprobs`` without ``logprobs: true`` ([3P] direct-API capture against
+    gpt-5.6-terra, 2026-08-30; param ``top_logprobs``, code null)."""
+    return BadRequest(
+        "The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.",
+        param="top_logprobs",
+    )
+
+
+def logprobs_while_reasoning(param: str) -> BadRequest:
+    """Responses' ``top_logprobs`` or the ``message.output_text.logprobs`` include while the
+    model reasons ([3P] direct-API captures against gpt-5.6-terra, 2026-08-30)."""
+    return BadRequest(
+        "logprobs are not supported with reasoning models.",
+        param=param,
+        code="unsupported_parameter",
+    )
+
+
+def invalid_logit_bias_key(key: str) -> BadRequest:
+    """A ``logit_bias`` key that is not a token id (observed: OkGoDoIt/OpenAI-API-dotnet#163,
+    2023; sashabaranov/go-openai#129)."""
+    return BadRequest(
+        f"Invalid key in 'logit_bias': {key}. You should only be submitting non-negative integers.",
+        param="logit_bias",
+    )
+
+
+def chat_cache_retention() -> BadRequest:
+    """Chat's terse answer to a ``prompt_cache_retention`` outside its enum ([3P] direct-API
+    capture against gpt-5.6-terra, 2026-08-30; Responses answers with ``invalid_value``)."""
+    return BadRequest("Invalid prompt_cache_retention argument", param="prompt_cache_retention")
 
 
 def invalid_response_schema(name: Any, problem: str, param: str) -> BadRequest:
@@ -618,7 +726,12 @@ def output_limits_combined() -> BadRequest:
 
 
 def unsupported_parameter(name: str, hint: str = "") -> BadRequest:
-    """A parameter the model does not take (reasoning models and ``max_tokens``, say)."""
+    """A parameter the model does not take: a reasoning model and ``max_tokens``, or (while it
+    reasons) ``logprobs``, the penalties and ``logit_bias`` ([3P] captures of 2026-08-30); a
+    model that does not reason and ``reasoning.effort`` (observed on Responses:
+    BoundaryML/baml#2708 with gpt-4.1, RageAgainstThePixel/OpenAI-DotNet#500 with gpt-4o, 2025;
+    chat's ``reasoning_effort`` in the same words is what clients' test doubles expect,
+    UNCONFIRMED on the real API)."""
     message = f"Unsupported parameter: '{name}' is not supported with this model."
     return BadRequest(f"{message} {hint}".strip(), param=name, code="unsupported_parameter")
 
@@ -631,6 +744,46 @@ def unsupported_value(name: str, value: Any) -> BadRequest:
         "default (1) value is supported.",
         param=name,
         code="unsupported_value",
+    )
+
+
+def _shown(value: Any) -> str:
+    """A value as the real API quotes it inside its messages: a string in single quotes,
+    anything else as Python writes it (``{'a': 1}``, ``None``, ``5``)."""
+    return f"'{value}'" if isinstance(value, str) else repr(value)
+
+
+def effort_unsupported(value: Any, supported: tuple[str, ...]) -> BadRequest:
+    """Chat: a ``reasoning_effort`` the model does not take, or one that is no effort at all
+    (observed: "Unsupported value: 'reasoning_effort' does not support 'high' with this model.
+    Supported values are: 'medium'.", egoist/chatwise-releases#1257, 2026-02; the same with
+    'xhigh' on gpt-5-mini, kaitranntt/ccs#344; with 'bogus' and with an object, [3P] captures
+    of 2026-08-30: chat checks the model's values only)."""
+    return BadRequest(
+        f"Unsupported value: 'reasoning_effort' does not support {_shown(value)} with this "
+        f"model. Supported values are: {_choices(list(supported))}.",
+        param="reasoning_effort",
+        code="unsupported_value",
+    )
+
+
+def responses_effort_unsupported(value: str, model: str, supported: tuple[str, ...]) -> BadRequest:
+    """Responses: a ``reasoning.effort`` the model does not take (observed: "Unsupported value:
+    'none' is not supported with the 'gpt-5.1-codex' model. Supported values are: 'low',
+    'medium', and 'high'.", openai/codex#6647, 2025-11; anomalyco/opencode#4451)."""
+    return BadRequest(
+        f"Unsupported value: '{value}' is not supported with the '{model}' model. Supported "
+        f"values are: {_choices(list(supported))}.",
+        param="reasoning.effort",
+        code="unsupported_value",
+    )
+
+
+def responses_effort_type(efforts: tuple[str, ...], got: Any) -> BadRequest:
+    """Responses: a ``reasoning.effort`` that is not a string ([3P] capture of 2026-08-30, for
+    an array; its doubled "one of one of" is the real API's)."""
+    return invalid_type(
+        "reasoning.effort", f"one of one of {_alternatives(efforts)} or integer", got
     )
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "count_tokens",
     "decode",
     "encode",
+    "token_bytes",
     "encoding_for_model",
     "request_input_tokens",
     "responses_input_messages",
@@ -130,6 +131,12 @@ def decode(ids: list[int], encoding: str = DEFAULT_ENCODING) -> str | None:
     except Exception:
         return None
     return data.decode("utf-8", errors="ignore")
+
+
+def token_bytes(ids: list[int], encoding: str = DEFAULT_ENCODING) -> list[bytes]:
+    """The bytes of each token id, one by one (a token may hold part of a UTF-8 character)."""
+    enc = _get_encoding(encoding)
+    return [bytes(enc.decode_bytes([token])) for token in ids]
 
 
 def encoding_for_model(model: object) -> str:

@@ -17,7 +17,7 @@ from openai import OpenAI
 
 from batch_api_local import BATCH_ENDPOINTS, BatchError, output_bound
 from batch_api_local.endpoints import ENDPOINTS, lookup, rules
-from batch_api_local.models import ModelInfo, list_models, resolve_model
+from batch_api_local.models import MODELS, ModelInfo, list_models, resolve_model
 from batch_api_local.responder import LocalResponder
 from batch_api_local.validation import check_line
 
@@ -368,6 +368,8 @@ def chat_bodies(draw: st.DrawFn) -> dict[str, Any]:
         body["max_tokens"] = draw(st.integers(1, 200))
     if limits in ("max_completion_tokens", "both"):
         body["max_completion_tokens"] = draw(st.integers(1, 200))
+    if model in REASONING and draw(st.booleans()):
+        body["reasoning_effort"] = draw(st.sampled_from(MODELS[model].efforts))
     if draw(st.booleans()):
         body["n"] = draw(st.integers(1, 4))
     shape = draw(st.sampled_from(["text", "json_object", "json_schema", "named_tool", "required"]))
@@ -397,6 +399,8 @@ def responses_bodies(draw: st.DrawFn) -> dict[str, Any]:
         body["instructions"] = draw(PROMPTS)
     if draw(st.booleans()):
         body["max_output_tokens"] = draw(st.integers(16, 200))
+    if body["model"] in REASONING and draw(st.booleans()):
+        body["reasoning"] = {"effort": draw(st.sampled_from(MODELS[body["model"]].efforts))}
     shape = draw(st.sampled_from(["text", "json_object", "json_schema", "named_tool", "required"]))
     if shape == "json_object":
         body["text"] = {"format": {"type": "json_object"}}
@@ -593,7 +597,8 @@ def test_a_tool_call_cut_by_the_limit_says_so(responder: LocalResponder) -> None
     assert choice["message"]["tool_calls"][0]["function"]["name"] == "get_weather"
 
     tool = {"type": "function", "name": "get_weather", "parameters": PARAMETERS}
-    # a reasoning model thinks 64 tokens first, which leaves 6 for the call
+    # a reasoning model thinks first (128 tokens and more at its default effort, medium): the
+    # limit leaves no room for the call, which is cut where the limit falls
     body = {"model": "gpt-5-nano", "input": "Hi", "max_output_tokens": 70, "tools": [tool]}
     _, reply = responder.respond(RESPONSES, {**body, "tool_choice": "required"})
     assert reply["status"] == "incomplete"
