@@ -86,7 +86,16 @@ class _Deadline(Exception):
 
 def retry_after(headers: dict[str, str], now: Callable[[], float] = time.time) -> float | None:
     """The wait an answer asks for, in seconds: ``retry-after-ms``, else ``Retry-After`` as
-    seconds or as an HTTP date. None when absent or not understood."""
+    seconds or as an HTTP date. None when absent or not understood; never raises (a header is
+    the upstream's text: a date whose fields overflow is as meaningless as one that is not a
+    date, and gets the normal backoff)."""
+    try:
+        return _retry_after(headers, now)
+    except Exception:  # OverflowError from a field too large, ValueError, ...: not understood
+        return None
+
+
+def _retry_after(headers: dict[str, str], now: Callable[[], float]) -> float | None:
     value = headers.get("retry-after-ms")
     if value is not None:
         try:
@@ -101,10 +110,7 @@ def retry_after(headers: dict[str, str], now: Callable[[], float] = time.time) -
     try:
         seconds = float(value)
     except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
+        when = email.utils.parsedate_to_datetime(value)
         if when.tzinfo is None:
             return None
         return max(0.0, when.timestamp() - now())
