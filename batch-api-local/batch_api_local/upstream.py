@@ -17,8 +17,9 @@ responder"):
 - nothing within ``timeout`` seconds, every try and wait included:
   :func:`.errors.upstream_timeout`, which the runner writes as a line with ``response: null``
   and ``error.code`` ``request_timeout``;
-- a reply that cannot be a result line as it is (not JSON, not an object, larger than
-  :data:`MAX_REPLY_BYTES`): a ``502`` (or its own error status) with an error body that says why.
+- a reply that cannot be a result line as it is (not JSON, JSON that only a lenient reader
+  takes, such as ``NaN``, not an object, larger than :data:`MAX_REPLY_BYTES`): a ``502`` (or its
+  own error status) with an error body that says why.
 
 So no reply can stall a batch or take the server's memory: every line ends within its timeout,
 and no reply holds more than :data:`MAX_REPLY_BYTES`.
@@ -115,6 +116,31 @@ def _retry_after(headers: dict[str, str], now: Callable[[], float]) -> float | N
             return None
         return max(0.0, when.timestamp() - now())
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+class _NotStrictJSON(ValueError):
+    """A reply that parses only because Python's JSON reader is lenient: NaN, Infinity, or a
+    number too large for a double (read as infinity). No result line or response can hold it."""
+
+
+def _no_constant(token: str) -> Any:
+    raise _NotStrictJSON(f"it holds the number {token}, which JSON does not allow.")
+
+
+def _finite(token: str) -> float:
+    number = float(token)
+    if math.isinf(number):
+        shown = token if len(token) <= 40 else token[:37] + "..."
+        raise _NotStrictJSON(f"it holds the number {shown}, too large for JSON to carry.")
+    return number
+
+
+def _loads_reply(data: bytes) -> Any:
+    """An upstream reply parsed as strict JSON: :class:`_NotStrictJSON` for NaN, Infinity or a
+    number out of range, ValueError for what is not JSON at all (RecursionError when nested
+    too deeply). A lone surrogate in a string is kept: it is valid JSON, and the answer can
+    still be delivered (escaped)."""
+    return json.loads(data, parse_constant=_no_constant, parse_float=_finite)
 
 
 def _retryable(status: int, headers: dict[str, str]) -> bool:
@@ -243,7 +269,9 @@ class UpstreamResponder:
                     raise _Deadline
         data = b"".join(chunks)
         try:
-            payload = json.loads(data)
+            payload = _loads_reply(data)
+        except _NotStrictJSON as exc:
+            return _Reply(status, headers, None, str(exc))
         except (ValueError, RecursionError):
             text = data[:EXCERPT_CHARS].decode("utf-8", errors="replace").strip()
             what = f"it is not JSON: {text!r}" if text else "it is empty."

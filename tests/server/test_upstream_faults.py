@@ -463,6 +463,41 @@ def test_a_huge_reply_from_the_mock_is_not_kept(upstream, tmp_path):
     assert line["response"]["body"]["error"]["code"] == "upstream_bad_reply"
 
 
+def _not_finite(handler: BaseHTTPRequestHandler, prompt: str, attempt: int) -> None:
+    """A 200 whose JSON holds the number named in the prompt (NaN, Infinity ...)."""
+    text = json.dumps(completion("almost")).replace('"created": 1', f'"created": {prompt}')
+    send(handler, 200, text.encode())
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_a_reply_holding_nan_or_infinity_cannot_be_kept(number):
+    with scripted(_not_finite) as fake:
+        responder = UpstreamResponder(fake.base_url)
+        try:
+            status, body = responder.respond(CHAT, chat_line("r0", number)["body"])
+        finally:
+            responder.close()
+    assert status == 502
+    assert body["error"]["code"] == "upstream_bad_reply"
+    assert number in body["error"]["message"]
+    assert fake.attempts() == {number: 1}  # not worth a retry
+
+
+def test_a_reply_holding_nan_is_a_502_for_a_direct_call_and_a_batch_line(tmp_path):
+    with scripted(_not_finite) as fake:
+        with forwarding(tmp_path / "state", fake.base_url) as client:
+            with pytest.raises(openai.APIStatusError) as caught:
+                client.chat.completions.create(
+                    model="gpt-4o-mini", messages=[{"role": "user", "content": "NaN"}]
+                )
+            batch = run_batch(client, [chat_line("r0", "NaN")])
+            [line] = file_lines(client, batch.error_file_id)
+    assert caught.value.status_code == 502 and caught.value.code == "upstream_bad_reply"
+    assert batch.status == "completed" and batch.request_counts.failed == 1
+    assert line["response"]["status_code"] == 502
+    assert line["response"]["body"]["error"]["code"] == "upstream_bad_reply"
+
+
 # -- a restart ----------------------------------------------------------------------------------
 
 
