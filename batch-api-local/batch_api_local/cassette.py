@@ -204,11 +204,8 @@ class Recorder:
         self._torn = self.path.stat().st_size > 0 and not _ends_with_newline(self.path)
 
     def record(self, endpoint: str, body: dict[str, Any], status: int, response: Any) -> None:
-        try:
-            request, answer = canonical(body), canonical(response)
-        except (TypeError, ValueError):
-            log.warning("an exchange with %s was not recorded: it is not strict JSON", endpoint)
-            return
+        """Append one exchange. One that cannot be a cassette line (NaN, a lone surrogate: not
+        strict JSON in UTF-8) is skipped with a warning; its answer is delivered all the same."""
         line = {
             "version": CASSETTE_VERSION,
             "endpoint": endpoint,
@@ -217,7 +214,25 @@ class Recorder:
             "response": response,
             "recorded_at": int(time.time()),
         }
-        data = (canonical(line) + "\n").encode("utf-8")
+        try:
+            request, answer = canonical(body), canonical(response)
+            data = (canonical(line) + "\n").encode("utf-8")
+        except UnicodeEncodeError:
+            log.warning(
+                "an exchange with %s was not recorded in %s: it holds a lone surrogate "
+                "(half of a UTF-16 pair), which is not text; its answer was delivered",
+                endpoint,
+                self.path,
+            )
+            return
+        except (TypeError, ValueError, RecursionError):
+            log.warning(
+                "an exchange with %s was not recorded in %s: it is not strict JSON (NaN or "
+                "Infinity, say); its answer was delivered",
+                endpoint,
+                self.path,
+            )
+            return
         with self._lock:
             if self._torn:  # a crash cut the last line short: start on a line of our own
                 data, self._torn = b"\n" + data, False

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import math
 import random
 import threading
@@ -48,6 +49,8 @@ from .errors import (
 )
 from .net import api_path
 from .retry import Backoff
+
+log = logging.getLogger("batch_api_local.upstream")
 
 #: the most of one reply that is kept; a longer one becomes an error line (16 MiB: an
 #: embeddings reply for hundreds of inputs fits, a runaway reply does not)
@@ -287,7 +290,10 @@ class UpstreamResponder:
             error = upstream_bad_reply(reply.status, reply.problem or "")
             return error.status_code, error.body()
         if self.on_answer is not None:
-            self.on_answer(url, body, reply.status, reply.payload)
+            try:
+                self.on_answer(url, body, reply.status, reply.payload)
+            except Exception as exc:  # a recording that fails never keeps an answer back
+                log.warning("an answer from the upstream was not recorded: %s", exc)
         return reply.status, reply.payload
 
     def _given_up(

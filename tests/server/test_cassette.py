@@ -31,6 +31,7 @@ from batch_api_local.cassette import (
     fresh_id,
     freshen,
 )
+from batch_api_local.upstream import UpstreamResponder
 
 from support import (
     CHAT,
@@ -155,6 +156,33 @@ def test_the_recorder_writes_canonical_lines_and_nothing_else(tmp_path):
     assert set(exchange) == {"version", "endpoint", "request", "status", "response", "recorded_at"}
     assert exchange["request"] == body and exchange["version"] == CASSETTE_VERSION
     assert Cassette.load(path).lookup(CHAT, body) == (200, exchange["response"])
+
+
+def test_the_recorder_skips_an_exchange_that_is_not_text_and_says_so(tmp_path, caplog):
+    path = tmp_path / "c.jsonl"
+    recorder = Recorder(path)
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    recorder.record(CHAT, body, 200, {"id": "chatcmpl-1", "text": "half: \ud800"})
+    recorder.record(CHAT, body | {"n": 1}, 200, {"id": "chatcmpl-2"})
+    recorder.close()
+    [line] = path.read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["response"] == {"id": "chatcmpl-2"}
+    assert "was not recorded" in caplog.text and "surrogate" in caplog.text
+
+
+def test_a_recording_that_fails_never_keeps_the_answer_from_its_caller(caplog):
+    def broken(endpoint: str, body: Any, status: int, response: Any) -> None:
+        raise RuntimeError("the recorder broke")
+
+    mock = MockUpstream()
+    responder = UpstreamResponder(mock.base_url, on_answer=broken)
+    try:
+        status, body = responder.respond(CHAT, chat_line("r0", "Still there?")["body"])
+    finally:
+        responder.close()
+        mock.stop()
+    assert status == 200 and "Still there?" in body["choices"][0]["message"]["content"]
+    assert "was not recorded" in caplog.text
 
 
 def test_the_recorder_appends_after_a_torn_line_and_refuses_a_bad_cassette(tmp_path):

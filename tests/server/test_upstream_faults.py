@@ -498,6 +498,36 @@ def test_a_reply_holding_nan_is_a_502_for_a_direct_call_and_a_batch_line(tmp_pat
     assert line["response"]["body"]["error"]["code"] == "upstream_bad_reply"
 
 
+# -- recording ----------------------------------------------------------------------------------
+
+
+def _surrogate(handler: BaseHTTPRequestHandler, prompt: str, attempt: int) -> None:
+    """An answer holding a lone surrogate (valid JSON syntax, not text) when the prompt asks."""
+    text = "half a character: \ud800" if "surrogate" in prompt else f"answer to {prompt}"
+    send(handler, 200, completion(text))  # json.dumps writes it as the escape \ud800
+
+
+def test_an_answer_with_a_lone_surrogate_is_delivered_and_not_recorded(tmp_path):
+    cassette = tmp_path / "c.jsonl"
+    state_dir = tmp_path / "state"
+    with scripted(_surrogate) as fake:
+        with forwarding(state_dir, fake.base_url, "--record", str(cassette)) as client:
+            direct = client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "a surrogate"}]
+            )
+            batch = run_batch(client, [chat_line("r0", "surrogate"), chat_line("r1", "plain")])
+            lines = {x["custom_id"]: x for x in file_lines(client, batch.output_file_id)}
+    assert direct.choices[0].message.content == "half a character: \ud800"
+    assert batch.request_counts.completed == 2
+    assert _content(lines["r0"]) == "half a character: \ud800"
+    # only the exchange that can be written as UTF-8 is in the cassette
+    [recorded] = [json.loads(x) for x in cassette.read_text(encoding="utf-8").splitlines()]
+    assert recorded["request"]["messages"][0]["content"] == "plain"
+    log = (state_dir / "server.log").read_text(encoding="utf-8", errors="replace")
+    assert log.count("was not recorded") == 2
+    assert "Traceback" not in log
+
+
 # -- a restart ----------------------------------------------------------------------------------
 
 
