@@ -45,6 +45,7 @@ from typing import Any, Protocol
 
 from .constants import BATCH_ENDPOINTS
 from .errors import not_recorded
+from .validation import has_lone_surrogate
 
 log = logging.getLogger("batch_api_local.cassette")
 
@@ -105,6 +106,37 @@ def _problem(exchange: Any) -> str | None:
     return None
 
 
+class _BadLine(ValueError):
+    """Why one line of a cassette cannot be used (the caller names the file and the line)."""
+
+
+def _read(raw: bytes) -> tuple[str, str, int, str]:
+    """One line of a cassette as (endpoint, canonical request, status, canonical response).
+
+    Raises :class:`_BadLine` for a line that is not one exchange in strict JSON: not UTF-8, not
+    JSON, nested too deeply, a field missing or wrong, NaN or Infinity, a lone surrogate.
+    """
+    try:
+        exchange = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _BadLine("not UTF-8 text") from None
+    except RecursionError:
+        raise _BadLine("nested too deeply") from None
+    except ValueError as exc:
+        raise _BadLine(f"not JSON ({getattr(exc, 'msg', exc)})") from None
+    why = _problem(exchange)
+    if why is not None:
+        raise _BadLine(why)
+    # "\ud800" alone is JSON syntax but not text: it could be neither matched nor written
+    if (b"\\ud" in raw or b"\\uD" in raw) and has_lone_surrogate(exchange):
+        raise _BadLine("a string holds a lone surrogate (half of a UTF-16 pair), which is not text")
+    try:
+        request, response = canonical(exchange["request"]), canonical(exchange["response"])
+    except ValueError:
+        raise _BadLine("NaN or Infinity is not JSON") from None
+    return exchange["endpoint"], request, exchange["status"], response
+
+
 class Cassette:
     """The exchanges of one cassette file, indexed by endpoint and canonical request body."""
 
@@ -131,32 +163,13 @@ class Cassette:
             for number, raw in enumerate(fh, start=1):
                 if not raw.strip():
                     continue
-
-                def bad(why: str, number: int = number) -> CassetteError:
-                    return CassetteError(f"The cassette {path} is not valid: line {number}: {why}.")
-
                 try:
-                    exchange = json.loads(raw.decode("utf-8"))
-                except UnicodeDecodeError:
-                    raise bad("not UTF-8 text") from None
-                except RecursionError:
-                    raise bad("nested too deeply") from None
-                except ValueError as exc:
-                    raise bad(f"not JSON ({getattr(exc, 'msg', exc)})") from None
-                why = _problem(exchange)
-                if why is not None:
-                    raise bad(why)
-                try:
-                    request, response = (
-                        canonical(exchange["request"]),
-                        canonical(exchange["response"]),
-                    )
-                except ValueError:
-                    raise bad("NaN or Infinity is not JSON") from None
-                cassette._answers[_key(exchange["endpoint"], request)] = (
-                    exchange["status"],
-                    response,
-                )
+                    endpoint, request, status, response = _read(raw)
+                except _BadLine as exc:
+                    raise CassetteError(
+                        f"The cassette {path} is not valid: line {number}: {exc}."
+                    ) from None
+                cassette._answers[_key(endpoint, request)] = (status, response)
         return cassette
 
     def add(self, endpoint: str, request: str, status: int, response: str) -> None:
@@ -167,10 +180,10 @@ class Cassette:
     def lookup(self, endpoint: str, body: Any) -> tuple[int, dict[str, Any]] | None:
         """The recorded (status, response) for this request, a fresh copy; None if absent."""
         try:
-            text = canonical(body)
-        except (TypeError, ValueError):
+            key = _key(endpoint, canonical(body))
+        except (TypeError, ValueError, RecursionError):  # not strict JSON in UTF-8: not recorded
             return None
-        found = self._answers.get(_key(endpoint, text))
+        found = self._answers.get(key)
         if found is None:
             return None
         return found[0], json.loads(found[1])

@@ -124,6 +124,14 @@ def test_a_request_matches_whatever_its_key_order_and_the_last_recording_wins(tm
         (json.dumps(_exchange(request="hi")), "line 2: request is not a JSON object"),
         (json.dumps(_exchange(response=None)), "line 2: response is not a JSON object"),
         (json.dumps(_exchange(response={"x": float("nan")})), "line 2: NaN"),
+        (
+            json.dumps(_exchange(request={"model": "m", "input": "\ud800"})),
+            "line 2: a string holds a lone surrogate",
+        ),
+        (
+            json.dumps(_exchange(response={"text": "half \udfff"})),
+            "line 2: a string holds a lone surrogate",
+        ),
     ],
 )
 def test_a_bad_line_is_named_by_its_number(tmp_path, bad, why):
@@ -392,6 +400,15 @@ def test_the_server_refuses_to_start_on_a_cassette_with_a_bad_line(tmp_path):
     result = _serve(tmp_path, "--replay", str(cassette))
     assert result.returncode == 2
     assert f"The cassette {cassette} is not valid: line 3: not JSON" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_server_names_the_line_of_a_cassette_holding_a_lone_surrogate(tmp_path):
+    bad = _exchange(request={"model": "gpt-4o-mini", "input": "\ud800"})
+    cassette = _write(tmp_path / "c.jsonl", _exchange(), bad)
+    result = _serve(tmp_path, "--replay", str(cassette))
+    assert result.returncode == 2
+    assert f"The cassette {cassette} is not valid: line 2: a string holds a lone" in result.stderr
     assert "Traceback" not in result.stderr
 
 
