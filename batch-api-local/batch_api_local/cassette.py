@@ -106,6 +106,13 @@ def _problem(exchange: Any) -> str | None:
     return None
 
 
+#: what a bad last line with no newline probably is, and what to do about it
+_TORN_HINT = (
+    "; it is the last line and has no newline, as a recording cut short by a crash leaves "
+    "it: serve with --record on this file to drop it, or delete it"
+)
+
+
 class _BadLine(ValueError):
     """Why one line of a cassette cannot be used (the caller names the file and the line)."""
 
@@ -166,8 +173,9 @@ class Cassette:
                 try:
                     endpoint, request, status, response = _read(raw)
                 except _BadLine as exc:
+                    hint = "" if raw.endswith(b"\n") else _TORN_HINT
                     raise CassetteError(
-                        f"The cassette {path} is not valid: line {number}: {exc}."
+                        f"The cassette {path} is not valid: line {number}: {exc}{hint}."
                     ) from None
                 cassette._answers[_key(endpoint, request)] = (status, response)
         return cassette
@@ -193,13 +201,15 @@ class Recorder:
     """Appends exchanges to a cassette file, one whole line per write, from any thread.
 
     An existing file is checked first (a recording is only ever appended to a valid cassette),
-    and ``also`` lists cassettes to keep up to date (the one replayed, when it is this file).
+    once a torn last line is dropped (a line with no newline that is not an exchange: what a
+    crash in the middle of a write leaves), and ``also`` lists cassettes to keep up to date (the one replayed, when it is this file).
     A line that cannot be written (a full disk) is logged and skipped: the answer itself still
     reaches its batch.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        drop_torn_line(self.path)  # what a crash while recording leaves
         if self.path.exists() and self.path.stat().st_size > 0:
             Cassette.load(self.path)  # raises CassetteError
         try:
@@ -261,6 +271,49 @@ class Recorder:
 
     def close(self) -> None:
         os.close(self._fd)
+
+
+def drop_torn_line(path: str | os.PathLike[str]) -> None:
+    """Cut off a cassette's last line when it has no newline and is not a whole exchange: the
+    write a crash cut short (only for a file recorded to). A whole exchange with no newline is
+    kept (the next record starts a line of its own); a bad line that ends with a newline was
+    written so, and :meth:`Cassette.load` refuses it. Raises :class:`CassetteError` when the
+    file cannot be written."""
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    try:
+        with open(path, "rb+") as fh:
+            end = fh.seek(0, os.SEEK_END)
+            fh.seek(end - 1)
+            if fh.read(1) == b"\n":
+                return
+            start = end
+            while start > 0:  # walk back to the last newline, 64 KB at a time
+                step = min(65536, start)
+                fh.seek(start - step)
+                newline = fh.read(step).rfind(b"\n")
+                if newline != -1:
+                    start = start - step + newline + 1
+                    break
+                start -= step
+            fh.seek(start)
+            last = fh.read()
+            if not last.strip():
+                return
+            try:
+                _read(last)
+                return
+            except _BadLine:
+                fh.truncate(start)
+    except OSError as exc:
+        raise CassetteError(f"Cannot write the cassette {path}: {exc.strerror or exc}.") from None
+    log.warning(
+        "The cassette %s ended in a torn line (%d bytes with no newline, as a crash while "
+        "recording leaves it): it was dropped, and recording goes on after the last whole line",
+        path,
+        end - start,
+    )
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -351,6 +404,7 @@ __all__ = [
     "Recorder",
     "ReplayResponder",
     "canonical",
+    "drop_torn_line",
     "fresh_id",
     "freshen",
 ]
