@@ -27,16 +27,19 @@ and no reply holds more than :data:`MAX_REPLY_BYTES`.
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import json
 import logging
 import math
 import random
+import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import httpcore2
 import httpx2
 
 from .errors import (
@@ -64,6 +67,88 @@ EXCERPT_CHARS = 1000
 
 #: called with (endpoint, request body, status, response body) for every answer kept as it came
 OnAnswer = Callable[[str, dict[str, Any], int, dict[str, Any]], None]
+
+
+# -- the network: every read and write within the line's deadline ---------------------------
+
+#: when the try under way must end (on :func:`time.monotonic`), for the thread making it
+_TRY_ENDS: contextvars.ContextVar[float | None] = contextvars.ContextVar("try_ends", default=None)
+#: the most bytes handed to one socket write, so that a slow reader is checked on often
+_WRITE_SLICE = 64 * 1024
+
+
+def _time_left(timeout: float | None, expired: type[Exception]) -> float | None:
+    """``timeout`` shortened to the time the try has left; ``expired`` raised when none is."""
+    ends = _TRY_ENDS.get()
+    if ends is None:
+        return timeout
+    left = ends - time.monotonic()
+    if left <= 0:
+        raise expired("the line's time ran out")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore2.NetworkStream):
+    """A connection whose every socket read and write waits at most the time the line has
+    left. A read timeout alone bounds the wait for each byte, not the call: an upstream that
+    writes its headers a byte at a time would hold a line for as long as it likes."""
+
+    def __init__(self, inner: httpcore2.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _time_left(timeout, httpcore2.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        for start in range(0, len(buffer), _WRITE_SLICE):
+            part = buffer[start : start + _WRITE_SLICE]
+            self._inner.write(part, _time_left(timeout, httpcore2.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore2.NetworkStream:
+        left = _time_left(timeout, httpcore2.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, left))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore2.NetworkBackend):
+    """httpcore's own sockets, each wrapped in a :class:`_DeadlineStream`."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore2.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore2.NetworkStream:
+        left = _time_left(timeout, httpcore2.ConnectTimeout)
+        inner = self._inner.connect_tcp(host, port, left, local_address, socket_options)
+        return _DeadlineStream(inner)
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore2.NetworkStream:
+        left = _time_left(timeout, httpcore2.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_unix_socket(path, left, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
 
 
 class _Reply:
@@ -185,21 +270,31 @@ class UpstreamResponder:
         self._clock = clock
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
-        headers = {
-            "Authorization": f"Bearer {api_key or 'local'}",
-            "Content-Type": "application/json",
-        }
+        try:
+            authorization = f"Bearer {api_key or 'local'}".encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(
+                "The upstream key ($UPSTREAM_API_KEY) holds characters an HTTP header cannot carry."
+            ) from None
+        self._headers = [
+            (b"Authorization", authorization),
+            (b"Content-Type", b"application/json"),
+            (b"Accept", b"application/json"),
+            (b"User-Agent", b"batch-api-local"),
+        ]
         # one pool shared by every thread: connections are kept alive between lines (as many
-        # as run at once); direct calls may open more rather than wait for a batch's
-        limits = httpx2.Limits(
-            max_connections=None, max_keepalive_connections=max(1, concurrency) + 4
-        )
-        self._client = httpx2.Client(
-            headers=headers, timeout=self.timeout, trust_env=False, limits=limits
+        # as run at once); direct calls may open more rather than wait for a batch's. No
+        # proxy: the environment's proxy settings are not read.
+        self._pool = httpcore2.ConnectionPool(
+            ssl_context=httpx2.create_ssl_context(trust_env=False),
+            max_connections=None,
+            max_keepalive_connections=max(1, concurrency) + 4,
+            keepalive_expiry=5.0,
+            network_backend=_DeadlineBackend(),
         )
 
     def close(self) -> None:
-        self._client.close()
+        self._pool.close()
 
     def respond(
         self,
@@ -230,9 +325,9 @@ class UpstreamResponder:
             reply: _Reply | None = None
             try:
                 got = self._send(target, content, remaining, deadline)
-            except (httpx2.TimeoutException, _Deadline):
+            except (httpcore2.TimeoutException, _Deadline):
                 raise upstream_timeout(self.timeout) from None
-            except httpx2.HTTPError as exc:  # refused, reset, dropped mid-reply ...
+            except _TRANSPORT_ERRORS as exc:  # refused, reset, dropped mid-reply ...
                 reason = _reason(exc)
             else:
                 if not _retryable(got.status, got.headers):
@@ -250,26 +345,43 @@ class UpstreamResponder:
     # -- one try ----------------------------------------------------------------------------
 
     def _send(self, target: str, content: bytes, remaining: float, deadline: float) -> _Reply:
-        with self._client.stream("POST", target, content=content, timeout=remaining) as response:
-            headers = {
-                name: response.headers[name]
-                for name in ("retry-after", "retry-after-ms", "x-should-retry")
-                if name in response.headers
-            }
-            status = response.status_code
-            declared = response.headers.get("content-length", "")
-            limit = self.max_reply_bytes
-            if declared.isdigit() and int(declared) > limit:
-                return _Reply(status, headers, None, _too_large(limit))
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > limit:
+        """One try, which ends within ``remaining`` seconds whatever the upstream does: every
+        socket read and write waits at most the time left (:class:`_DeadlineStream`)."""
+        timeouts = {"connect": remaining, "read": remaining, "write": remaining, "pool": remaining}
+        ends = _TRY_ENDS.set(time.monotonic() + remaining)
+        try:
+            with self._pool.stream(
+                "POST",
+                target,
+                headers=self._headers,
+                content=content,
+                extensions={"timeout": timeouts},
+            ) as response:
+                seen = {
+                    name.decode("latin-1").lower(): value.decode("latin-1")
+                    for name, value in response.headers
+                }
+                headers: dict[str, str] = {
+                    name: seen[name]
+                    for name in ("retry-after", "retry-after-ms", "x-should-retry")
+                    if name in seen
+                }
+                status = response.status
+                declared = seen.get("content-length", "").strip()
+                limit = self.max_reply_bytes
+                if declared.isdigit() and int(declared) > limit:
                     return _Reply(status, headers, None, _too_large(limit))
-                chunks.append(chunk)
-                if self._clock() > deadline:
-                    raise _Deadline
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_stream():
+                    size += len(chunk)
+                    if size > limit:
+                        return _Reply(status, headers, None, _too_large(limit))
+                    chunks.append(chunk)
+                    if self._clock() > deadline:
+                        raise _Deadline
+        finally:
+            _TRY_ENDS.reset(ends)
         data = b"".join(chunks)
         try:
             payload = _loads_reply(data)
@@ -322,13 +434,22 @@ def _too_large(limit: int) -> str:
     )
 
 
-def _reason(exc: httpx2.HTTPError) -> str:
+#: what a try that got no answer raises (a timeout aside)
+_TRANSPORT_ERRORS = (
+    httpcore2.NetworkError,
+    httpcore2.ProtocolError,
+    httpcore2.ProxyError,
+    httpcore2.UnsupportedProtocol,
+)
+
+
+def _reason(exc: Exception) -> str:
     """Why a try got no answer, in a few words (never the upstream's URL)."""
-    if isinstance(exc, httpx2.ConnectError):
+    if isinstance(exc, httpcore2.ConnectError):
         return "the connection was refused or could not be made"
-    if isinstance(exc, httpx2.RemoteProtocolError):
+    if isinstance(exc, httpcore2.RemoteProtocolError):
         return "the connection was closed before a full answer"
-    if isinstance(exc, httpx2.NetworkError):
+    if isinstance(exc, httpcore2.NetworkError):
         return "the connection broke"
     return type(exc).__name__
 

@@ -387,6 +387,81 @@ def test_the_responder_raises_a_line_error_when_time_runs_out(upstream):
     assert caught.value.line_error()["code"] == "request_timeout"
 
 
+class Drip:
+    """A reply whose status line and headers come one byte every half second: each byte well
+    within any read timeout, the whole of them (80 bytes) in 40 seconds. :attr:`done` is set
+    once the headers are all written."""
+
+    HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Slow: " + b"y" * 21 + b"\r\n"
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.stopping = threading.Event()
+
+    def __call__(self, handler: BaseHTTPRequestHandler, prompt: str, attempt: int) -> None:
+        for byte in self.HEAD:
+            if self.stopping.wait(0.5):
+                return
+            handler.wfile.write(bytes([byte]))
+        data = json.dumps(completion("at last")).encode()
+        handler.wfile.write(b"Content-Length: %d\r\n\r\n%s" % (len(data), data))
+        self.done.set()
+
+
+@pytest.fixture
+def drip() -> Iterator[tuple[Drip, ScriptedUpstream]]:
+    reply = Drip()
+    with scripted(reply) as fake:
+        try:
+            yield reply, fake
+        finally:
+            reply.stopping.set()
+
+
+def test_headers_that_drip_are_cut_off_at_the_line_deadline(drip):
+    """Each byte comes within the read timeout: only a deadline for the whole call ends it."""
+    reply, fake = drip
+    outcome: list[Any] = []
+    responder = UpstreamResponder(fake.base_url, timeout=2)
+
+    def call() -> None:
+        try:
+            outcome.append(responder.respond(CHAT, chat_line("r0", "slowly")["body"]))
+        except LineError as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=call, daemon=True)
+    caller.start()
+    caller.join(timeout=30)  # a bound for the test, so that a regression fails, not hangs
+    try:
+        assert not caller.is_alive(), "the call went on past its deadline"
+        [error] = outcome
+        assert isinstance(error, LineError), error
+        assert error.line_error()["code"] == "request_timeout"
+        assert not reply.done.is_set()  # it ended while the upstream was still dripping
+        assert fake.attempts() == {"slowly": 1}  # a timeout is not tried again
+    finally:
+        responder.close()
+
+
+def test_a_line_and_a_direct_call_end_at_the_deadline_while_headers_drip(drip, tmp_path):
+    reply, fake = drip
+    flags = ("--upstream-timeout", "3")
+    with forwarding(tmp_path / "state", fake.base_url, *flags) as client:
+        batch = run_batch(client, [chat_line("r0", "in a batch")], timeout=30)
+        [line] = file_lines(client, batch.error_file_id)
+        with pytest.raises(openai.APIStatusError) as caught:
+            client.with_options(timeout=30).chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "direct"}]
+            )
+        assert not reply.done.is_set()  # both ended while the upstream was still dripping
+    assert batch.status == "completed" and batch.request_counts.failed == 1
+    assert line["response"] is None
+    assert line["error"]["code"] == "request_timeout"
+    assert "within 3 seconds" in line["error"]["message"]
+    assert caught.value.status_code == 504 and caught.value.code == "request_timeout"
+
+
 # -- replies that cannot be kept as they are ----------------------------------------------------
 
 
