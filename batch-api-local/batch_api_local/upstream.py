@@ -51,6 +51,7 @@ from .errors import (
     upstream_unreachable,
 )
 from .net import api_path
+from .redaction import Redactor
 from .retry import Backoff
 
 log = logging.getLogger("batch_api_local.upstream")
@@ -270,6 +271,8 @@ class UpstreamResponder:
         self._clock = clock
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
+        #: the key, hidden in whatever the upstream sends back (it may quote the header)
+        self.redactor = Redactor(api_key)
         try:
             authorization = f"Bearer {api_key or 'local'}".encode("latin-1")
         except UnicodeEncodeError:
@@ -388,12 +391,22 @@ class UpstreamResponder:
         except _NotStrictJSON as exc:
             return _Reply(status, headers, None, str(exc))
         except (ValueError, RecursionError):
-            text = data[:EXCERPT_CHARS].decode("utf-8", errors="replace").strip()
+            text = self._excerpt(data, EXCERPT_CHARS)
             what = f"it is not JSON: {text!r}" if text else "it is empty."
             return _Reply(status, headers, None, what)
         if not isinstance(payload, dict):
-            return _Reply(status, headers, None, f"it is JSON but not an object: {data[:80]!r}")
+            excerpt = self._excerpt(data, 80)
+            return _Reply(status, headers, None, f"it is JSON but not an object: {excerpt!r}")
+        if self.redactor.may_hold(data):
+            payload = self.redactor.value(payload)
         return _Reply(status, headers, payload, None)
+
+    def _excerpt(self, data: bytes, chars: int) -> str:
+        """The start of a reply's text, to quote in an error, with the key hidden (in the
+        whole text first, so that no part of it is left at the cut)."""
+        if not self.redactor:
+            return data[: chars * 4].decode("utf-8", errors="replace")[:chars].strip()
+        return self.redactor.text(data.decode("utf-8", errors="replace"))[:chars].strip()
 
     # -- outcomes ---------------------------------------------------------------------------
 

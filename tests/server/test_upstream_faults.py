@@ -36,6 +36,7 @@ from support import (
     HELD,
     Gate,
     MockUpstream,
+    RawApi,
     chat_line,
     file_lines,
     free_port,
@@ -601,6 +602,71 @@ def test_an_answer_with_a_lone_surrogate_is_delivered_and_not_recorded(tmp_path)
     log = (state_dir / "server.log").read_text(encoding="utf-8", errors="replace")
     assert log.count("was not recorded") == 2
     assert "Traceback" not in log
+
+
+# -- the operator's key ---------------------------------------------------------------------------
+
+#: the key the operator gives the server for its upstream ($UPSTREAM_API_KEY)
+UPSTREAM_KEY = "sk-upstream-0123456789abcdefOPERATOR"
+
+
+def _tattletale(handler: BaseHTTPRequestHandler, prompt: str, attempt: int) -> None:
+    """An upstream that quotes the Authorization header it got, in every way the prompt names."""
+    quoted = handler.headers.get("Authorization", "")
+    if prompt == "401":
+        error = {"message": f"Invalid header: Authorization: {quoted}", "type": "auth"}
+        send(handler, 401, {"error": error | {"code": "invalid_api_key", "param": None}})
+    elif prompt == "403-html":
+        page = f"<h1>403 Forbidden</h1><pre>Authorization: {quoted}</pre>".encode()
+        send(handler, 403, page, kind="text/html")
+    elif prompt == "200-text":
+        # the key straddles the 1,000th character, where the excerpt in the error is cut
+        send(handler, 200, f"{'.' * 960}Authorization: {quoted}".encode(), kind="text/plain")
+    elif prompt == "200-list":
+        send(handler, 200, json.dumps(["you sent", quoted]).encode())
+    else:  # an answer that echoes it, in a value and in a key (and escaped, as some servers do)
+        answer = completion(f"You sent {quoted}.")
+        answer["echo"] = {quoted: True}
+        text = json.dumps(answer).replace(UPSTREAM_KEY[:2], "\\u0073\\u006b")
+        send(handler, 200, text.encode())
+
+
+TATTLES = ["401", "403-html", "200-text", "200-list", "200-json"]
+
+
+def test_the_upstream_key_never_reaches_a_student_a_cassette_or_the_log(tmp_path, monkeypatch):
+    monkeypatch.setenv("UPSTREAM_API_KEY", UPSTREAM_KEY)
+    state_dir = tmp_path / "state"
+    cassette = tmp_path / "c.jsonl"
+    seen: list[str] = []
+    with scripted(_tattletale) as fake:
+        flags = ("--upstream-retries", "0", "--record", str(cassette))
+        with forwarding(state_dir, fake.base_url, *flags) as client:
+            batch = run_batch(client, [chat_line(tag, tag) for tag in TATTLES])
+            for kind in ("output_file_id", "error_file_id"):
+                seen.append(client.files.content(getattr(batch, kind)).text)
+            with RawApi(client) as api:  # direct calls, their error statuses too
+                for tag in TATTLES:
+                    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": tag}]}
+                    seen.append(api.post("/chat/completions", json=body).text)
+    assert set(fake.authorization) == {f"Bearer {UPSTREAM_KEY}"}  # the key was sent
+    assert batch.request_counts.completed == 1 and batch.request_counts.failed == 4
+    lines = [json.loads(x) for x in "".join(seen[:2]).splitlines()]
+    bodies = {x["custom_id"]: x["response"]["body"] for x in lines}
+    # what each one said is still there, with the key replaced
+    assert bodies["401"]["error"]["message"] == "Invalid header: Authorization: Bearer [redacted]"
+    assert "Bearer [redacted]" in bodies["403-html"]["error"]["message"]
+    assert "Bearer [redacted]" in bodies["200-text"]["error"]["message"]
+    assert "Bearer [redacted]" in bodies["200-list"]["error"]["message"]
+    assert bodies["200-json"]["choices"][0]["message"]["content"] == "You sent Bearer [redacted]."
+    assert bodies["200-json"]["echo"] == {"Bearer [redacted]": True}
+    for text in (*seen, cassette.read_text(encoding="utf-8"), _log(state_dir)):
+        assert UPSTREAM_KEY not in text and UPSTREAM_KEY[3:20] not in text
+    assert len(cassette.read_text(encoding="utf-8").splitlines()) == 4  # the 401 and the 200s
+
+
+def _log(state_dir: Path) -> str:
+    return (state_dir / "server.log").read_text(encoding="utf-8", errors="replace")
 
 
 # -- a restart ----------------------------------------------------------------------------------
