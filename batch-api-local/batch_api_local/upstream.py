@@ -8,15 +8,18 @@ from a bounded set of threads (``--upstream-concurrency``); direct calls come he
 What a line gets, whatever the upstream does (``docs/local-server.md``, "The upstream
 responder"):
 
-- an answer (any status that is not worth trying again): its status and JSON body, as they are;
+- an answer (any status that is not worth trying again): its status and JSON body, as they are
+  but for the upstream key, which an upstream may quote back and which becomes ``[redacted]``
+  (:mod:`.redaction`; in error excerpts too);
 - 408, 409, 429 or 5xx (as the ``openai`` SDK; ``x-should-retry`` overrides), or no answer at
   all (a refused or dropped connection): tried again, up to ``retries`` more times, after an
   exponential backoff with jitter, or after the wait the upstream asks for (``Retry-After``, in
   seconds or as an HTTP date, or ``retry-after-ms``); when no try is left, or the wait would
   pass the line's deadline, the last status and its error body (a 500 when nothing answered);
-- nothing within ``timeout`` seconds, every try and wait included:
-  :func:`.errors.upstream_timeout`, which the runner writes as a line with ``response: null``
-  and ``error.code`` ``request_timeout``;
+- nothing within ``timeout`` seconds, every try and wait included (connecting, sending, the
+  headers and the body: each socket read and write waits at most the time left, so a reply
+  written a byte at a time is cut off too): :func:`.errors.upstream_timeout`, which the runner
+  writes as a line with ``response: null`` and ``error.code`` ``request_timeout``;
 - a reply that cannot be a result line as it is (not JSON, JSON that only a lenient reader
   takes, such as ``NaN``, not an object, larger than :data:`MAX_REPLY_BYTES`): a ``502`` (or its
   own error status) with an error body that says why.
