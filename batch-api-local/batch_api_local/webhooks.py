@@ -38,7 +38,7 @@ from typing import Any
 from . import ids
 from .config import Settings
 from .constants import VERSION
-from .errors import BadRequest, invalid_type, invalid_value
+from .errors import BadRequest, invalid_type, invalid_value, not_between
 from .lifecycle import STAMP
 from .net import direct_opener, is_loopback
 from .retry import Backoff
@@ -55,6 +55,8 @@ EVENT_TYPES = {
 }
 #: what an event in the outbox can be
 EVENT_STATUSES = ("pending", "delivered", "failed")
+#: the most events one ``GET /_local/webhooks`` lists
+EVENTS_LIMIT = 1000
 SECRET_PREFIX = "whsec_"
 #: the longest wait between two attempts, however many attempts are allowed
 WEBHOOK_RETRY_MAX = 3600.0
@@ -249,21 +251,17 @@ class Outbox:
         return added
 
     def events(
-        self, namespace: str, *, status: Any = None, batch_id: Any = None, limit: Any = None
+        self, namespace: str, *, status: Any = None, batch_id: Any = None, limit: int = 100
     ) -> dict[str, Any]:
-        """A namespace's events, newest first, as the control surface shows them."""
+        """A namespace's events, newest first, as the control surface shows them (``limit``:
+        at most that many, 1 to :data:`EVENTS_LIMIT`; the route parses it)."""
         if status is not None and status not in EVENT_STATUSES:
             raise invalid_value("status", status, list(EVENT_STATUSES))
         if batch_id is not None and not isinstance(batch_id, str):
             raise invalid_type("batch_id", "a string", batch_id)
-        count = 100 if limit in (None, "") else limit
-        if isinstance(count, str) and count.isdigit():
-            count = int(count)
-        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 1000:
-            raise BadRequest(
-                "limit must be an integer from 1 to 1000.", param="limit", code="invalid_value"
-            )
-        rows = self.store.webhook_events(namespace, status=status, batch_id=batch_id, limit=count)
+        if not 1 <= limit <= EVENTS_LIMIT:
+            raise not_between("limit", limit, 1, EVENTS_LIMIT)
+        rows = self.store.webhook_events(namespace, status=status, batch_id=batch_id, limit=limit)
         return {"object": "list", "data": [self.view(row) for row in rows]}
 
     def view(self, row: dict[str, Any]) -> dict[str, Any]:

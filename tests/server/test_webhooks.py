@@ -530,3 +530,17 @@ def test_control_route_errors_are_openai_envelopes(hooked: Hooked, hook_client: 
     )
     assert_error(raw(root, "POST", "/_local/webhook", json=[1]), 400)
     assert_error(raw(root, "GET", "/_local/webhooks?limit=x"), 400, param="limit")
+
+
+@pytest.mark.parametrize(
+    "limit",
+    ["%C2%B2", "%E2%91%A0", "%D9%A1", "1_0", "+5", "%201", "1.0", "10000000000000000000000"],
+)
+def test_the_event_list_limit_takes_plain_digits_only(
+    hooked: Hooked, hook_client: OpenAI, limit: str
+) -> None:
+    """Superscript, circled or Arabic-Indic digits pass Python's str.isdigit, not int()."""
+    response = raw(hooked.info.root_url, "GET", f"/_local/webhooks?limit={limit}")
+    assert_error(response, 400, param="limit")
+    ok = raw(hooked.info.root_url, "GET", "/_local/webhooks?limit=1000")
+    assert ok.status_code == 200 and ok.json()["object"] == "list"
