@@ -95,9 +95,20 @@ def secret_problem(secret: Any) -> str | None:
 
 
 def url_problem(url: Any, *, allow_remote: bool) -> str | None:
-    """Why events cannot be sent to ``url``, or None when they can."""
+    """Why events cannot be sent to ``url``, or None when they can.
+
+    A URL that passes is sent exactly as it is written, to the host this check saw: it holds
+    only printable ASCII (no space, control character or other letter, which would have to be
+    encoded on the way, each client its own way) and no user name before its host (in
+    ``http://evil@127.0.0.1/``, a client that splits it otherwise would connect elsewhere).
+    """
     if not isinstance(url, str) or not url:
         return "a webhook URL is a non-empty string"
+    if any(not "!" <= char <= "~" for char in url):
+        return (
+            f"'{url}' holds a space, a control character or a non-ASCII character; "
+            "percent-encode it (é is %C3%A9)"
+        )
     try:
         parts = urllib.parse.urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
@@ -105,6 +116,8 @@ def url_problem(url: Any, *, allow_remote: bool) -> str | None:
         return f"'{url}' is not a valid URL"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"'{url}' is not an http:// or https:// URL"
+    if "@" in parts.netloc:
+        return f"'{url}' has a user name before its host; a webhook URL has none"
     if not allow_remote and (parts.scheme != "http" or not is_loopback(parts.hostname)):
         return (
             f"'{url}' is not an http:// URL on this machine (127.0.0.1, localhost or [::1]); "

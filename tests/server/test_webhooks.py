@@ -348,6 +348,15 @@ def test_reset_forgets_the_endpoint_and_the_events(client: OpenAI) -> None:
         ("http://127.0.0.1:99999/hook", None, "not a valid URL"),
         ("http://127.0.0.1:8000/hook", "not-a-secret", "whsec_"),
         ("http://127.0.0.1:8000/hook", "whsec_!!!", "base64"),
+        # the check and the connection must agree on the host: no user name before it
+        ("http://evil@127.0.0.1:9000/h", None, "user name"),
+        ("http://user:password@localhost:9000/h", None, "user name"),
+        ("http://example.com\\@127.0.0.1:9000/h", None, "user name"),
+        # what cannot be sent as it is: percent-encode it (é is %C3%A9)
+        ("http://127.0.0.1:9000/hook/café", None, "percent-encode"),
+        ("http://127.0.0.1:9000/a b", None, "percent-encode"),
+        ("http://127.0.0.1:9000/a\tb", None, "percent-encode"),
+        ("http://127.0.0.1:9000/hook?q=\u2460", None, "percent-encode"),
     ],
 )
 def test_a_bad_endpoint_is_refused(
@@ -356,6 +365,22 @@ def test_a_bad_endpoint_is_refused(
     with pytest.raises(ControlError, match=complaint.replace(".", r"\.")):
         set_webhook(url, secret=secret, **conn(client))
     assert webhook_settings(**conn(client))["url"] is None
+
+
+def test_a_percent_encoded_url_is_accepted_and_delivered(client: OpenAI) -> None:
+    with webhook_receiver(SECRET, path="/hook/caf%C3%A9?who=%E2%91%A0") as receiver:
+        answer = set_webhook(receiver.url, secret=SECRET, **conn(client))
+        assert answer["url"].endswith("/hook/caf%C3%A9?who=%E2%91%A0")
+        batch = run_batch(client, [chat_line("a")])
+        assert receiver.wait_for(batch.id, timeout=WAIT).data.id == batch.id
+        assert wait_for_outcome(client, batch.id, "delivered")["attempts"] == 1
+
+
+def test_serve_refuses_a_url_with_a_user_name(tmp_path: Path) -> None:
+    refused = _serve(
+        tmp_path, "--webhook-url", "http://evil@127.0.0.1:9000/h", "--webhook-secret", SECRET
+    )
+    assert refused.returncode == 2 and "user name" in refused.stderr
 
 
 def _serve(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
