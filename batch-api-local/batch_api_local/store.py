@@ -406,24 +406,17 @@ class Store:
         *,
         status: str | None = None,
         batch_id: str | None = None,
-        due_by: float | None = None,
         limit: int = 100,
-        oldest_first: bool = False,
     ) -> list[dict[str, Any]]:
-        """Webhook events, newest first (or oldest first), filtered by what is given.
-
-        ``due_by``: only pending events whose next attempt is due by then.
-        """
+        """Webhook events, newest first, filtered by what is given (for those due, see
+        :meth:`due_webhook_events`)."""
         sql = f"SELECT {', '.join(WEBHOOK_EVENT_COLUMNS)} FROM webhook_events WHERE 1 = 1"
         args: list[Any] = []
         for column, value in (("namespace", namespace), ("status", status), ("batch_id", batch_id)):
             if value is not None:
                 sql += f" AND {column} = ?"
                 args.append(value)
-        if due_by is not None:
-            sql += " AND status = 'pending' AND next_attempt_at <= ?"
-            args.append(due_by)
-        sql += " ORDER BY seq " + ("ASC" if oldest_first else "DESC") + " LIMIT ?"
+        sql += " ORDER BY seq DESC LIMIT ?"
         args.append(limit)
         return [
             dict(zip(WEBHOOK_EVENT_COLUMNS, r, strict=True)) for r in self._query(sql, tuple(args))
