@@ -353,8 +353,6 @@ class Deliverer:
     IDLE = 5.0
     #: attempts under way at once (each to a different endpoint)
     WORKERS = 4
-    #: events taken from the outbox per pass (no more than there are free workers)
-    BATCH = WORKERS
     #: how long an endpoint rests after an attempt whose outcome could not be saved (a full
     #: disk, say), so that its event is not sent again and again meanwhile
     REST = 5.0

@@ -824,7 +824,8 @@ def test_a_backlog_at_one_slow_endpoint_holds_up_no_other(
     """Many events for one endpoint that answers slowly, then one for another endpoint: the
     last is delivered while the slow endpoint still holds its first."""
     with SlowReceiver() as slow, webhook_receiver(SECRET) as fast:
-        backlog = [queue(outbox, "ns-slow", slow.url) for _ in range(3 * Deliverer.BATCH)]
+        # more than a pass of the outbox used to take (50, oldest first, whatever the endpoint)
+        backlog = [queue(outbox, "ns-slow", slow.url) for _ in range(60)]
         other = queue(outbox, "ns-fast", fast.url)
         deliverer.start()
         assert slow.holding.wait(WAIT), "the slow endpoint's first event was never sent"
