@@ -155,12 +155,16 @@ def invalid_host(host: str | None) -> BadRequest:
     )
 
 
-def storage_failed(state_dir: Any, exc: OSError) -> APIError:
-    """The state directory refused a write (a full disk, a read-only folder)."""
+def storage_failed(exc: OSError) -> APIError:
+    """The state directory refused a write (a full disk, a read-only folder).
+
+    The answer says why, never where: on a class server the caller is a student, and the
+    folder is the instructor's. The server's log names it (:func:`.app.create_app`)."""
     reason = exc.strerror or "the write failed"
     return APIError(
-        f"The local server could not write to its state directory {state_dir}: {reason}. "
-        "Nothing was changed; free some space (or make the folder writable) and try again.",
+        f"The local server could not write to its state directory: {reason}. Nothing was "
+        "changed. Whoever runs the server finds the folder in its log: free some space there "
+        "(or make it writable), then try again.",
         status_code=507,
         error_type="server_error",
     )
