@@ -375,7 +375,7 @@ class UpstreamResponder:
                 status = response.status
                 declared = seen.get("content-length", "").strip()
                 limit = self.max_reply_bytes
-                if declared.isdigit() and int(declared) > limit:
+                if declared.isascii() and declared.isdigit() and int(declared) > limit:
                     return _Reply(status, headers, None, _too_large(limit))
                 chunks: list[bytes] = []
                 size = 0
