@@ -97,7 +97,8 @@ class Vision:
         tile: Tiles: the tokens of each 512 px tile at ``high``.
         shortest_side: Tiles: the shortest side an image is scaled to at ``high``.
         fidelity_extra: Tiles, GPT Image inputs: the tokens high input fidelity adds to a
-            square image and to any other (None: the model has no such thing).
+            square image and to any other (None: the model has no such thing). Such a model's
+            ``detail`` is the input fidelity, and ``low`` is tiled too.
         budget: Patches: the most patches of ``high``.
         side: Patches: the largest side of ``high``.
         original_budget: Patches: the most patches of ``original`` (None: no budget).
@@ -126,10 +127,11 @@ class Vision:
         """The input tokens of a ``width`` x ``height`` image at ``detail``."""
         detail = self.resolve(detail)
         if self.method == "tiles":
-            if detail == "low":
+            if detail == "low" and self.fidelity_extra is None:
                 return self.base
+            # a GPT Image input is tiled at either fidelity; high fidelity adds its extra
             count = self.base + self.tile * tile_count(width, height, self.shortest_side)
-            if self.fidelity_extra is not None:
+            if self.fidelity_extra is not None and detail == "high":
                 square, other = self.fidelity_extra
                 count += square if max(width, height) < 1.25 * min(width, height) else other
             return count
