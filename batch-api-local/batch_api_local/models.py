@@ -3,13 +3,15 @@
 The real catalog moves: models are announced, then deprecated with a shutdown date, then
 refused. This one follows it by date, as the pinned ``openai`` SDK's model types announce it
 (``openai/types/shared/chat_model.py`` lists every chat model and, under "Deprecated values",
-each deprecated model's shutdown date). A model is one of:
+each deprecated model's shutdown date; ``openai/types/image_model.py`` does the same for the
+image models, whose other dates come from OpenAI's deprecations page). A model is one of:
 
 * **served** (:data:`MODELS`): its entry says what the server needs to answer it as the real
   API would: which snapshot its alias points to, its context window and output limit, its
   tokenizer, whether it reasons (and with which ``reasoning_effort`` values, and which by
-  default), what it takes as input, which endpoints serve it, whether the Batch API takes it,
-  and its announced shutdown date, if any. From that date on, by the server's clock, it is
+  default), what it takes as input and how it counts an image (:data:`VISION`, OpenAI's vision
+  guide), what an image model makes (:class:`ImageGeneration`), which endpoints serve it,
+  whether the Batch API takes it, and its announced shutdown date, if any. From that date on, by the server's clock, it is
   refused as a shut-down model (:func:`retired`);
 * **shut down** (:data:`SHUT_DOWN`, and the served models whose date has passed): refused with the real API's 404 ``The model `x` has been
   deprecated ...`` (:func:`..errors.model_shut_down`);
