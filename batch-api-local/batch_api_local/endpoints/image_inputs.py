@@ -268,8 +268,7 @@ def check_responses(info: ModelInfo, refs: list[ImageRef], files: FileReader | N
         if "image" not in info.inputs:
             raise errors.image_input_unsupported(_dotted(ref.where), "input_image")
     for ref in refs:
-        for name in ("image_url", "file_id"):
-            value = getattr(ref, "url" if name == "image_url" else name)
+        for name, value in (("image_url", ref.url), ("file_id", ref.file_id)):
             if value is not None and not isinstance(value, str):
                 raise invalid_type(f"{ref.where}.{name}", "a string", value)
         if ref.url is None and ref.file_id is None:
