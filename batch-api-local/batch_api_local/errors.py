@@ -1053,9 +1053,19 @@ def edit_image_format(param: str, mimetype: str) -> BadRequest:
     )
 
 
-def mask_invalid(problem: str) -> BadRequest:
-    """A mask that is not a PNG of the first image's size (the spec: "Must be a valid PNG file
-    ... and have the same dimensions as image"; the words UNCONFIRMED)."""
+def mask_invalid(
+    size: tuple[int, int] | None = None, first: tuple[int, int] | None = None
+) -> BadRequest:
+    """A mask that is not a PNG (no sizes given), or not of the first image's ``first`` size
+    (the spec: "Must be a valid PNG file ... and have the same dimensions as image"; the words
+    UNCONFIRMED)."""
+    if size is None or first is None:
+        problem = "it must be a PNG image."
+    else:
+        problem = (
+            f"it must have the same dimensions as the first image ({first[0]}x{first[1]}), not "
+            f"{size[0]}x{size[1]}."
+        )
     return BadRequest(f"Invalid 'mask': {problem}", param="mask", code="invalid_value")
 
 

@@ -130,13 +130,11 @@ def _check_images(request: Request) -> None:
     _check_reference(mask, "mask")
     seen = _look_at(mask, "mask", len(images) + 1, request.files, code)
     if seen is not None and seen.format != "png":
-        raise errors.mask_invalid("it must be a PNG image.")
+        raise errors.mask_invalid()
     if seen is not None and first is not None:
-        if (seen.width, seen.height) != (first.width, first.height):
-            raise errors.mask_invalid(
-                f"it must have the same dimensions as the first image ({first.width}x"
-                f"{first.height}), not {seen.width}x{seen.height}."
-            )
+        size, wanted = (seen.width, seen.height), (first.width, first.height)
+        if size != wanted:
+            raise errors.mask_invalid(size, wanted)
 
 
 def answer(request: Request) -> dict[str, Any]:
