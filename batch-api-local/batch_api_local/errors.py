@@ -424,6 +424,16 @@ def invalid_choice(name: str, value: Any, supported: list[str]) -> BadRequest:
     )
 
 
+def unsupported_endpoint(endpoint: Any, supported: tuple[str, ...]) -> BadRequest:
+    """A batch's ``endpoint`` that the Batch API does not take, ``/v1/videos`` since 2026-09-24
+    included (observed wording, with the Oxford "and": "Invalid value: '/v1/invalid'. Supported
+    values are: '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses',
+    and '/v1/moderations'.", code ``invalid_value``, param ``endpoint``, in public client tests
+    and llama-stack's of 2025-08; the answer to ``/v1/videos`` since it shut down is
+    UNCONFIRMED: the SDK says only "Batch creation no longer accepts this endpoint")."""
+    return invalid_enum("endpoint", endpoint, supported)
+
+
 def invalid_part_type(name: str, value: str, supported: list[str]) -> BadRequest:
     """A content part of a type the role cannot send (observed: aallam/openai-kotlin#320)."""
     return invalid_enum(name, value, supported)
@@ -834,6 +844,255 @@ def text_only_moderation(model: str) -> BadRequest:
         f"The model `{model}` only supports text input; use omni-moderation-latest for images.",
         param="input",
         code="invalid_value",
+    )
+
+
+# -- images as input (chat's ``image_url`` parts, Responses' ``input_image``, edits' ``images``) --
+
+#: the example the real API's data-URL messages give
+_DATA_URL_EXAMPLE = "'data:image/png;base64,aW1nIGJ5dGVzIGhlcmU='"
+#: the real API's 400 type for image-generation problems a user can correct (OpenAI's
+#: image-generation guide: "may return error.type = image_generation_user_error")
+IMAGE_USER_ERROR = "image_generation_user_error"
+
+
+def image_input_unsupported(param: str, part_type: str) -> BadRequest:
+    """An image part sent to a model that takes no images (observed: vllm-project/vllm#11629,
+    2025-01-29, "by sending an image request to GPT 3.5", param ``messages.[0].content.[1].type``,
+    code null; danny-avila/LibreChat#6333; browser-use/web-ui#274). The dotted param with its
+    brackets is the real API's; Responses' ``input_image`` in the same words: UNCONFIRMED."""
+    return BadRequest(
+        f"Invalid content type. {part_type} is only supported by certain models.", param=param
+    )
+
+
+def image_url_not_data(param: str, *, responses: bool) -> BadRequest:
+    """An image URL that is neither http(s) nor a ``data:`` URL (chat's wording observed:
+    Alibaba-NLP/OmniSearch#3, 2025-02-05; Responses' built like its observed empty-bytes
+    message: UNCONFIRMED)."""
+    expected = (
+        f"Expected a base64-encoded data URL with an image MIME type (e.g. {_DATA_URL_EXAMPLE}),"
+        " but got a value without the 'data:' prefix."
+    )
+    head = f"Invalid '{param}'." if responses else f"Invalid image URL: '{param}'."
+    return BadRequest(f"{head} {expected}", param=param, code="invalid_value")
+
+
+def image_base64_invalid(param: str) -> BadRequest:
+    """Chat: a data URL whose base64 is empty or broken (observed: "Invalid base64 image_url.",
+    code ``invalid_base64``, sipherxyz/comfyui-art-venture#75, 2025-01, and a Go test fixture;
+    the param is not recorded: UNCONFIRMED)."""
+    return BadRequest("Invalid base64 image_url.", param=param, code="invalid_base64")
+
+
+def responses_image_base64(param: str, *, empty: bool) -> BadRequest:
+    """Responses: a data URL with no bytes (observed: anomalyco/opencode#23983, 2026-04-23; its
+    code presumed ``invalid_value``), or bytes that are not base64 (the same words ending "but
+    got invalid base64-encoded bytes.": UNCONFIRMED)."""
+    got = "empty base64-encoded bytes" if empty else "invalid base64-encoded bytes"
+    return BadRequest(
+        f"Invalid '{param}'. Expected a base64-encoded data URL with an image MIME type (e.g. "
+        f"{_DATA_URL_EXAMPLE}), but got {got}.",
+        param=param,
+        code="invalid_value",
+    )
+
+
+def image_format_unsupported(*, responses: bool) -> BadRequest:
+    """Image bytes of a format the API does not read (observed, chat: marketing-factory/
+    ai-filemetadata#19, 2025-02-17, code ``invalid_image_format``, param null, "has of one" as
+    the real API writes it; Responses: acoyfellow/my-ax#89, 2026-08-19, ``invalid_value``,
+    param ``input``)."""
+    if responses:
+        return BadRequest(
+            "The image data you provided does not represent a valid image. Please check your "
+            "input and try again with one of the supported image formats: ['image/jpeg', "
+            "'image/png', 'image/gif', 'image/webp'].",
+            param="input",
+            code="invalid_value",
+        )
+    return BadRequest(
+        "You uploaded an unsupported image. Please make sure your image has of one the "
+        "following formats: ['png', 'jpeg', 'gif', 'webp'].",
+        code="invalid_image_format",
+    )
+
+
+def image_unreadable(*, responses: bool) -> BadRequest:
+    """Image bytes that announce a format but cannot be read (observed, chat: marketing-factory/
+    ai-filemetadata#26, 2025-06-04, and openai/openai-node#1463, code ``image_parse_error``;
+    Responses: the same public fixtures, ``invalid_value``, param ``input``)."""
+    if responses:
+        return BadRequest(
+            "The image data you provided does not represent a valid image. Please check your "
+            "input and try again.",
+            param="input",
+            code="invalid_value",
+        )
+    return BadRequest(
+        "You uploaded an unsupported image. Please make sure your image is valid.",
+        code="image_parse_error",
+    )
+
+
+def image_file_not_found(param: str, file_id: str) -> BadRequest:
+    """An image given by a ``file_id`` the caller has no file for (the Files API's own words;
+    here, as a 400 naming the parameter: UNCONFIRMED)."""
+    return BadRequest(f"No such File object: {file_id}", param=param, code="invalid_value")
+
+
+# -- the Images API (``/v1/images/generations`` and ``/v1/images/edits``) -------------------------
+
+
+def image_size_invalid(size: str, problem: str) -> BadRequest:
+    """A ``WIDTHxHEIGHT`` a flexible-size model (gpt-image-2 and later) cannot make. The words
+    for sides not divisible by 16 are observed (jezweb/claude-skills#91, 2026-05-13: "Invalid
+    size '1792x936'. Width and height must both be divisible by 16."); the other problems'
+    words are UNCONFIRMED."""
+    return BadRequest(f"Invalid size '{size}'. {problem}", param="size", code="invalid_value")
+
+
+#: what :func:`image_size_invalid` says of each problem
+SIZE_PROBLEMS = {
+    "format": "Use 'auto' or WIDTHxHEIGHT in pixels, for example '1536x864'.",
+    "divisible": "Width and height must both be divisible by 16.",
+    "ratio": "The aspect ratio must be between 1:3 and 3:1.",
+    "limits": (
+        "The longest side may be at most 3840 pixels, and the image must have between 655,360 "
+        "and 8,294,400 pixels."
+    ),
+}
+
+
+def transparent_unsupported() -> APIError:
+    """``background: "transparent"`` sent to gpt-image-2 or 2.5 (observed: Wei-Shaw/sub2api#7150,
+    2026-09-15, for gpt-image-2, gpt-image-2.5-flare and -sunburst; gaoren002/GPT2Image-Pro#2,
+    2026-05-30; the param is not recorded: UNCONFIRMED)."""
+    return APIError(
+        "Transparent background is not supported for this model.",
+        param="background",
+        code="invalid_value",
+        error_type=IMAGE_USER_ERROR,
+    )
+
+
+def transparent_needs_png_or_webp(output_format: str) -> BadRequest:
+    """A transparent background in a format without transparency (OpenAI's docs: "When using
+    transparent, set the output format to png or webp"; refused, Bike4Mind/bike4mind#2921,
+    2026-09-16; the words UNCONFIRMED)."""
+    return BadRequest(
+        f"Transparent background is not supported with output_format '{output_format}'. Use "
+        "'png' or 'webp'.",
+        param="background",
+        code="invalid_value",
+    )
+
+
+def output_compression_unsupported(output_format: str) -> BadRequest:
+    """``output_compression`` with an output format it does not apply to (the spec: "only
+    supported ... with the webp or jpeg output formats"; the refusal and its words
+    UNCONFIRMED)."""
+    return BadRequest(
+        f"output_compression is not supported with output_format '{output_format}'. It applies "
+        "to 'jpeg' and 'webp' only.",
+        param="output_compression",
+        code="unsupported_parameter",
+    )
+
+
+def output_format_not_emulated(output_format: str) -> BadRequest:
+    """``gif`` or ``svg`` output, which the local server does not make (the SDK lists them for
+    newer models, behind previews); the wording is the local server's own."""
+    return BadRequest(
+        f"Invalid value: '{output_format}'. Supported values are: 'png', 'jpeg', and 'webp'. "
+        "(The local server makes placeholder images in these three formats; gif and svg output "
+        "is not emulated.)",
+        param="output_format",
+        code="invalid_value",
+    )
+
+
+def input_fidelity_unsupported() -> BadRequest:
+    """``input_fidelity`` sent to a model that always works at high fidelity (the SDK: "For
+    gpt-image-2, omit this parameter"; the refusal and its words UNCONFIRMED)."""
+    return BadRequest(
+        "input_fidelity is not supported for this model.",
+        param="input_fidelity",
+        code="unsupported_parameter",
+    )
+
+
+def image_reference_invalid(param: str) -> BadRequest:
+    """An edit's image reference without exactly one of ``image_url`` and ``file_id`` (the
+    spec's ``ImageRefParam``: "Provide exactly one"; the words UNCONFIRMED)."""
+    return BadRequest(
+        f"Invalid '{param}': provide exactly one of 'image_url' or 'file_id'.",
+        param=param,
+        code="invalid_value",
+    )
+
+
+def invalid_image_file(position: int, request_id: str) -> APIError:
+    """An edit's input image that cannot be read (observed: lofcz/LLMTornado#105, 2025-10-27,
+    and QuantumNous/new-api#1159, 2025-06-05: type ``image_generation_user_error``, code
+    ``invalid_image_file``, param null; ``position`` counts from 1)."""
+    return APIError(
+        f"Invalid image file or mode for image {position}, please check your image file. If you "
+        "believe this is an error, contact us at help.openai.com and include the request ID "
+        f"req_{request_id}.",
+        code="invalid_image_file",
+        error_type=IMAGE_USER_ERROR,
+    )
+
+
+def edit_image_format(param: str, mimetype: str) -> BadRequest:
+    """An edit's input image in a format edits do not take (GIF): the multipart upload's
+    observed words (anasfik/openai#216, 2025-09-03; openai/openai-ruby#147), naming the JSON
+    parameter (UNCONFIRMED)."""
+    return BadRequest(
+        f"Invalid file '{param}': unsupported mimetype ('{mimetype}'). Supported file formats "
+        "are 'image/jpeg', 'image/png', and 'image/webp'.",
+        param=param,
+        code="invalid_value",
+    )
+
+
+def mask_invalid(
+    size: tuple[int, int] | None = None, first: tuple[int, int] | None = None
+) -> BadRequest:
+    """A mask that is not a PNG (no sizes given), or not of the first image's ``first`` size
+    (the spec: "Must be a valid PNG file ... and have the same dimensions as image"; the words
+    UNCONFIRMED)."""
+    if size is None or first is None:
+        problem = "it must be a PNG image."
+    else:
+        problem = (
+            f"it must have the same dimensions as the first image ({first[0]}x{first[1]}), not "
+            f"{size[0]}x{size[1]}."
+        )
+    return BadRequest(f"Invalid 'mask': {problem}", param="mask", code="invalid_value")
+
+
+def string_too_short(name: str, minimum: int, length: int) -> BadRequest:
+    """A string under its minimum length (OpenAI's wording pattern for lengths; this one
+    UNCONFIRMED)."""
+    return BadRequest(
+        f"Invalid '{name}': string too short. Expected a string with minimum length {minimum}, "
+        f"but got a string with length {length} instead.",
+        param=name,
+        code="string_below_min_length",
+    )
+
+
+def edits_need_json() -> BadRequest:
+    """A multipart image edit sent to the local server's direct route, which takes the JSON
+    body only (a local refusal, in the local server's own words)."""
+    return BadRequest(
+        "The local server takes image edits as JSON only: send 'images' as a list of "
+        "{'file_id': ...} or {'image_url': ...} objects (the spec's JSON body, the one a batch "
+        "line uses), not a multipart upload of 'image'.",
+        param="image",
+        code="unsupported_value",
     )
 
 

@@ -34,6 +34,7 @@ from .common import (
     optional_number,
     placeholder,
 )
+from .image_inputs import chat_images, check_chat, check_chat_shape
 from .logprobs import MAX_TOP_LOGPROBS, token_logprobs
 from .parameters import Parameter
 
@@ -94,7 +95,8 @@ PARAMETERS: tuple[Parameter, ...] = (
 
 
 def input_tokens(body: dict[str, Any], encoding: str) -> int:
-    """Prompt tokens of ``messages`` (cookbook rule)."""
+    """Prompt tokens of the text of ``messages`` (cookbook rule); its images are counted apart
+    (:func:`.image_inputs.image_tokens`)."""
     return tokens.chat_prompt_tokens(body.get("messages"), encoding)
 
 
@@ -119,6 +121,7 @@ def _check_messages(messages: object) -> list[dict[str, Any]]:
             raise invalid_type(f"{where}.content", "one of a string or array of objects", content)
         if isinstance(content, list):
             check_parts(f"{where}.content", content, CHAT_PART_TYPES.get(role, ("text",)))
+            check_chat_shape(content, f"{where}.content")
     return messages
 
 
@@ -151,6 +154,7 @@ def answer(request: Request) -> dict[str, Any]:
     """A ``chat.completion``; raises :class:`..errors.APIError` for a body the API refuses."""
     info, model, body = request.info, request.model, request.body
     messages = _check_messages(body.get("messages"))
+    image_tokens = check_chat(info, chat_images(body))
     effort = reasoning.effort(info, model, body, chat=True)
     parameters.check(body, PARAMETERS)
     top_logprobs = _check_logprobs(body)
@@ -165,7 +169,9 @@ def answer(request: Request) -> dict[str, Any]:
 
     encoding = info.encoding
     prompt_tokens = (
-        request.input_tokens if request.input_tokens is not None else input_tokens(body, encoding)
+        request.input_tokens
+        if request.input_tokens is not None
+        else input_tokens(body, encoding) + image_tokens
     )
     check_chat_limits(info, prompt_tokens, limit, limit_param or "max_tokens", "messages")
 
@@ -236,5 +242,6 @@ ENDPOINT: Endpoint = Endpoint(
     input_tokens=input_tokens,
     answer=answer,
     output=OutputLimit(fields=LIMIT_FIELDS, answers=answers_asked),
+    images=chat_images,
     wrong_model=_wrong_model,
 )

@@ -33,6 +33,7 @@ from .common import (
     optional_number,
     placeholder,
 )
+from .image_inputs import check_responses, responses_images
 from .logprobs import MAX_TOP_LOGPROBS, token_logprobs
 from .parameters import Parameter
 
@@ -104,7 +105,8 @@ PARAMETERS: tuple[Parameter, ...] = (
 
 
 def input_tokens(body: dict[str, Any], encoding: str) -> int:
-    """Tokens of ``instructions`` and ``input``, framed as chat messages."""
+    """Tokens of the text of ``instructions`` and ``input``, framed as chat messages; images are
+    counted apart (:func:`.image_inputs.image_tokens`)."""
     return tokens.chat_prompt_tokens(tokens.responses_input_messages(body), encoding)
 
 
@@ -177,6 +179,8 @@ def answer(request: Request) -> dict[str, Any]:
     info, model, body = request.info, request.model, request.body
     value = body.get("input")
     _check_input(value)
+    images = responses_images(body)
+    image_tokens = check_responses(info, images, request.files)
     instructions = body.get("instructions")
     if instructions is not None and not isinstance(instructions, str):
         raise invalid_type("instructions", "a string", instructions)
@@ -196,8 +200,13 @@ def answer(request: Request) -> dict[str, Any]:
     tool = formats.forced_tool(body, chat=False)
 
     encoding = info.encoding
+    # an image given by a file was counted unseen at validation: now that it has been read,
+    # the request is counted again
+    read_files = request.files is not None and any(ref.file_id is not None for ref in images)
     counted = (
-        request.input_tokens if request.input_tokens is not None else input_tokens(body, encoding)
+        request.input_tokens
+        if request.input_tokens is not None and not read_files
+        else input_tokens(body, encoding) + image_tokens
     )
     if limit is None and counted > info.context_window:
         raise errors.responses_context_exceeded()
@@ -300,4 +309,5 @@ ENDPOINT: Endpoint = Endpoint(
     input_tokens=input_tokens,
     answer=answer,
     output=OutputLimit(fields=(LIMIT_FIELD,), answers=_one_answer),
+    images=responses_images,
 )

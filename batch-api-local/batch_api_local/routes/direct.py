@@ -3,33 +3,56 @@ model list (``/v1/models``: the models served on the caller's clock, each with i
 ``shutdown_date``).
 
 A direct call gets the answer a batch line would get, from the same responder (local, replayed
-or upstream), stamped with the caller's clock.
+or upstream), stamped with the caller's clock, reading the caller's files (an image given by
+``file_id``). Bodies are JSON: an image edit sent as a multipart form (how the SDK's
+``images.edit`` sends one) is refused with a message that says to send the JSON body a batch
+line uses.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from ..constants import BATCH_ENDPOINTS
-from ..errors import unknown_model
+from ..errors import edits_need_json, unknown_model
 from ..http import JSONResponse
 from ..models import ModelInfo, list_models, resolve_model, retired
-from .deps import CallerDep, ObjectBody, ServiceDep
+from ..responder import respond
+from .deps import CallerDep, ServiceDep, object_body
 
 router = APIRouter()
+
+
+async def direct_body(request: Request) -> dict[str, Any]:
+    """A direct call's JSON object; a multipart image edit gets :func:`..errors.edits_need_json`
+    (and the connection is closed, its upload unread)."""
+    content_type = request.headers.get("content-type", "").lower()
+    if request.url.path.endswith("/images/edits") and content_type.startswith("multipart/"):
+        refused = edits_need_json()
+        refused.close_connection = True
+        raise refused
+    return await object_body(request)
+
+
+DirectBody = Annotated[dict[str, Any], Depends(direct_body)]
 
 
 def _answer(url: str) -> Any:
     def answer(
         request: Request,
         who: CallerDep,
-        body: ObjectBody,
+        body: DirectBody,
         svc: ServiceDep,
     ) -> JSONResponse:
-        responder = request.app.state.responder
-        status, payload = responder.respond(url, body, now=svc.tenants.now(who.namespace))
+        status, payload = respond(
+            request.app.state.responder,
+            url,
+            body,
+            now=svc.tenants.now(who.namespace),
+            files=svc.file_reader(who.namespace),
+        )
         return JSONResponse(payload, status_code=status)
 
     return answer
