@@ -12,7 +12,7 @@ export no_proxy := 127.0.0.1,localhost
 NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=180 \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly
 
-.PHONY: help install lab run test test-unit test-notebooks test-slow test-browser lint format \
+.PHONY: help install lab run site test test-unit test-notebooks test-slow test-browser lint format \
 	record readme-table server stop clean
 
 help:
@@ -53,13 +53,21 @@ server: install
 stop: install
 	@$(VENV)/bin/batch-api-local stop || true
 
+# the course site: the README, the notebooks with their saved outputs (never run) and docs/,
+# as static pages in site/ (see mkdocs.yml). Offline, in seconds; a broken link fails it.
+# (NO_MKDOCS_2_WARNING: the theme's notice about its successor, printed on every build)
+site: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --quiet
+	@echo "The course site is in site/: open site/index.html, or serve it with"
+	@echo "  $(PY) -m http.server --directory site 8000   (then http://127.0.0.1:8000)"
+
 # -- checks -------------------------------------------------------------------------------------
 
-test: install lint test-unit test-notebooks
+test: install lint site test-unit test-notebooks
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check helpers batch-api-local tests scripts benchmarks notebooks
+	$(VENV)/bin/ruff format --check helpers batch-api-local tests scripts benchmarks notebooks website
 	$(VENV)/bin/mypy
 	$(PY) scripts/readme_table.py --check
 	$(PY) scripts/check_notebooks.py
@@ -81,7 +89,7 @@ test-browser: install
 	$(VENV)/bin/pytest tests/browser -m browser -q
 
 format: install
-	$(VENV)/bin/ruff format helpers batch-api-local tests scripts benchmarks notebooks
+	$(VENV)/bin/ruff format helpers batch-api-local tests scripts benchmarks notebooks website
 	$(VENV)/bin/ruff check --fix .
 
 record: install
