@@ -1,7 +1,12 @@
 """Command line: ``batch-api-local serve [--port N] [--state-dir DIR] ...``.
 
 Other commands: ``status`` (is a server up for this state directory?), ``stop``, ``ensure``
-(start one in the background unless a healthy one is already up, then print its URL).
+(start one in the background unless a healthy one is already up, then print its URL), ``keys``
+(a class's keys file, and what to hand out).
+
+``serve`` prints a short block once it listens (the address clients use, for a class server
+also the class page, the keys loaded, where state lives, how to stop it) and a line when it
+stops; uvicorn's own lines stay below the default log level.
 """
 
 from __future__ import annotations
@@ -9,9 +14,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
@@ -26,9 +34,12 @@ from .config import (
     parse_clock,
 )
 from .constants import DEFAULT_TOKEN_LIMIT
-from .keys import admin_keys_from_env, class_keys
+from .keys import ADMIN_KEY_ENV, Keys, admin_keys_from_env, class_keys
 from .net import is_loopback
 from .redaction import hide_in_logs
+
+if TYPE_CHECKING:
+    import uvicorn
 
 
 def _default_state_dir() -> Path:
@@ -310,6 +321,107 @@ def _webhook_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
+#: the shortest admin key ``serve`` accepts: one a student could not guess
+MIN_ADMIN_KEY_LENGTH = 16
+#: an address of no host (TEST-NET-1): asking the system how it would reach it names this
+#: machine's address on its network, and sends nothing
+_NOWHERE = ("192.0.2.1", 9)
+
+
+def lan_address() -> str | None:
+    """This machine's address on its network (the one of its default route), or None.
+
+    Connecting a UDP socket sends no packet: it only asks the routing table which address the
+    machine would send from.
+    """
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(_NOWHERE)
+            address = str(probe.getsockname()[0])
+    except OSError:
+        return None
+    return None if is_loopback(address) or address == "0.0.0.0" else address
+
+
+def _where(settings: Settings) -> str:
+    return f"state in {Path(settings.state_dir).resolve()}"
+
+
+def startup_block(settings: Settings, keys: Keys, port: int, *, address: str | None = None) -> str:
+    """What ``serve`` prints once it listens on ``port``.
+
+    For a class server (a keys file): the address students set, the class page, how many keys
+    it loaded, where its state lives and how to stop it. Otherwise the address to give the SDK.
+    ``address`` is this machine's network address when the server listens on every interface
+    (default: :func:`lan_address`).
+    """
+    host = settings.host
+    everywhere = host in ("0.0.0.0", "::", "")
+    if everywhere:
+        address = address or lan_address()
+    shown = address if everywhere else host
+    if shown and ":" in shown:
+        shown = f"[{shown}]"
+    local = (
+        f"http://127.0.0.1:{port}" if everywhere or is_loopback(host) else f"http://{shown}:{port}"
+    )
+    stop = "Stop it with Ctrl+C."
+    if not keys.shared:
+        return "\n".join(
+            [
+                f"Local Batch API server listening on {local}/v1 ({_where(settings)}).",
+                f"  OPENAI_BASE_URL={local}/v1 (any OPENAI_API_KEY). {stop}",
+            ]
+        )
+    students = len(keys.students or {})
+    admins = len(keys.admins)
+    if shown:
+        for_students = f"OPENAI_BASE_URL=http://{shown}:{port}/v1"
+        if everywhere:
+            for_students += "  (this machine's address on its network: check it from a student's"
+            for_students += " machine, see docs/classroom.md)"
+    else:
+        for_students = (
+            f"OPENAI_BASE_URL=http://<this machine's address>:{port}/v1  (find the address: "
+            "docs/classroom.md, step 3)"
+        )
+    page = f"{local}/_local/class/page"
+    if everywhere and shown:
+        page += f"  (from another machine: http://{shown}:{port}/_local/class/page)"
+    return "\n".join(
+        [
+            f"Class server (local Batch API server) listening on {host or '*'}:{port}.",
+            f"  Students set:  {for_students}",
+            f"  Class page:    {page}",
+            f"  Keys:          {students} student key{'s' if students != 1 else ''} from "
+            f"{settings.keys_file}, {admins} admin key{'s' if admins != 1 else ''}",
+            f"  State:         {Path(settings.state_dir).resolve()}",
+            f"  {stop}",
+        ]
+    )
+
+
+def _announcing_server(
+    config: uvicorn.Config, started: Callable[[int], str], stopped: str
+) -> uvicorn.Server:
+    """uvicorn's server, which also prints ``started(port)`` once it listens, and ``stopped``
+    once it has shut down (before a Ctrl+C or a SIGTERM ends the process)."""
+    import uvicorn
+
+    class Announcing(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                port = int(self.servers[0].sockets[0].getsockname()[1])
+                print(started(port), file=sys.stderr, flush=True)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets)
+            print(stopped, file=sys.stderr, flush=True)
+
+    return Announcing(config)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
@@ -350,6 +462,17 @@ def main(argv: list[str] | None = None) -> int:
             webhook_retry_base=args.webhook_retry_base,
             webhook_timeout=args.webhook_timeout,
         )
+        short = [key for key in settings.admin_keys if len(key) < MIN_ADMIN_KEY_LENGTH]
+        if short:
+            print(
+                f"An admin key must be at least {MIN_ADMIN_KEY_LENGTH} characters long (one of "
+                f"--admin-key or ${ADMIN_KEY_ENV} has {len(short[0])}): anyone who guesses it "
+                "may act on every student. Use the one `batch-api-local keys` made, or make "
+                "one: python -c \"import secrets; print('sk-class-' + "
+                'secrets.token_urlsafe(24))"',
+                file=sys.stderr,
+            )
+            return 2
         if settings.upstream:  # an upstream may quote the key back: never in the log
             hide_in_logs(settings.upstream_key)
         if not is_loopback(settings.host) and settings.keys_file is None:
@@ -389,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{exc}", file=sys.stderr)
             return 2
         # the same HTTP stack wherever it runs, whatever else is installed
-        uvicorn.run(
+        config = uvicorn.Config(
             app,
             host=args.host,
             port=args.port,
@@ -398,7 +521,17 @@ def main(argv: list[str] | None = None) -> int:
             loop="asyncio",
             http="h11",
         )
-        return 0
+        keys: Keys = app.state.keys
+        server = _announcing_server(
+            config,
+            lambda port: startup_block(settings, keys, port),
+            f"Stopped the local Batch API server ({_where(settings)}).",
+        )
+        try:
+            server.run()
+        except KeyboardInterrupt:  # Ctrl+C, raised again once uvicorn has shut down
+            pass
+        return 0 if server.started else 1  # not started: it could not listen, as uvicorn said
 
     if args.command == "keys":
         return _write_class_keys(args.students, args.out, force=args.force)

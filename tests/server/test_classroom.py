@@ -489,7 +489,6 @@ def test_temporarily_changes_only_the_callers_settings(room: Room) -> None:
     assert_still_has(b, b_before)
 
 
-
 def test_a_class_wide_pace_set_during_a_students_block_is_kept(room: Room) -> None:
     """Notebook 7's ``instant`` block while the instructor slows the class: when the block ends,
     the student is at the class's new pace, not at the one the block found."""
