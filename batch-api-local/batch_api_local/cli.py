@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import socket
 import sqlite3
 import sys
@@ -213,6 +214,25 @@ def _parser() -> argparse.ArgumentParser:
     keys.add_argument("--students", type=int, required=True, help="how many student keys")
     keys.add_argument("--out", type=Path, required=True, help="the keys file to write")
     keys.add_argument("--force", action="store_true", help="overwrite an existing file")
+    keys.add_argument(
+        "--address",
+        default=None,
+        help="the address students reach this machine at, for the lines they paste "
+        "(default: this machine's address on its network, as far as it can tell)",
+    )
+    keys.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="the class server's port (default %(default)s)",
+    )
+    keys.add_argument(
+        "--handouts",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also write one file per student into DIR (student-01.txt ...), to print or send",
+    )
 
     for name, text in (
         ("status", "print the running server for a state directory"),
@@ -262,7 +282,63 @@ def _unusable(state_dir: Path) -> str | None:
     return None
 
 
-def _write_class_keys(students: int, out: Path, *, force: bool) -> int:
+#: where ``keys`` tells the class server to keep its state, beside the keys file
+CLASS_STATE = "class-state"
+
+
+def serve_command(keys_file: Path, admin: str, port: int = DEFAULT_PORT) -> str:
+    """The command that starts a class server for ``keys_file``: the one docs/classroom.md
+    gives in step 2, on one line (so it pastes as it is into any shell)."""
+    state_dir = keys_file.parent / CLASS_STATE
+    return (
+        f"batch-api-local serve --host 0.0.0.0 --port {port} --keys-file {shlex.quote(str(keys_file))} "
+        f"--admin-key {admin} --state-dir {shlex.quote(str(state_dir))}"
+    )
+
+
+def handout_lines(key: str, base_url: str) -> tuple[str, str]:
+    """What a student pastes into the terminal they start JupyterLab from: for bash and zsh
+    (macOS, Linux), and for Windows PowerShell."""
+    posix = f"export BATCH_TUTORIAL_MODE=classroom OPENAI_BASE_URL={base_url} OPENAI_API_KEY={key}"
+    powershell = (
+        f'$env:BATCH_TUTORIAL_MODE="classroom"; $env:OPENAI_BASE_URL="{base_url}"; '
+        f'$env:OPENAI_API_KEY="{key}"'
+    )
+    return posix, powershell
+
+
+def handout(label: str, key: str, base_url: str) -> str:
+    """One student's handout: their lines, and what to do with them."""
+    posix, powershell = handout_lines(key, base_url)
+    return (
+        f"{label}: your key for the class's local Batch API server (it works there only).\n"
+        "\n"
+        "Paste one of these lines into the terminal you start JupyterLab from, then start it\n"
+        "(make lab). The first cell of every notebook says whether it reached the class server.\n"
+        "\n"
+        f"macOS and Linux (bash, zsh):\n{posix}\n"
+        "\n"
+        f"Windows (PowerShell):\n{powershell}\n"
+    )
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    try:
+        path.chmod(0o600)  # keys are secrets (on Windows only the read-only bit exists)
+    except OSError:
+        pass
+
+
+def _write_class_keys(
+    students: int,
+    out: Path,
+    *,
+    force: bool,
+    address: str | None = None,
+    port: int = DEFAULT_PORT,
+    handouts: Path | None = None,
+) -> int:
     """``keys --students N --out FILE``: a keys file, and what to hand out."""
     if not 1 <= students <= 1000:
         print("--students must be from 1 to 1000.", file=sys.stderr)
@@ -274,23 +350,40 @@ def _write_class_keys(students: int, out: Path, *, force: bool) -> int:
     lines = ["# keys of a class: one key and its label per line (serve --keys-file)"]
     lines += [f"{key} {label}" for key, label in pairs]
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    try:
-        out.chmod(0o600)  # keys are secrets (on Windows only the read-only bit exists)
-    except OSError:
-        pass
+    _write_private(out, "\n".join(lines) + "\n")
+    found = address or lan_address()
+    host = found or "<this machine's address>"
+    base_url = f"http://{f'[{host}]' if ':' in host else host}:{port}/v1"
     print(f"Wrote {students} student keys to {out}.")
     print()
     print("Your instructor (admin) key; keep it to yourself:")
     print(f"  {admin}")
     print()
     print("Start the class server with:")
-    print(f"  batch-api-local serve --host 0.0.0.0 --keys-file {out} \\")
-    print(f"      --admin-key {admin}")
+    print(f"  {serve_command(out, admin, port)}")
     print()
-    print("Hand out one line to each student:")
+    print("Hand each student their lines, to paste into the terminal they start JupyterLab")
+    print("from: the first on macOS and Linux, the second in Windows PowerShell.")
+    if address:
+        print(f"The address in them is the one you gave, {address}.")
+    elif found:
+        print(f"The address in them, {found}, is this machine's on its network as far as it can")
+        print("tell: check it (docs/classroom.md, step 3), or give another with --address.")
+    else:
+        print("Give this machine's address on the class network with --address, and run it again")
+        print("(docs/classroom.md, step 3, says how to find it).")
     for key, label in pairs:
-        print(f"  {label}: OPENAI_API_KEY={key}")
+        posix, powershell = handout_lines(key, base_url)
+        print()
+        print(f"{label}")
+        print(f"  {posix}")
+        print(f"  {powershell}")
+    if handouts is not None:
+        handouts.mkdir(parents=True, exist_ok=True)
+        for key, label in pairs:
+            _write_private(handouts / f"{label}.txt", handout(label, key, base_url))
+        print()
+        print(f"The same, one file per student: {handouts}/{pairs[0][1]}.txt ...")
     return 0
 
 
@@ -534,7 +627,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if server.started else 1  # not started: it could not listen, as uvicorn said
 
     if args.command == "keys":
-        return _write_class_keys(args.students, args.out, force=args.force)
+        return _write_class_keys(
+            args.students,
+            args.out,
+            force=args.force,
+            address=args.address,
+            port=args.port,
+            handouts=args.handouts,
+        )
 
     from .launcher import ensure_server, find_server, stop_server
 
