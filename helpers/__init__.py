@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 # ``setup`` names both a function and this package's submodule: importing the submodule
 # anywhere would make ``helpers.setup`` the module, so it is imported here, where the function
 # then takes the name. It needs nothing but the standard library and the local server's launcher.
-from .setup import Mode, is_local, setup
+from .setup import Mode, SetupError, is_local, setup
 
 if TYPE_CHECKING:
     from .answers import ANSWER_KINDS, answer_kind
@@ -41,6 +41,7 @@ __all__ = [
     "ANSWER_KINDS",
     "TERMINAL_STATUSES",
     "Mode",
+    "SetupError",
     "WebhookReceiver",
     "answer_kind",
     "batch_errors_table",

@@ -16,6 +16,9 @@ the whole class: ``OPENAI_BASE_URL`` is its address and ``OPENAI_API_KEY`` the s
 key. :func:`setup` checks both before any notebook cell uses them (see ``docs/classroom.md``).
 
 Live mode needs an explicit switch, ``BATCH_TUTORIAL_MODE=live``, and a key.
+
+When a mode lacks what it needs, :func:`setup` raises :class:`SetupError`, whose message says
+what to fix in one sentence; Jupyter shows that sentence alone, without a traceback.
 """
 
 from __future__ import annotations
@@ -65,6 +68,28 @@ _ORIGINAL_ENV: dict[str, tuple[str | None, str]] = {}  # name: (before, what loc
 ModeName = Literal["local", "live", "classroom"]
 
 
+class SetupError(RuntimeError):
+    """The setup cell cannot go on; the message says what to fix, in a sentence.
+
+    In Jupyter the cell shows that message alone: IPython calls an exception's
+    ``_render_traceback_``, when it has one, instead of printing the traceback through this
+    module. In a plain Python traceback :func:`setup` raises it itself, so it shows only the
+    caller's line and that ``raise``.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        # red, as IPython colours an exception's name; one line per line of the message
+        return [f"\x1b[0;31m{line}\x1b[0m" for line in str(self).splitlines()]
+
+
+class ModeError(SetupError, ValueError):
+    """``BATCH_TUTORIAL_MODE`` has a value that names no mode."""
+
+
+# shown in a plain traceback as helpers.SetupError, where learners import it from
+SetupError.__module__ = ModeError.__module__ = "helpers"
+
+
 @dataclass(frozen=True)
 class Mode:
     """Where requests go after :func:`setup`: ``name`` is "local", "classroom" or "live"."""
@@ -81,7 +106,7 @@ def _requested_mode() -> ModeName:
         return "live"
     if value == "classroom":
         return "classroom"
-    raise ValueError(
+    raise ModeError(
         f"{MODE_ENV} is {os.environ[MODE_ENV]!r}; set it to 'live', 'classroom' or 'local' "
         "(or unset it)."
     )
@@ -127,16 +152,26 @@ def setup(*, quiet: bool = False) -> Mode:
     Unless ``quiet``, prints one line naming the mode. Calling it again is harmless: it reuses
     the same server.
 
-    Returns the :class:`Mode`. Raises RuntimeError, with one line saying what to fix, for live
-    or classroom mode without what they need, for a class server that is unreachable, is not a
-    local Batch API server or refuses the key, and when the local server does not start;
-    ValueError for an unknown ``BATCH_TUTORIAL_MODE``.
+    Returns the :class:`Mode`. Raises :class:`SetupError` (a RuntimeError), with one line saying
+    what to fix, for live or classroom mode without what they need, for a class server that is
+    unreachable, is not a local Batch API server or refuses the key, and when the local server
+    does not start (then with the end of its log); :class:`ModeError` (also a ValueError) for an
+    unknown ``BATCH_TUTORIAL_MODE``.
     """
+    try:
+        return _setup(quiet)
+    except SetupError as error:
+        # raised again from here, from nothing: the traceback shows this line, not the frames of
+        # this module it came through, nor what it was raised while handling
+        raise error.with_traceback(None) from None  # what to fix: the line below
+
+
+def _setup(quiet: bool) -> Mode:
     mode = _requested_mode()
     if mode == "live":
         _restore_user_env()
         if not os.environ.get("OPENAI_API_KEY"):
-            raise RuntimeError(
+            raise SetupError(
                 f"{MODE_ENV}=live needs OPENAI_API_KEY: set it to your OpenAI API key, "
                 f"or unset {MODE_ENV} to use the local server (no key, no cost)."
             )
@@ -163,7 +198,10 @@ def setup(*, quiet: bool = False) -> Mode:
 
     state_dir = Path(os.environ.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR)
     bypass_proxy()
-    info = ensure_server(state_dir)
+    try:
+        info = ensure_server(state_dir)
+    except RuntimeError as error:  # it did not start: the message ends with the end of its log
+        raise SetupError(str(error)) from None
     for name, ours in (("OPENAI_BASE_URL", info.base_url), ("OPENAI_API_KEY", LOCAL_API_KEY)):
         before = os.environ.get(name)
         if name not in _ORIGINAL_ENV or before != _ORIGINAL_ENV[name][1]:
@@ -291,17 +329,17 @@ def check_class_server() -> tuple[str, str]:
     anywhere, and ``NO_PROXY`` matches names by suffix): when a proxy would carry the requests
     to it, this raises and says to add it to ``NO_PROXY`` yourself.
 
-    Raises RuntimeError with one line saying which variable to fix and the value it has.
+    Raises :class:`SetupError` with one line saying which variable to fix and the value it has.
     """
     url = os.environ.get("OPENAI_BASE_URL", "").strip()
     key = os.environ.get("OPENAI_API_KEY", "").strip()
     if not url:
-        raise RuntimeError(
+        raise SetupError(
             f"{MODE_ENV}=classroom needs OPENAI_BASE_URL: set it to the class server's address "
             f"your instructor gave you, such as {_EXAMPLE_URL}."
         )
     if not key:
-        raise RuntimeError(
+        raise SetupError(
             f"{MODE_ENV}=classroom needs OPENAI_API_KEY: set it to the class key your "
             "instructor gave you (sk-class-...)."
         )
@@ -312,7 +350,7 @@ def check_class_server() -> tuple[str, str]:
         shaped = False
     host = (parts.hostname or "") if shaped else ""
     if not host or not url.rstrip("/").endswith("/v1"):
-        raise RuntimeError(
+        raise SetupError(
             f"OPENAI_BASE_URL is {url!r}: in classroom mode it must be the class server's "
             f"address ending in /v1, such as {_EXAMPLE_URL}."
         )
@@ -322,7 +360,7 @@ def check_class_server() -> tuple[str, str]:
         proxy = _proxy_for(url)
         if proxy is not None:
             instead = "" if _is_address(host) else ", or use the class server's IP address"
-            raise RuntimeError(
+            raise SetupError(
                 f"OPENAI_BASE_URL is {url!r}, but your proxy settings would send requests for "
                 f"{host} (and your class key) through the proxy {proxy}: add {host} to "
                 f"NO_PROXY{instead}."
@@ -341,22 +379,22 @@ def check_class_server() -> tuple[str, str]:
             or health.get("status") != "ok"
             or "instance" not in health
         ):
-            raise RuntimeError(not_ours.format(f"/_local/health answered HTTP {status}"))
+            raise SetupError(not_ours.format(f"/_local/health answered HTTP {status}"))
         status, who = _ask(root + "/_local/whoami", key)
     except OSError as error:
-        raise RuntimeError(
+        raise SetupError(
             f"Cannot reach {where}: {_why(error)}. Check the address with your instructor, "
             "and that you are on the class's network."
         ) from None
     except http.client.HTTPException as error:  # something that does not speak HTTP
-        raise RuntimeError(not_ours.format(type(error).__name__)) from None
+        raise SetupError(not_ours.format(type(error).__name__)) from None
     if status == 401:
-        raise RuntimeError(
+        raise SetupError(
             f"OPENAI_API_KEY ({mask(key)}) is not a key of the class server at {root}: set it "
             "to the key your instructor gave you, copied whole."
         )
     if status != 200 or not isinstance(who, dict) or who.get("server") != LOCAL_SERVER_NAME:
-        raise RuntimeError(not_ours.format(f"/_local/whoami answered HTTP {status}"))
+        raise SetupError(not_ours.format(f"/_local/whoami answered HTTP {status}"))
     if direct:
         bypass_proxy(host)  # with loopback's two names, which local mode adds too
     return url, str(who.get("label") or who.get("namespace") or "you")

@@ -1,7 +1,12 @@
 """Command line: ``batch-api-local serve [--port N] [--state-dir DIR] ...``.
 
 Other commands: ``status`` (is a server up for this state directory?), ``stop``, ``ensure``
-(start one in the background unless a healthy one is already up, then print its URL).
+(start one in the background unless a healthy one is already up, then print its URL), ``keys``
+(a class's keys file, and what to hand out).
+
+``serve`` prints a short block once it listens (the address clients use, for a class server
+also the class page, the keys loaded, where state lives, how to stop it) and a line when it
+stops; uvicorn's own lines stay below the default log level.
 """
 
 from __future__ import annotations
@@ -9,9 +14,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
+import socket
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
@@ -26,9 +35,12 @@ from .config import (
     parse_clock,
 )
 from .constants import DEFAULT_TOKEN_LIMIT
-from .keys import admin_keys_from_env, class_keys
+from .keys import ADMIN_KEY_ENV, Keys, admin_keys_from_env, class_keys
 from .net import is_loopback
 from .redaction import hide_in_logs
+
+if TYPE_CHECKING:
+    import uvicorn
 
 
 def _default_state_dir() -> Path:
@@ -202,6 +214,25 @@ def _parser() -> argparse.ArgumentParser:
     keys.add_argument("--students", type=int, required=True, help="how many student keys")
     keys.add_argument("--out", type=Path, required=True, help="the keys file to write")
     keys.add_argument("--force", action="store_true", help="overwrite an existing file")
+    keys.add_argument(
+        "--address",
+        default=None,
+        help="the address students reach this machine at, for the lines they paste "
+        "(default: this machine's address on its network, as far as it can tell)",
+    )
+    keys.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="the class server's port (default %(default)s)",
+    )
+    keys.add_argument(
+        "--handouts",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also write one file per student into DIR (student-01.txt ...), to print or send",
+    )
 
     for name, text in (
         ("status", "print the running server for a state directory"),
@@ -251,7 +282,63 @@ def _unusable(state_dir: Path) -> str | None:
     return None
 
 
-def _write_class_keys(students: int, out: Path, *, force: bool) -> int:
+#: where ``keys`` tells the class server to keep its state, beside the keys file
+CLASS_STATE = "class-state"
+
+
+def serve_command(keys_file: Path, admin: str, port: int = DEFAULT_PORT) -> str:
+    """The command that starts a class server for ``keys_file``: the one docs/classroom.md
+    gives in step 2, on one line (so it pastes as it is into any shell)."""
+    state_dir = keys_file.parent / CLASS_STATE
+    return (
+        f"batch-api-local serve --host 0.0.0.0 --port {port} --keys-file {shlex.quote(str(keys_file))} "
+        f"--admin-key {admin} --state-dir {shlex.quote(str(state_dir))}"
+    )
+
+
+def handout_lines(key: str, base_url: str) -> tuple[str, str]:
+    """What a student pastes into the terminal they start JupyterLab from: for bash and zsh
+    (macOS, Linux), and for Windows PowerShell."""
+    posix = f"export BATCH_TUTORIAL_MODE=classroom OPENAI_BASE_URL={base_url} OPENAI_API_KEY={key}"
+    powershell = (
+        f'$env:BATCH_TUTORIAL_MODE="classroom"; $env:OPENAI_BASE_URL="{base_url}"; '
+        f'$env:OPENAI_API_KEY="{key}"'
+    )
+    return posix, powershell
+
+
+def handout(label: str, key: str, base_url: str) -> str:
+    """One student's handout: their lines, and what to do with them."""
+    posix, powershell = handout_lines(key, base_url)
+    return (
+        f"{label}: your key for the class's local Batch API server (it works there only).\n"
+        "\n"
+        "Paste one of these lines into the terminal you start JupyterLab from, then start it\n"
+        "(make lab). The first cell of every notebook says whether it reached the class server.\n"
+        "\n"
+        f"macOS and Linux (bash, zsh):\n{posix}\n"
+        "\n"
+        f"Windows (PowerShell):\n{powershell}\n"
+    )
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    try:
+        path.chmod(0o600)  # keys are secrets (on Windows only the read-only bit exists)
+    except OSError:
+        pass
+
+
+def _write_class_keys(
+    students: int,
+    out: Path,
+    *,
+    force: bool,
+    address: str | None = None,
+    port: int = DEFAULT_PORT,
+    handouts: Path | None = None,
+) -> int:
     """``keys --students N --out FILE``: a keys file, and what to hand out."""
     if not 1 <= students <= 1000:
         print("--students must be from 1 to 1000.", file=sys.stderr)
@@ -263,23 +350,40 @@ def _write_class_keys(students: int, out: Path, *, force: bool) -> int:
     lines = ["# keys of a class: one key and its label per line (serve --keys-file)"]
     lines += [f"{key} {label}" for key, label in pairs]
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    try:
-        out.chmod(0o600)  # keys are secrets (on Windows only the read-only bit exists)
-    except OSError:
-        pass
+    _write_private(out, "\n".join(lines) + "\n")
+    found = address or lan_address()
+    host = found or "<this machine's address>"
+    base_url = f"http://{f'[{host}]' if ':' in host else host}:{port}/v1"
     print(f"Wrote {students} student keys to {out}.")
     print()
     print("Your instructor (admin) key; keep it to yourself:")
     print(f"  {admin}")
     print()
     print("Start the class server with:")
-    print(f"  batch-api-local serve --host 0.0.0.0 --keys-file {out} \\")
-    print(f"      --admin-key {admin}")
+    print(f"  {serve_command(out, admin, port)}")
     print()
-    print("Hand out one line to each student:")
+    print("Hand each student their lines, to paste into the terminal they start JupyterLab")
+    print("from: the first on macOS and Linux, the second in Windows PowerShell.")
+    if address:
+        print(f"The address in them is the one you gave, {address}.")
+    elif found:
+        print(f"The address in them, {found}, is this machine's on its network as far as it can")
+        print("tell: check it (docs/classroom.md, step 3), or give another with --address.")
+    else:
+        print("Give this machine's address on the class network with --address, and run it again")
+        print("(docs/classroom.md, step 3, says how to find it).")
     for key, label in pairs:
-        print(f"  {label}: OPENAI_API_KEY={key}")
+        posix, powershell = handout_lines(key, base_url)
+        print()
+        print(f"{label}")
+        print(f"  {posix}")
+        print(f"  {powershell}")
+    if handouts is not None:
+        handouts.mkdir(parents=True, exist_ok=True)
+        for key, label in pairs:
+            _write_private(handouts / f"{label}.txt", handout(label, key, base_url))
+        print()
+        print(f"The same, one file per student: {handouts}/{pairs[0][1]}.txt ...")
     return 0
 
 
@@ -308,6 +412,107 @@ def _webhook_problem(args: argparse.Namespace) -> str | None:
     if not 0 <= args.webhook_retry_base <= 86_400 or not 0 < args.webhook_timeout <= 3_600:
         return "--webhook-retry-base must be 0 to 86400 seconds, --webhook-timeout 0 to 3600."
     return None
+
+
+#: the shortest admin key ``serve`` accepts: one a student could not guess
+MIN_ADMIN_KEY_LENGTH = 16
+#: an address of no host (TEST-NET-1): asking the system how it would reach it names this
+#: machine's address on its network, and sends nothing
+_NOWHERE = ("192.0.2.1", 9)
+
+
+def lan_address() -> str | None:
+    """This machine's address on its network (the one of its default route), or None.
+
+    Connecting a UDP socket sends no packet: it only asks the routing table which address the
+    machine would send from.
+    """
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(_NOWHERE)
+            address = str(probe.getsockname()[0])
+    except OSError:
+        return None
+    return None if is_loopback(address) or address == "0.0.0.0" else address
+
+
+def _where(settings: Settings) -> str:
+    return f"state in {Path(settings.state_dir).resolve()}"
+
+
+def startup_block(settings: Settings, keys: Keys, port: int, *, address: str | None = None) -> str:
+    """What ``serve`` prints once it listens on ``port``.
+
+    For a class server (a keys file): the address students set, the class page, how many keys
+    it loaded, where its state lives and how to stop it. Otherwise the address to give the SDK.
+    ``address`` is this machine's network address when the server listens on every interface
+    (default: :func:`lan_address`).
+    """
+    host = settings.host
+    everywhere = host in ("0.0.0.0", "::", "")
+    if everywhere:
+        address = address or lan_address()
+    shown = address if everywhere else host
+    if shown and ":" in shown:
+        shown = f"[{shown}]"
+    local = (
+        f"http://127.0.0.1:{port}" if everywhere or is_loopback(host) else f"http://{shown}:{port}"
+    )
+    stop = "Stop it with Ctrl+C."
+    if not keys.shared:
+        return "\n".join(
+            [
+                f"Local Batch API server listening on {local}/v1 ({_where(settings)}).",
+                f"  OPENAI_BASE_URL={local}/v1 (any OPENAI_API_KEY). {stop}",
+            ]
+        )
+    students = len(keys.students or {})
+    admins = len(keys.admins)
+    if shown:
+        for_students = f"OPENAI_BASE_URL=http://{shown}:{port}/v1"
+        if everywhere:
+            for_students += "  (this machine's address on its network: check it from a student's"
+            for_students += " machine, see docs/classroom.md)"
+    else:
+        for_students = (
+            f"OPENAI_BASE_URL=http://<this machine's address>:{port}/v1  (find the address: "
+            "docs/classroom.md, step 3)"
+        )
+    page = f"{local}/_local/class/page"
+    if everywhere and shown:
+        page += f"  (from another machine: http://{shown}:{port}/_local/class/page)"
+    return "\n".join(
+        [
+            f"Class server (local Batch API server) listening on {host or '*'}:{port}.",
+            f"  Students set:  {for_students}",
+            f"  Class page:    {page}",
+            f"  Keys:          {students} student key{'s' if students != 1 else ''} from "
+            f"{settings.keys_file}, {admins} admin key{'s' if admins != 1 else ''}",
+            f"  State:         {Path(settings.state_dir).resolve()}",
+            f"  {stop}",
+        ]
+    )
+
+
+def _announcing_server(
+    config: uvicorn.Config, started: Callable[[int], str], stopped: str
+) -> uvicorn.Server:
+    """uvicorn's server, which also prints ``started(port)`` once it listens, and ``stopped``
+    once it has shut down (before a Ctrl+C or a SIGTERM ends the process)."""
+    import uvicorn
+
+    class Announcing(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                port = int(self.servers[0].sockets[0].getsockname()[1])
+                print(started(port), file=sys.stderr, flush=True)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets)
+            print(stopped, file=sys.stderr, flush=True)
+
+    return Announcing(config)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -350,6 +555,17 @@ def main(argv: list[str] | None = None) -> int:
             webhook_retry_base=args.webhook_retry_base,
             webhook_timeout=args.webhook_timeout,
         )
+        short = [key for key in settings.admin_keys if len(key) < MIN_ADMIN_KEY_LENGTH]
+        if short:
+            print(
+                f"An admin key must be at least {MIN_ADMIN_KEY_LENGTH} characters long (one of "
+                f"--admin-key or ${ADMIN_KEY_ENV} has {len(short[0])}): anyone who guesses it "
+                "may act on every student. Use the one `batch-api-local keys` made, or make "
+                "one: python -c \"import secrets; print('sk-class-' + "
+                'secrets.token_urlsafe(24))"',
+                file=sys.stderr,
+            )
+            return 2
         if settings.upstream:  # an upstream may quote the key back: never in the log
             hide_in_logs(settings.upstream_key)
         if not is_loopback(settings.host) and settings.keys_file is None:
@@ -389,7 +605,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{exc}", file=sys.stderr)
             return 2
         # the same HTTP stack wherever it runs, whatever else is installed
-        uvicorn.run(
+        config = uvicorn.Config(
             app,
             host=args.host,
             port=args.port,
@@ -398,10 +614,27 @@ def main(argv: list[str] | None = None) -> int:
             loop="asyncio",
             http="h11",
         )
-        return 0
+        keys: Keys = app.state.keys
+        server = _announcing_server(
+            config,
+            lambda port: startup_block(settings, keys, port),
+            f"Stopped the local Batch API server ({_where(settings)}).",
+        )
+        try:
+            server.run()
+        except KeyboardInterrupt:  # Ctrl+C, raised again once uvicorn has shut down
+            pass
+        return 0 if server.started else 1  # not started: it could not listen, as uvicorn said
 
     if args.command == "keys":
-        return _write_class_keys(args.students, args.out, force=args.force)
+        return _write_class_keys(
+            args.students,
+            args.out,
+            force=args.force,
+            address=args.address,
+            port=args.port,
+            handouts=args.handouts,
+        )
 
     from .launcher import ensure_server, find_server, stop_server
 

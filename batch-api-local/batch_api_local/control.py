@@ -143,25 +143,41 @@ def temporarily(
             batch = client.batches.create(...)
             client.batches.cancel(batch.id)
 
+    A setting is put back only while it still has the value the block gave it. One that
+    someone else changed meanwhile (an instructor's class-wide ``set_pace("slow",
+    namespace="*")`` during a student's block, say) is kept: the block ends with the class's
+    new value, not the one it found. (Between that check and putting the value back there are a
+    few milliseconds in which another change would be lost; and a change to the very value the
+    block set cannot be told apart from the block's own.)
+
     An instructor may name a student's ``namespace``, or ``"*"`` for the whole class: each
     student gets back their own setting.
     """
     before = state(namespace=namespace, **conn)
     saved = before["data"] if "data" in before else [before]
+    pace_set: dict[str, float] | None = None  # what the block set, the same for every target
+    limit_set: int | None | _Unset = _UNSET
     try:
         if pace is not None:
             body = {"preset": pace} if isinstance(pace, str) else dict(pace)
-            _call("POST", "/_local/pace", _target(body, namespace), **conn)
+            answer = _call("POST", "/_local/pace", _target(body, namespace), **conn)
+            pace_set = answer["data"][0] if "data" in answer else answer
         if not isinstance(token_limit, _Unset):
-            set_token_limit(token_limit, namespace=namespace, **conn)
+            limit_set = set_token_limit(token_limit, namespace=namespace, **conn)
         yield
     finally:
-        for each in saved:
-            target = each["namespace"] if namespace is not None else None
-            if pace is not None:
-                _call("POST", "/_local/pace", _target(each["pace"], target), **conn)
-            if not isinstance(token_limit, _Unset):
-                set_token_limit(each["token_limit"], namespace=target, **conn)
+        if pace_set is not None or not isinstance(limit_set, _Unset):
+            after = state(namespace=namespace, **conn)
+            now = {each["namespace"]: each for each in after.get("data", [after])}
+            for each in saved:
+                current = now.get(each["namespace"])
+                if current is None:
+                    continue
+                target = each["namespace"] if namespace is not None else None
+                if pace_set is not None and current["pace"] == pace_set:
+                    _call("POST", "/_local/pace", _target(each["pace"], target), **conn)
+                if not isinstance(limit_set, _Unset) and current["token_limit"] == limit_set:
+                    set_token_limit(each["token_limit"], namespace=target, **conn)
 
 
 def class_view(**conn: Any) -> dict[str, Any]:

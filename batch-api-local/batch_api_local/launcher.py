@@ -86,7 +86,16 @@ def _healthy(port: int, instance: str, timeout: float = 1.0) -> bool:
 
 
 def _port_free(port: int) -> bool:
+    """Whether the server could listen on ``port`` now.
+
+    Asked as the server binds (asyncio sets SO_REUSEADDR on POSIX): connections that ended a
+    moment ago, waiting out TCP's TIME_WAIT on that port, do not keep it from the next server,
+    so ``make stop`` then ``make lab`` gets the same port back. (On Windows that option would let
+    two servers share a port, and TIME_WAIT does not block a bind there.)
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if sys.platform != "win32":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((DEFAULT_HOST, port))
         except OSError:
@@ -269,7 +278,8 @@ def _log_since(path: Path, offset: int) -> str:
 
 
 def stop_server(state_dir: str | Path = DEFAULT_STATE_DIR, timeout: float = 10.0) -> bool:
-    """Stop the server for ``state_dir``. Returns whether one was running."""
+    """Stop the server for ``state_dir``, and wait (up to ``timeout`` seconds) until its process
+    has ended, so that its port is free again. Returns whether one was running."""
     info = find_server(state_dir)
     if info is None:
         return False
@@ -281,5 +291,7 @@ def stop_server(state_dir: str | Path = DEFAULT_STATE_DIR, timeout: float = 10.0
     saved = _read_record(Path(info.state_dir))
     instance = saved["instance"] if saved else ""
     while time.monotonic() < deadline and _healthy(info.port, instance, 0.3):
+        time.sleep(0.1)
+    while time.monotonic() < deadline and _alive(info.pid):
         time.sleep(0.1)
     return True

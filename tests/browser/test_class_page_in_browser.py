@@ -16,6 +16,7 @@ until the page shows what is expected, and the page refreshes every few seconds.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -258,3 +259,79 @@ def test_the_key_lasts_for_the_tab_and_forget_key_drops_it(
     expect(page.locator("#login")).to_be_visible()
     expect(page.locator("#class")).to_be_hidden()
     assert_clean(page, watch)
+
+
+# -- the page on a projector: a full class, at the widths of a laptop and a large screen ---------
+
+#: a class of 24 halfway through: every status at once, many notebooks, long relative times
+FULL_CLASS = {
+    "object": "local_server.class",
+    "data": [
+        {
+            "label": f"student-{n:02d}",
+            "namespace": f"key-{n:016x}",
+            "files": 12 + n,
+            "batches": {
+                "validating": 1,
+                "in_progress": 2,
+                "finalizing": 1,
+                "completed": 14,
+                "failed": 3,
+                "expired": 2,
+                "cancelling": 1,
+                "cancelled": 4,
+            },
+            "last_activity": 1_800_000_000 - 90 * n,
+            "notebooks": ["03", "04", "05", "06", "07", "08", "09", "10", "11"],
+            "furthest_notebook": "11",
+            "now": 1_800_000_000,
+        }
+        for n in range(1, 25)
+    ],
+}
+LINES_OF = """el => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+}"""
+
+
+def overlaps_vertically(a: dict[str, float], b: dict[str, float]) -> bool:
+    return a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_a_full_class_fits_a_laptop_and_a_large_screen(
+    page: Page, classroom: Classroom, expect: Any, width: int
+) -> None:
+    """Labels stay on one line however full the batches column is, and the message that the
+    server cannot be reached leaves "Forget key" beside the title."""
+    page.set_viewport_size({"width": width, "height": 900})
+    reachable = {"yes": True}
+
+    def answer(route: Any) -> None:
+        if reachable["yes"]:
+            route.fulfill(status=200, content_type="application/json", body=json.dumps(FULL_CLASS))
+        else:
+            route.abort()
+
+    page.route("**/_local/class", answer)
+    watch = open_page(page, classroom)
+    log_in(page, ADMIN_KEY)
+    expect(page.locator("#rows tr")).to_have_count(24)
+
+    labels = page.locator("#rows td.label")
+    for index in range(labels.count()):
+        assert labels.nth(index).evaluate(LINES_OF) == 1, f"label {index + 1} wraps at {width}"
+    for header in page.locator("#class th").all():
+        assert header.evaluate(LINES_OF) == 1, f"{header.inner_text()} wraps at {width}"
+
+    reachable["yes"] = False
+    status = page.locator("#status")
+    expect(status).to_contain_text("Cannot reach the server. Trying again. Last update")
+    title = page.locator("h1").bounding_box()
+    forget = page.locator("#forget").bounding_box()
+    assert title is not None and forget is not None
+    assert overlaps_vertically(title, forget), f"'Forget key' on a line of its own at {width}"
+    assert forget["x"] + forget["width"] <= width, f"'Forget key' off the screen at {width}"
+    assert watch.errors == [] and watch.dialogs == []

@@ -11,7 +11,9 @@ The kernels find a local Batch API server of their own through the environment, 
 For each notebook:
 
 - opening it leaves it unmodified: no "modified" mark on its tab once the kernel is up
-  (a kernelspec display name other than the one JupyterLab writes gets one within a second);
+  (a kernelspec display name other than the one JupyterLab writes gets one within a second),
+  and no pop-up asks about Jupyter's news (the repository's ``jupyter-config/``, as with
+  ``make lab``);
 - Run All (the "Run" menu) runs every cell, and no cell shows an error or anything on stderr;
 - each cell that waits with a progress bar (``wait_for_batch``/``wait_for_status`` without
   ``progress=False``) shows exactly one progress widget, with its text beside it and no text bar
@@ -142,6 +144,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         JUPYTER_RUNTIME_DIR=str(jupyter / "runtime"),
         JUPYTERLAB_SETTINGS_DIR=str(settings),
         JUPYTERLAB_WORKSPACES_DIR=str(jupyter / "workspaces"),
+        # this repository's JupyterLab settings, as `make lab` adds them (no news pop-up)
+        JUPYTER_CONFIG_PATH=str(ROOT / "jupyter-config"),
     )
     port, token = free_port(), secrets.token_hex(16)
     command = [
@@ -253,6 +257,8 @@ def test_run_all_in_jupyterlab_shows_no_error_and_one_progress_bar_per_waiting_c
     while time.monotonic() < deadline:
         assert modified.count() == 0, "JupyterLab changed the notebook just by opening it"
         time.sleep(0.25)
+    # and no pop-up asks about Jupyter's news over the notebook (jupyter-config/)
+    assert page.get_by_text("official Jupyter news").count() == 0
 
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()

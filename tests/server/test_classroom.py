@@ -489,6 +489,33 @@ def test_temporarily_changes_only_the_callers_settings(room: Room) -> None:
     assert_still_has(b, b_before)
 
 
+def test_a_class_wide_pace_set_during_a_students_block_is_kept(room: Room) -> None:
+    """Notebook 7's ``instant`` block while the instructor slows the class: when the block ends,
+    the student is at the class's new pace, not at the one the block found."""
+    a, b, admin = room.a, room.b, room.admin
+    with temporarily(pace="slow", **a.conn):
+        set_pace("normal", namespace="*", **admin.conn)
+        assert settings(a)["pace"] == PACES["normal"].as_dict()
+    assert settings(a)["pace"] == PACES["normal"].as_dict()
+    assert settings(b)["pace"] == PACES["normal"].as_dict()
+
+
+def test_a_class_wide_token_limit_set_during_a_students_block_is_kept(room: Room) -> None:
+    a, admin = room.a, room.admin
+    with temporarily(pace="slow", token_limit=50, **a.conn):
+        set_token_limit(123_456, namespace="*", **admin.conn)
+    mine = settings(a)
+    assert (mine["pace"], mine["token_limit"]) == (INSTANT, 123_456)
+
+
+def test_a_class_wide_block_keeps_what_a_student_set_meanwhile(room: Room) -> None:
+    a, b, c, admin = room.a, room.b, room.c, room.admin
+    with temporarily(pace="slow", namespace="*", **admin.conn):
+        set_pace("normal", **b.conn)
+    assert settings(b)["pace"] == PACES["normal"].as_dict()
+    assert settings(a)["pace"] == settings(c)["pace"] == INSTANT
+
+
 # -- what students may not do --------------------------------------------------------------------
 
 #: every control call that takes ``namespace``: its path, its JSON body (None: a GET), and the

@@ -1,7 +1,8 @@
 """The control surface, ``/_local/...``: kept apart from ``/v1`` so that nothing a real client
 sends can reach it by accident.
 
-Health and who-am-I; a namespace's state, reset, clock, pace, token limit and forced outcomes;
+A page for a browser that opens the server's address (``/``, or ``/v1`` asked for HTML);
+health and who-am-I; a namespace's state, reset, clock, pace, token limit and forced outcomes;
 its webhook setting and events; the instructor's class view and page. Each call acts on the
 caller's namespace; an admin key may name another (``namespace``: a label or a namespace) or
 every student's (``*``), and then gets one answer per namespace.
@@ -9,6 +10,7 @@ every student's (``*``), and then gets one answer per namespace.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ..constants import VERSION
-from ..errors import BadRequest
+from ..errors import BadRequest, invalid_url
 from ..keys import Caller, Keys
 from ..webhooks import EVENTS_LIMIT
 from .deps import CallerDep, ControlBody, ObjectBody, ServiceDep, int_param, keys
@@ -41,6 +43,51 @@ def each(namespaces: list[str], answer: Callable[[str], dict[str, Any]]) -> dict
     if len(namespaces) == 1:
         return answer(namespaces[0])
     return {"object": "list", "data": [answer(ns) for ns in namespaces]}
+
+
+#: what a browser shows at the server's address: what it is, and where to read more
+FRONT_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>Local Batch API server</title>
+<style>
+  body {{ font-family: system-ui, sans-serif; max-width: 44em; margin: 2em auto; padding: 0 1em;
+         line-height: 1.5; color: #111; }}
+  code {{ background: #f2f4f7; padding: 0.1em 0.3em; border-radius: 4px; }}
+</style>
+</head>
+<body>
+<h1>Local Batch API server</h1>
+<p>This is <strong>batch-api-local</strong> {version}: a local server that answers OpenAI's
+Files and Batch APIs, and the endpoints a batch line can target, with no key and no cost. It is
+an API for the <code>openai</code> SDK, not a website: the notebooks (and your code) use it with
+<code>OPENAI_BASE_URL={base}/v1</code>.</p>
+<ul>
+  <li>Its reference, with every known deviation from the real API:
+    <code>docs/local-server.md</code> in the repository it comes from, and
+    <code>batch-api-local/README.md</code>.</li>
+  <li>Every route, as OpenAPI: <a href="/_local/openapi.json">/_local/openapi.json</a>
+    (browsable at <a href="/_local/docs">/_local/docs</a>, whose viewer loads from the
+    internet).</li>
+  <li>Is it up? <a href="/_local/health">/_local/health</a>.
+    Teaching a class? <a href="/_local/class/page">The class page</a>.</li>
+</ul>
+</body>
+</html>
+"""
+
+
+@router.get("/", include_in_schema=False)
+@router.get("/v1", include_in_schema=False)
+def front_page(request: Request) -> HTMLResponse:
+    # /v1 answers a browser only: an API client gets OpenAI's 404, as from the real API
+    if request.url.path != "/" and "text/html" not in request.headers.get("accept", ""):
+        raise invalid_url(request.method, request.url.path)
+    base = html.escape(str(request.base_url).rstrip("/"))
+    return HTMLResponse(FRONT_PAGE.format(version=html.escape(VERSION), base=base))
 
 
 @router.get("/_local/health")
