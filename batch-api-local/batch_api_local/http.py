@@ -1,9 +1,9 @@
 """HTTP plumbing the routes share: bounded bodies, strict JSON, safe rendering.
 
 - :func:`read_body` reads a request body up to a limit and stops there (413 past it);
-- :func:`parse_json` accepts only what a strict JSON parser would: valid UTF-8, no lone UTF-16
-  surrogates, no nesting deep enough to exhaust the stack (each is the 400 for a body that is
-  not valid JSON);
+- :func:`parse_json` accepts only what a strict JSON parser would: valid UTF-8, no ``NaN`` or
+  ``Infinity``, no lone UTF-16 surrogates, no nesting deep enough to exhaust the stack (each is
+  the 400 for a body that is not valid JSON);
 - :class:`JSONResponse` renders any stored object: text that cannot be UTF-8 (a lone surrogate
   that slipped in before these checks existed) is escaped rather than failing the response.
 
@@ -53,5 +53,5 @@ def parse_json(raw: bytes) -> Any:
     """Parse a request body as strict JSON, or raise the 400 for a body that is not JSON."""
     try:
         return loads_strict(raw)
-    except ValueError:  # not UTF-8, a lone surrogate, nested too deep, or not JSON at all
+    except ValueError:  # not UTF-8, NaN, a lone surrogate, nested too deep, or not JSON at all
         raise invalid_json_body() from None

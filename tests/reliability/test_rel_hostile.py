@@ -132,6 +132,42 @@ def test_a_batch_line_with_a_lone_surrogate_fails_as_invalid_json(sdk, tmp_path)
     assert [(e.code, e.line) for e in batch.errors.data] == [("invalid_json_line", 2)]
 
 
+# -- NaN and Infinity ------------------------------------------------------------------------
+
+#: Python's JSON parser takes these three words; JSON has no such values
+NOT_JSON_NUMBERS = ("NaN", "Infinity", "-Infinity")
+
+
+@pytest.mark.parametrize("constant", NOT_JSON_NUMBERS)
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/responses", '{"model": "gpt-5", "input": "hi", "reasoning": {"effort": %s}}'),
+        (CHAT_PATH, '{"model": "gpt-4o-mini", "messages": [], "temperature": %s}'),
+        ("/embeddings", '{"model": "text-embedding-3-small", "input": "a", "dimensions": %s}'),
+        ("/batches", '{"input_file_id": "file-x", "endpoint": %s, "completion_window": "24h"}'),
+    ],
+)
+def test_nan_and_infinity_in_a_body_are_not_json(api, path, body, constant):
+    error = envelope(api.post(path, content=body % constant), 400)
+    assert error["message"].startswith("We could not parse the JSON body")
+
+
+@pytest.mark.parametrize("constant", NOT_JSON_NUMBERS)
+def test_a_batch_line_with_nan_fails_as_invalid_json(sdk, tmp_path, constant):
+    path = tmp_path / "in.jsonl"
+    good = json.dumps(chat_line("a"))
+    bad = json.dumps(chat_line("b", temperature=0.5)).replace("0.5", constant)
+    path.write_text(good + "\n" + bad + "\n")
+    with open(path, "rb") as fh:
+        file = sdk.files.create(file=fh, purpose="batch")
+    batch = wait_until(
+        sdk, sdk.batches.create(input_file_id=file.id, endpoint=CHAT, completion_window="24h").id
+    )
+    assert batch.status == "failed"
+    assert [(e.code, e.line) for e in batch.errors.data] == [("invalid_json_line", 2)]
+
+
 # -- deep nesting ----------------------------------------------------------------------------
 
 
