@@ -457,6 +457,38 @@ def invalid_function_schema(name: Any, problem: str, param: str) -> BadRequest:
     )
 
 
+#: What the local server says of a schema it cannot make a value of: each follows ``Invalid
+#: schema for response_format '<name>': `` (or ``function``). UNCONFIRMED: the real API's words
+#: for these cases are not known.
+def schema_not_local_ref(ref: Any) -> str:
+    return f"only local references are supported, not {ref!r}"
+
+
+def schema_ref_nowhere(ref: Any) -> str:
+    return f"the reference {ref!r} points nowhere"
+
+
+def schema_false() -> str:
+    return "no value is valid against the schema 'false'"
+
+
+def schema_keyword_type(keyword: str, expected: str, value: Any) -> str:
+    """A keyword whose value has the wrong JSON type (``"minItems": "x"``)."""
+    return (
+        f"Invalid type for '{keyword}': expected {expected}, but got {json_type_name(value)} "
+        "instead"
+    )
+
+
+def schema_without_end(limit: int) -> str:
+    """A schema that nests, or refers to itself, past ``limit`` levels where a value must go on
+    (a required ``$ref`` cycle has no finite value)."""
+    return (
+        f"a value of it must nest more than {limit} levels deep (a required reference to "
+        "itself never ends)"
+    )
+
+
 def json_word_missing(*, responses: bool) -> BadRequest:
     """JSON mode without the word "json" in the messages (observed wording of each endpoint's
     400; Responses' instructions alone do not count)."""
