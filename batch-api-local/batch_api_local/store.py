@@ -104,6 +104,14 @@ WEBHOOK_EVENT_COLUMNS = (
 
 ACTIVE_STATUSES = tuple(sorted(ACTIVE))
 
+#: the Windows error for a file another handle holds open (ERROR_SHARING_VIOLATION)
+_SHARING_VIOLATION = 32
+
+
+def _in_use(exc: OSError) -> bool:
+    """Whether Windows refused to move or remove a file because it is open (a download)."""
+    return getattr(exc, "winerror", None) == _SHARING_VIOLATION
+
 
 def setting_key(namespace: str, name: str) -> str:
     """Where a namespace's setting is saved (the default namespace keeps the plain names)."""
@@ -121,6 +129,7 @@ class Store:
             folder.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._depth = 0  # nesting of transaction() on the lock-holding thread
+        self._marked = False  # whether remove_later marked bytes since the start
         self._db = sqlite3.connect(
             self.state_dir / "state.sqlite3", check_same_thread=False, isolation_level=None
         )
@@ -223,12 +232,24 @@ class Store:
 
         The bytes are first moved aside (a read-only folder refuses that, and nothing has
         changed); then the row goes; then the bytes. If the row cannot go, the bytes come back.
+
+        A download may be reading the file meanwhile. On POSIX it goes on reading what it
+        opened; Windows refuses to move or delete a file that is open, so there the row goes and
+        the bytes stay where they are, marked to be removed later (:meth:`remove_later`).
         """
+        if self._marked:
+            self.sweep_later()
         path = self.file_path(file_id)
         aside = self.files_dir / f".deleted-{file_id}"
         moved = path.exists()
+        in_use = False
         if moved:
-            os.replace(path, aside)
+            try:
+                os.replace(path, aside)
+            except PermissionError as exc:
+                if not _in_use(exc):
+                    raise
+                moved, in_use = False, True
         try:
             with self.transaction() as db:
                 deleted = db.execute(
@@ -241,7 +262,34 @@ class Store:
         if moved and not deleted:
             os.replace(aside, path)
         aside.unlink(missing_ok=True)  # left behind only if this fails: removed at the next start
+        if in_use and deleted:
+            self.remove_later(file_id)
         return bool(deleted)
+
+    def remove(self, file_id: str) -> None:
+        """Remove a file's bytes (its row is gone), or, while Windows refuses because a download
+        has it open, mark them to be removed later."""
+        try:
+            self.file_path(file_id).unlink(missing_ok=True)
+        except PermissionError as exc:
+            if not _in_use(exc):
+                raise
+            self.remove_later(file_id)
+
+    def remove_later(self, file_id: str) -> None:
+        """Mark a file's bytes for removal by :meth:`sweep_later` (the next delete, or the
+        next start)."""
+        (self.files_dir / f".remove-{file_id}").touch()
+        self._marked = True
+
+    def sweep_later(self) -> None:
+        """Remove the bytes marked by :meth:`remove_later` that nothing holds open any more."""
+        for mark in self.files_dir.glob(".remove-*"):
+            try:
+                self.file_path(mark.name.removeprefix(".remove-")).unlink(missing_ok=True)
+            except PermissionError:
+                continue  # still open: the next sweep
+            mark.unlink(missing_ok=True)
 
     # -- batches ----------------------------------------------------------------------------
 
@@ -473,7 +521,7 @@ class Store:
             db.execute("DELETE FROM batches WHERE namespace = ?", (namespace,))
             db.execute("DELETE FROM forces WHERE namespace = ?", (namespace,))
         for file_id in file_ids:
-            self.file_path(file_id).unlink(missing_ok=True)
+            self.remove(file_id)
         for batch_id in batch_ids:
             for part in self.work_dir.glob(batch_id + ".*"):
                 part.unlink(missing_ok=True)

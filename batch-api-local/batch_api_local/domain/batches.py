@@ -420,14 +420,16 @@ class Batches:
         return True
 
     def clean_leftovers(self) -> None:
-        """Delete what a crash can leave: work files of batches no longer running, and uploads
-        that were never finished (call it before the runner starts)."""
+        """Delete what a crash can leave: work files of batches no longer running, uploads
+        that were never finished, and the bytes of deleted files a download held open on Windows
+        (call it before the runner starts)."""
         active = {batch_id for _, batch_id in self.active()}
         for path in self.store.work_dir.iterdir():
             if path.name.split(".", 1)[0] not in active:
                 path.unlink(missing_ok=True)
         for pattern in (".upload-*", ".deleted-*"):
             _remove(self.store.files_dir.glob(pattern))
+        self.store.sweep_later()
 
     # -- one change at a time ----------------------------------------------------------------
 

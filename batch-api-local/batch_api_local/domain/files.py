@@ -195,11 +195,23 @@ class Files:
         return obj
 
     def content_path(self, namespace: str, file_id: str) -> Path:
-        """Where a file's bytes are, for ``GET /v1/files/{id}/content``."""
+        """Where a file's bytes are (404 when there is no such file, 400 for a purpose that
+        cannot be downloaded)."""
         obj = self.get(namespace, file_id)
         if obj["purpose"] in NOT_DOWNLOADABLE:
             raise download_refused(obj["purpose"])
         return self.store.file_path(file_id)
+
+    def open_content(self, namespace: str, file_id: str) -> BinaryIO:
+        """A file's bytes, opened, for ``GET /v1/files/{id}/content``: the answer streams from
+        this handle, so a delete that comes meanwhile does not cut it (on POSIX the open file
+        keeps its bytes; on Windows the delete leaves them until the handle is closed). A file
+        deleted before it could be opened is the 404 of a file that does not exist."""
+        path = self.content_path(namespace, file_id)
+        try:
+            return open(path, "rb")  # noqa: SIM115 - closed by the response that streams it
+        except FileNotFoundError:
+            raise no_such_file(file_id) from None
 
     def page(
         self, namespace: str, *, purpose: str | None, limit: int, ascending: bool, after: str | None

@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..constants import MAX_FILE_BYTES, MAX_FORM_OVERHEAD
 from ..domain.files import Files, FileUpload
 from ..errors import APIError, file_too_large, invalid_value
 from ..forms import FormReader
+from ..http import OpenFileResponse
 from .deps import CallerDep, ServiceDep, int_param
 
 router = APIRouter()
@@ -122,9 +122,10 @@ def retrieve_file(file_id: str, who: CallerDep, svc: ServiceDep) -> dict[str, An
 
 
 @router.get("/v1/files/{file_id}/content")
-def file_content(file_id: str, who: CallerDep, svc: ServiceDep) -> FileResponse:
-    path = svc.files.content_path(who.namespace, file_id)
-    return FileResponse(path, media_type="application/octet-stream")
+def file_content(file_id: str, who: CallerDep, svc: ServiceDep) -> OpenFileResponse:
+    # opened here, before the answer begins: a delete meanwhile cannot cut it (see the class)
+    handle = svc.files.open_content(who.namespace, file_id)
+    return OpenFileResponse(handle, media_type="application/octet-stream")
 
 
 @router.delete("/v1/files/{file_id}")
