@@ -148,6 +148,19 @@ def file_too_large() -> BadRequest:
     return batch_error("file_too_large").as_api_error()
 
 
+def storage_quota_exceeded(quota: int) -> BadRequest:
+    """An upload that would take a key's files past the server's storage quota
+    (``--quota-mb``). Worded after the real API's refusal, which is per organization: 400
+    ``You have exceeded your file storage quota. Organizations are limited to 100 GB of files.
+    Please delete old files or attempt with a smaller file size.``, param and code null
+    (observed: bespokelabsai/curator#189, 2024)."""
+    size = f"{quota / 1024**2:g} MB" if quota >= 1024**2 else f"{quota:,} bytes"
+    return BadRequest(
+        "You have exceeded your file storage quota. Each key of this server is limited to "
+        f"{size} of files. Please delete old files or attempt with a smaller file size."
+    )
+
+
 def invalid_host(host: str | None) -> BadRequest:
     return BadRequest(
         f"Invalid host header {host!r}: this server answers only requests addressed to "

@@ -187,12 +187,31 @@ class Store:
     def file_path(self, file_id: str) -> Path:
         return self.files_dir / file_id
 
-    def insert_file(self, namespace: str, obj: dict[str, Any]) -> None:
+    def insert_file(
+        self, namespace: str, obj: dict[str, Any], *, quota: int | None = None, now: int = 0
+    ) -> bool:
+        """Store a File object. With a ``quota`` (bytes), only if the namespace's files (those
+        not expired at ``now``) and this one fit in it, checked in the same transaction.
+        Returns whether it was stored."""
         with self.transaction() as db:
+            if quota is not None and self.stored_bytes(namespace, now) + obj["bytes"] > quota:
+                return False
             db.execute(
                 "INSERT INTO files(id, namespace, purpose, object) VALUES (?, ?, ?, ?)",
                 (obj["id"], namespace, obj["purpose"], json.dumps(obj)),
             )
+        return True
+
+    def stored_bytes(self, namespace: str, now: int) -> int:
+        """The bytes of a namespace's files, uploaded or made by its batches, but those expired
+        at ``now`` (the API no longer shows them, so their owner cannot delete them)."""
+        rows = self._query(
+            "SELECT COALESCE(SUM(json_extract(object, '$.bytes')), 0) FROM files "
+            "WHERE namespace = ? AND (json_extract(object, '$.expires_at') IS NULL "
+            "OR json_extract(object, '$.expires_at') > ?)",
+            (namespace, now),
+        )
+        return int(rows[0][0])
 
     def get_file(self, namespace: str, file_id: str) -> dict[str, Any] | None:
         rows = self._query(

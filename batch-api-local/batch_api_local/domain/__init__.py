@@ -42,7 +42,7 @@ class Service:
         #: webhook endpoints and the events waiting for delivery (see :mod:`..webhooks`)
         self.outbox = Outbox(self.store, settings)
         self.tenants = Tenants(self.store, settings, self.wake)
-        self.files = Files(self.store, self.tenants)
+        self.files = Files(self.store, self.tenants, settings.storage_quota)
         self.batches = Batches(
             self.store, settings, self.tenants, self.files, self.outbox, self.wake
         )

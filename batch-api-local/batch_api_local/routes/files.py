@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..constants import MAX_FILE_BYTES, MAX_FORM_OVERHEAD
 from ..domain.files import Files, FileUpload
-from ..errors import APIError, file_too_large, invalid_value
+from ..errors import APIError, file_too_large, invalid_value, storage_quota_exceeded
 from ..forms import FormReader
 from ..http import OpenFileResponse
 from .deps import CallerDep, ServiceDep, int_param
@@ -31,15 +31,30 @@ class UploadReceiver:
     error the API gives). Whatever fails while feeding leaves nothing on disk.
     """
 
-    def __init__(self, files: Files, namespace: str, content_type: str) -> None:
+    def __init__(
+        self, files: Files, namespace: str, content_type: str, *, quota: bool = True
+    ) -> None:
         self._files = files
         self._namespace = namespace
+        #: whether the namespace's storage quota applies (not to an instructor's key)
+        self._quota = quota
         self._uploads: list[FileUpload] = []
         self._form = FormReader(content_type, self._open_file)
 
     def _open_file(self, filename: str, fields: dict[str, str]) -> FileUpload:
-        self._uploads.append(self._files.begin_upload(filename, fields.get("purpose")))
+        quota_of = self._namespace if self._quota else None
+        self._uploads.append(
+            self._files.begin_upload(filename, fields.get("purpose"), quota_of=quota_of)
+        )
         return self._uploads[-1]
+
+    def refuse_declared(self, length: int) -> None:
+        """Refuse, before a byte is read, a body that declares more bytes than the quota has
+        room for (the file's, with room for the form around it)."""
+        room = self._files.room(self._namespace) if self._quota else None
+        if room is not None and length > max(room, 0) + MAX_FORM_OVERHEAD:
+            assert self._files.quota is not None
+            raise storage_quota_exceeded(self._files.quota)
 
     def feed(self, chunk: bytes) -> None:
         """Parse one chunk; the file's bytes go to disk. Past the size limit (or on any other
@@ -86,7 +101,14 @@ async def upload_file(request: Request, who: CallerDep, svc: ServiceDep) -> dict
         raise refused
     receiver: UploadReceiver | None = None
     try:
-        receiver = UploadReceiver(svc.files, who.namespace, request.headers.get("content-type", ""))
+        receiver = UploadReceiver(
+            svc.files,
+            who.namespace,
+            request.headers.get("content-type", ""),
+            quota=not who.admin,  # an instructor's uploads count against no quota
+        )
+        if declared.isdigit():
+            await run_in_threadpool(receiver.refuse_declared, int(declared))
         async for chunk in request.stream():
             # the file's bytes go to disk in a worker thread; past the limit this raises and
             # the rest of the body is never read
