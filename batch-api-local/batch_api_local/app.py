@@ -83,6 +83,7 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
     app.state.responder = answering.responder
     app.state.runner = runner
     app.state.deliverer = deliverer
+    app.state.heavy = direct.HeavyCalls()
     for router in ROUTERS:
         app.include_router(router)
     _handle_errors(app, settings)

@@ -120,6 +120,34 @@ class Conflict(APIError):
         super().__init__(message, **kwargs)
 
 
+class TooManyRequests(APIError):
+    """HTTP 429, with ``Retry-After``: the SDK waits that long, then tries again."""
+
+    status_code = 429
+    error_type = "requests"
+
+    def __init__(self, message: str, *, retry_after: int = 1, **kwargs: Any) -> None:
+        kwargs.setdefault("code", "rate_limit_exceeded")
+        kwargs.setdefault("should_retry", True)
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), "Retry-After": str(self.retry_after)}
+
+
+def too_many_large_requests(model: Any, running: int, per_key: int) -> TooManyRequests:
+    """A direct call with a large answer (2,048 embeddings, say) while the server already
+    builds as many as it builds at once, and more wait (the local server's own limit, worded
+    like the real API's rate limits: ``Rate limit reached for <model> in organization <org> on
+    requests per min (RPM): Limit ..., Used ..., Requested 1. Please try again in ...``)."""
+    return TooManyRequests(
+        f"Rate limit reached for {model} on the local server on large requests at once: "
+        f"{running} are answered at a time, and each key may have {per_key} running or waiting. "
+        "Please try again in 1s."
+    )
+
+
 def server_error(request_id: str | None = None) -> APIError:
     """The 500 the real API sends when something breaks on its side."""
     message = SERVER_ERROR

@@ -5,7 +5,9 @@
   ``Infinity``, no lone UTF-16 surrogates, no nesting deep enough to exhaust the stack (each is
   the 400 for a body that is not valid JSON);
 - :class:`JSONResponse` renders any stored object: text that cannot be UTF-8 (a lone surrogate
-  that slipped in before these checks existed) is escaped rather than failing the response;
+  that slipped in before these checks existed) is escaped rather than failing the response, and
+  a large one is rendered in pieces (:mod:`.jsontext`); :class:`StreamedJSONResponse` renders
+  a large answer as it is sent;
 - :class:`OpenFileResponse` streams a file from a handle opened before the answer begins.
 
 (The DNS-rebinding guard's rule, which Host headers name this machine, is in :mod:`.net`.)
@@ -13,8 +15,8 @@
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 import anyio
@@ -23,20 +25,69 @@ from fastapi.responses import JSONResponse as _JSONResponse
 from fastapi.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from . import jsontext
 from .errors import invalid_json_body, request_too_large
 from .validation import loads_strict
 
 
 class JSONResponse(_JSONResponse):
-    """Starlette's JSON response, made unable to fail on text that is not valid Unicode."""
+    """Starlette's JSON response, made unable to fail on text that is not valid Unicode, and
+    rendered in pieces when large (:mod:`.jsontext`), so other threads run meanwhile."""
 
     def render(self, content: Any) -> bytes:
+        return _utf8(jsontext.dumps(content))
+
+
+def _utf8(text: str) -> bytes:
+    """JSON text as UTF-8. A lone surrogate (which can only be inside a string) becomes its
+    escape, ``\\udXXX``, as ``ensure_ascii`` would write it: valid JSON either way."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace")
+
+
+class StreamedJSONResponse(Response):
+    """A large JSON answer, rendered a piece at a time (:func:`.jsontext.pieces`) in the thread
+    pool as it is sent: no more of its text is held than a chunk, and other clients are
+    answered between pieces. ``on_close`` runs however the answer ends (sent, or the client
+    gone): it gives back the slot the answer was made in (see :mod:`.routes.direct`)."""
+
+    media_type = "application/json"
+    chunk_size = 256 * 1024
+
+    def __init__(self, content: Any, status_code: int, on_close: Callable[[], None]) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.init_headers()
+        self._pieces = jsontext.pieces(content)
+        self._on_close = on_close
+
+    def _next_chunk(self) -> bytes:
+        parts: list[str] = []
+        size = 0
+        for piece in self._pieces:
+            parts.append(piece)
+            size += len(piece)
+            if size >= self.chunk_size:
+                break
+        return _utf8("".join(parts))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            return json.dumps(
-                content, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-            ).encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate: escape it, \\udXXX is valid JSON
-            return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": self.raw_headers,
+                }
+            )
+            while chunk := await anyio.to_thread.run_sync(self._next_chunk):
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            self._pieces.close()
+            self._on_close()
 
 
 class OpenFileResponse(Response):

@@ -3,34 +3,147 @@ model list (``/v1/models``: the models served on the caller's clock, each with i
 ``shutdown_date``).
 
 A direct call gets the answer a batch line would get, from the same responder (local, replayed
-or upstream), stamped with the caller's clock.
+or upstream), stamped with the caller's clock. The answer is made in the thread pool.
+
+A few answers are large: 2,048 inputs of ``text-embedding-3-large`` make 6.3 million numbers,
+some 130 MB of JSON and several hundred MB of memory while it is built. Such a call is *heavy*
+(:func:`answer_numbers`), and :class:`HeavyCalls` bounds them: :data:`HEAVY_SLOTS` are made at
+once, server-wide, each answer rendered in pieces as it is sent
+(:class:`..http.StreamedJSONResponse`), which frees the slot; the others wait their turn, in
+order, up to :data:`HEAVY_PER_KEY` per key (running or waiting), :data:`HEAVY_WAITING` in all
+and :data:`HEAVY_WAIT` seconds. Past any of these, the call gets a 429 with ``Retry-After: 1``, which the SDK waits for and retries.
+Every other call is answered as usual meanwhile: the event loop is never the one that builds or
+renders an answer, and the rendering leaves the interpreter's lock free between pieces.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from ..constants import BATCH_ENDPOINTS
-from ..errors import unknown_model
-from ..http import JSONResponse
+from ..endpoints.embeddings import URL as EMBEDDINGS
+from ..endpoints.embeddings import count_embedding_inputs
+from ..errors import too_many_large_requests, unknown_model
+from ..http import JSONResponse, StreamedJSONResponse
 from ..models import ModelInfo, list_models, resolve_model, retired
 from .deps import CallerDep, ObjectBody, ServiceDep
+
+#: a direct call whose answer holds more numbers than this is heavy: 80 inputs of
+#: text-embedding-3-large (some 5 MB of JSON); 2,048 hold 6.3 million
+HEAVY_NUMBERS = 250_000
+#: heavy calls answered at once, server-wide (one per core of a small laptop)
+HEAVY_SLOTS = 2
+#: heavy calls one key may have running or waiting (so four at once all get their answers,
+#: two of them after a wait); past it, 429
+HEAVY_PER_KEY = 4
+#: heavy calls that may wait for a slot, server-wide; past it, 429
+HEAVY_WAITING = 16
+#: seconds a heavy call waits for a slot before it gets a 429
+HEAVY_WAIT = 60.0
 
 router = APIRouter()
 
 
+def answer_numbers(url: str, body: dict[str, Any]) -> int:
+    """Roughly how many numbers a direct call's answer holds: an embeddings request's inputs
+    times the dimensions of each vector; 0 for every other kind of request, whose answer is
+    bounded by the model's output limit."""
+    if url != EMBEDDINGS:
+        return 0
+    model = body.get("model")
+    info = resolve_model(model) if isinstance(model, str) else None
+    dimensions = body.get("dimensions")
+    if not isinstance(dimensions, int) or isinstance(dimensions, bool) or dimensions < 1:
+        dimensions = info.dimensions if info is not None and info.dimensions else 0
+    return count_embedding_inputs(body.get("input")) * min(dimensions, 1 << 20)
+
+
+class HeavyCalls:
+    """The slots heavy direct calls are answered in (see the module docstring). Used on the
+    event loop only."""
+
+    def __init__(
+        self,
+        slots: int = HEAVY_SLOTS,
+        per_key: int = HEAVY_PER_KEY,
+        waiting: int = HEAVY_WAITING,
+        wait: float = HEAVY_WAIT,
+    ) -> None:
+        self.slots = slots
+        self.per_key = per_key
+        self.most_waiting = waiting
+        self.wait = wait
+        self._free: asyncio.Semaphore | None = None  # made on the loop, at the first call
+        #: heavy calls of each namespace, running or waiting
+        self.holding: Counter[str] = Counter()
+        #: heavy calls waiting for a slot
+        self.waiting = 0
+
+    async def acquire(self, namespace: str, model: Any) -> None:
+        """Wait for a slot; 429 when the key has too many heavy calls, too many wait, or the
+        wait is too long."""
+        if self._free is None:
+            self._free = asyncio.Semaphore(self.slots)
+        busy = self._free.locked() and self.waiting >= self.most_waiting
+        if busy or self.holding[namespace] >= self.per_key:
+            raise too_many_large_requests(model, self.slots, self.per_key)
+        self.holding[namespace] += 1
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(self._free.acquire(), self.wait)
+        except BaseException as exc:
+            self._forget(namespace)
+            if isinstance(exc, TimeoutError):
+                raise too_many_large_requests(model, self.slots, self.per_key) from None
+            raise
+        finally:
+            self.waiting -= 1
+
+    def release(self, namespace: str) -> None:
+        assert self._free is not None
+        self._free.release()
+        self._forget(namespace)
+
+    def _forget(self, namespace: str) -> None:
+        self.holding[namespace] -= 1
+        if self.holding[namespace] <= 0:
+            del self.holding[namespace]
+
+
 def _answer(url: str) -> Any:
-    def answer(
+    async def answer(
         request: Request,
         who: CallerDep,
         body: ObjectBody,
         svc: ServiceDep,
-    ) -> JSONResponse:
+    ) -> Response:
         responder = request.app.state.responder
-        status, payload = responder.respond(url, body, now=svc.tenants.now(who.namespace))
-        return JSONResponse(payload, status_code=status)
+
+        def respond() -> tuple[int, dict[str, Any]]:
+            status, payload = responder.respond(url, body, now=svc.tenants.now(who.namespace))
+            return status, payload
+
+        if answer_numbers(url, body) <= HEAVY_NUMBERS:
+
+            def light() -> JSONResponse:
+                status, payload = respond()
+                return JSONResponse(payload, status_code=status)  # rendered here, in the thread
+
+            return await run_in_threadpool(light)
+        heavy: HeavyCalls = request.app.state.heavy
+        await heavy.acquire(who.namespace, body.get("model"))
+        try:
+            status, payload = await run_in_threadpool(respond)
+        except BaseException:
+            heavy.release(who.namespace)
+            raise
+        return StreamedJSONResponse(payload, status, lambda: heavy.release(who.namespace))
 
     return answer
 
