@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS batches (
     object TEXT NOT NULL,
     internal TEXT NOT NULL
 );
+-- Store._add_runner_columns adds RUNNER_COLUMNS to the batches table
 CREATE INDEX IF NOT EXISTS batches_ns ON batches(namespace, seq);
 CREATE INDEX IF NOT EXISTS batches_status ON batches(status);
 CREATE TABLE IF NOT EXISTS forces (
@@ -104,6 +105,19 @@ WEBHOOK_EVENT_COLUMNS = (
 
 ACTIVE_STATUSES = tuple(sorted(ACTIVE))
 
+#: columns of the batches table that copy what the runner reads of a running batch (see
+#: :meth:`Store.running_batches`), each with its type and how it is read from the JSON: added
+#: to a state directory written before they existed, and filled from its JSON
+RUNNER_COLUMNS = {
+    "entered": ("REAL NOT NULL DEFAULT 0", "COALESCE(json_extract(internal, '$.entered'), 0)"),
+    "ending": ("TEXT", "json_extract(internal, '$.ending')"),
+    "expires_at": ("INTEGER", "json_extract(object, '$.expires_at')"),
+    "total": (
+        "INTEGER NOT NULL DEFAULT 0",
+        "COALESCE(json_extract(object, '$.request_counts.total'), 0)",
+    ),
+}
+
 #: the Windows error for a file another handle holds open (ERROR_SHARING_VIOLATION)
 _SHARING_VIOLATION = 32
 
@@ -111,6 +125,12 @@ _SHARING_VIOLATION = 32
 def _in_use(exc: OSError) -> bool:
     """Whether Windows refused to move or remove a file because it is open (a download)."""
     return getattr(exc, "winerror", None) == _SHARING_VIOLATION
+
+
+def _runner_fields(obj: dict[str, Any], record: BatchRecord) -> tuple[Any, ...]:
+    """The :data:`RUNNER_COLUMNS` of a batch, in their order."""
+    total = (obj.get("request_counts") or {}).get("total") or 0
+    return (record.entered, record.ending, obj.get("expires_at"), total)
 
 
 def setting_key(namespace: str, name: str) -> str:
@@ -137,6 +157,19 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(SCHEMA)
+        self._add_runner_columns()
+
+    def _add_runner_columns(self) -> None:
+        """Add the :data:`RUNNER_COLUMNS` a state directory lacks, filled from its JSON."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(batches)")}
+        missing = [name for name in RUNNER_COLUMNS if name not in have]
+        if not missing:
+            return
+        with self.transaction() as db:
+            for name in missing:
+                db.execute(f"ALTER TABLE batches ADD COLUMN {name} {RUNNER_COLUMNS[name][0]}")
+            filled = ", ".join(f"{name} = {RUNNER_COLUMNS[name][1]}" for name in missing)
+            db.execute(f"UPDATE batches SET {filled}")
 
     def close(self) -> None:
         with self._lock:
@@ -316,9 +349,16 @@ class Store:
         internal = json.dumps(record.to_json())
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO batches(id, namespace, status, object, internal) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (obj["id"], namespace, obj["status"], json.dumps(obj), internal),
+                "INSERT INTO batches(id, namespace, status, object, internal, entered, ending, "
+                "expires_at, total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    obj["id"],
+                    namespace,
+                    obj["status"],
+                    json.dumps(obj),
+                    internal,
+                    *_runner_fields(obj, record),
+                ),
             )
 
     def get_batch(
@@ -336,12 +376,26 @@ class Store:
             return None
         return json.loads(rows[0][0]), BatchRecord.from_json(json.loads(rows[0][1]))
 
+    def get_batch_object(self, namespace: str, batch_id: str) -> dict[str, Any] | None:
+        """A namespace's batch object alone (``batches.retrieve``: the record is not read)."""
+        rows = self._query(
+            "SELECT object FROM batches WHERE id = ? AND namespace = ?", (batch_id, namespace)
+        )
+        return json.loads(rows[0][0]) if rows else None
+
     def save_batch(self, obj: dict[str, Any], record: BatchRecord) -> None:
         internal = json.dumps(record.to_json())
         with self.transaction() as db:
             db.execute(
-                "UPDATE batches SET status = ?, object = ?, internal = ? WHERE id = ?",
-                (obj["status"], json.dumps(obj), internal, obj["id"]),
+                "UPDATE batches SET status = ?, object = ?, internal = ?, entered = ?, "
+                "ending = ?, expires_at = ?, total = ? WHERE id = ?",
+                (
+                    obj["status"],
+                    json.dumps(obj),
+                    internal,
+                    *_runner_fields(obj, record),
+                    obj["id"],
+                ),
             )
 
     def list_batches(
@@ -372,6 +426,24 @@ class Store:
                 ACTIVE_STATUSES,
             )
         ]
+
+    def running_batches(self) -> list[tuple[str, str, str, float, str | None, int, int]]:
+        """What the runner reads of every batch it still has to move, oldest first, without
+        reading any JSON: (namespace, id, status, entered, ending, expires_at, total)."""
+        marks = ",".join("?" * len(ACTIVE_STATUSES))
+        return [
+            (r[0], r[1], r[2], float(r[3] or 0.0), r[4], int(r[5] or 0), int(r[6] or 0))
+            for r in self._query(
+                "SELECT namespace, id, status, entered, ending, expires_at, total FROM batches "
+                f"WHERE status IN ({marks}) ORDER BY seq",
+                ACTIVE_STATUSES,
+            )
+        ]
+
+    def expiry_targets(self) -> set[tuple[str, str | None]]:
+        """(namespace, batch id) of every forced expiry not yet used (None: any batch)."""
+        rows = self._query("SELECT DISTINCT namespace, target FROM forces WHERE kind = 'expiry'")
+        return {(r[0], r[1]) for r in rows}
 
     def enqueued_tokens(self, namespace: str, model: str, exclude: str) -> int:
         """Input tokens of this namespace's running batches for ``model``."""

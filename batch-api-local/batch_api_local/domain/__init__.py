@@ -23,7 +23,7 @@ from .. import ids
 from ..config import Settings
 from ..store import Store
 from ..webhooks import Outbox
-from .batches import Batches, Verdict
+from .batches import Batches, RunningBatch, Verdict
 from .control import Control
 from .files import Files, FileUpload
 from .tenants import Clock, Tenant, Tenants
@@ -55,6 +55,7 @@ __all__ = [
     "Control",
     "FileUpload",
     "Files",
+    "RunningBatch",
     "Service",
     "Tenant",
     "Tenants",
