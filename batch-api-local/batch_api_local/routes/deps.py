@@ -27,8 +27,9 @@ from ..http import parse_json, read_body
 from ..keys import Caller, Keys
 
 
-def service(request: Request) -> Service:
-    """The app's domain."""
+async def service(request: Request) -> Service:
+    """The app's domain (``async``, though it waits for nothing: a plain ``def`` dependency
+    costs every request a trip to the thread pool and back)."""
     found: Service = request.app.state.service
     return found
 

@@ -18,7 +18,7 @@ from ..constants import MAX_FILE_BYTES, MAX_FORM_OVERHEAD
 from ..domain.files import Files, FileUpload
 from ..errors import APIError, file_too_large, invalid_value, storage_quota_exceeded
 from ..forms import FormReader
-from ..http import OpenFileResponse
+from ..http import JSONResponse, OpenFileResponse
 from .deps import CallerDep, ServiceDep, int_param
 
 router = APIRouter()
@@ -123,24 +123,25 @@ async def upload_file(request: Request, who: CallerDep, svc: ServiceDep) -> dict
 
 
 @router.get("/v1/files")
-def list_files(request: Request, who: CallerDep, svc: ServiceDep) -> dict[str, Any]:
+def list_files(request: Request, who: CallerDep, svc: ServiceDep) -> JSONResponse:
     query = request.query_params
     limit = int_param("limit", query.get("limit"), default=10_000, low=1, high=10_000)
     order = query.get("order") or "desc"
     if order not in ("asc", "desc"):
         raise invalid_value("order", order, ["asc", "desc"])
-    return svc.files.page(
+    page = svc.files.page(
         who.namespace,
         purpose=query.get("purpose"),
         limit=limit,
         ascending=order == "asc",
         after=query.get("after"),
     )
+    return JSONResponse(page)  # rendered here, in the thread pool (see ..routes.batches)
 
 
 @router.get("/v1/files/{file_id}")
-def retrieve_file(file_id: str, who: CallerDep, svc: ServiceDep) -> dict[str, Any]:
-    return svc.files.get(who.namespace, file_id)
+def retrieve_file(file_id: str, who: CallerDep, svc: ServiceDep) -> JSONResponse:
+    return JSONResponse(svc.files.get(who.namespace, file_id))
 
 
 @router.get("/v1/files/{file_id}/content")
@@ -151,5 +152,5 @@ def file_content(file_id: str, who: CallerDep, svc: ServiceDep) -> OpenFileRespo
 
 
 @router.delete("/v1/files/{file_id}")
-def delete_file(file_id: str, who: CallerDep, svc: ServiceDep) -> dict[str, Any]:
-    return svc.files.delete(who.namespace, file_id)
+def delete_file(file_id: str, who: CallerDep, svc: ServiceDep) -> JSONResponse:
+    return JSONResponse(svc.files.delete(who.namespace, file_id))
