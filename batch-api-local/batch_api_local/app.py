@@ -29,6 +29,7 @@ from .keys import Keys
 from .launcher import record_server
 from .net import host_header_is_loopback, is_loopback
 from .routes import batches, control, direct, files
+from .routes.hot import RetrieveFastPath
 from .runner import Runner
 from .webhooks import Deliverer
 
@@ -127,6 +128,9 @@ def _handle_errors(app: FastAPI, settings: Settings) -> None:
             headers={"x-request-id": request_id},
         )
 
+    # added last, so it runs first: the Host check and a request id on every answer, the fast
+    # path's included
+    app.add_middleware(RetrieveFastPath, keys=app.state.keys, store=app.state.service.store)
     app.add_middleware(RequestIds, loopback_only=is_loopback(settings.host))
 
 
