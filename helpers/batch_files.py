@@ -30,6 +30,7 @@ from batch_api_local import (
     limit_field,
     request_lines,
     validate_file,
+    writes_images,
 )
 
 #: the endpoints :func:`build_requests` can build lines for
@@ -49,7 +50,7 @@ def _body(
         body["input"] = prompt
         if system is not None:
             body["instructions"] = system
-    elif endpoint == "/v1/completions":
+    elif endpoint in ("/v1/completions", "/v1/images/generations", "/v1/images/edits"):
         body["prompt"] = prompt
     else:  # /v1/embeddings, /v1/moderations
         body["input"] = prompt
@@ -77,7 +78,11 @@ def build_requests(
       reasoning models take (reasoning included; the older ``max_tokens`` is refused by them);
     - ``/v1/responses``: ``input``, ``system`` as ``instructions``, ``max_output_tokens``;
     - ``/v1/embeddings`` and ``/v1/moderations``: ``input``;
-    - ``/v1/completions``: ``prompt`` and ``max_output_tokens`` as ``max_tokens``.
+    - ``/v1/completions``: ``prompt`` and ``max_output_tokens`` as ``max_tokens``;
+    - ``/v1/images/generations`` and ``/v1/images/edits``: ``prompt`` (an image's size and
+      quality, and an edit's ``images``, go in ``body_params``: ``size="1024x1024"``,
+      ``quality="low"``, ``images=[{"file_id": ...}]``); no ``max_output_tokens``, since what an
+      image costs is set by its quality and size.
 
     ``body_params`` (``reasoning_effort="low"``, ``dimensions=256`` ...) are added to every body. From a
     list, custom ids are ``request-1`` .. ``request-n`` (``custom_id_prefix`` + position). From a
@@ -93,7 +98,12 @@ def build_requests(
     if system is not None and endpoint not in ("/v1/chat/completions", "/v1/responses"):
         raise ValueError(f"{endpoint} has no system prompt: leave system=None")
     if max_output_tokens is not None and limit_field(endpoint) is None:
-        raise ValueError(f"{endpoint} generates no tokens: leave max_output_tokens=None")
+        what = (
+            "sets no output limit (an image's quality and size do)"
+            if writes_images(endpoint)
+            else "generates no tokens"
+        )
+        raise ValueError(f"{endpoint} {what}: leave max_output_tokens=None")
     if isinstance(prompts, pd.DataFrame):
         if column not in prompts.columns:
             raise ValueError(

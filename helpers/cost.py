@@ -3,8 +3,12 @@
 Input tokens are counted offline with the tokenizer the local server uses
 (:mod:`batch_api_local.tokens`: the ``bpe-openai`` package, which ships the models' own
 vocabularies, so nothing is downloaded and no key is needed), with the rule the API bills chat
-prompts by. For plain text messages the count is the ``prompt_tokens`` the API reports; what
-else a request may carry (a JSON schema, tools, images) is not counted.
+prompts by. For plain text messages the count is the ``prompt_tokens`` the API reports. Images
+a request carries (a chat ``image_url`` part, a Responses ``input_image``, an edit's input
+images) count by the model's vision formula, at the size a ``data:`` URL's header gives, or as
+a 1024 x 1024 image when the size is not known offline (an ``http(s)`` URL, a file id:
+:func:`batch_api_local.request_image_tokens`). What else a request may carry (a JSON schema,
+tools) is not counted.
 
 Output tokens cannot be counted before a model writes them. Each request is bounded instead by
 the output limit it sets (``max_completion_tokens`` or ``max_tokens`` for chat,
@@ -12,14 +16,19 @@ the output limit it sets (``max_completion_tokens`` or ``max_tokens`` for chat,
 for), by the endpoint's default (16 tokens per answer for completions), or by the model's own
 maximum when it sets none: :func:`batch_api_local.output_bound`, which reads the same registry
 entry as the local server's answer. A reasoning model's hidden reasoning tokens count within
-that limit. So the estimate is exact for text input and an upper bound for output.
+that limit. An image generation or edit is bounded by the output image tokens of its quality
+and size, times ``n`` (``auto`` at ``high`` and the dearest size). So the estimate is exact for
+text input and an upper bound for output.
 
 Prices come from a table: by default the OpenAI prices of the ``genai-prices`` package (pinned
 in ``requirements.txt``; its figures are dated, and it works offline), or one you pass
 (:func:`load_prices` says which forms). The Batch API's price is the package's batch price where
 it has one, else half the synchronous price. A request whose input passes a model's long-context
 threshold (272,000 tokens for the newest models) is priced at that model's long-context rates.
-Prices change: the table says when its figures were checked.
+Image models have rates of their own for image input and image output tokens (the package's
+``input_image_mtok`` and ``output_image_mtok``): an image request's text input, image input and
+output images are each priced at theirs; a chat model's image input is billed as input tokens,
+at its input rate. Prices change: the table says when its figures were checked.
 """
 
 from __future__ import annotations
@@ -39,12 +48,26 @@ from typing import Any
 
 import pandas as pd
 
-from batch_api_local import output_bound, request_input_tokens, request_lines, resolve_model
+from batch_api_local import (
+    output_bound,
+    request_image_tokens,
+    request_input_tokens,
+    request_lines,
+    resolve_model,
+    writes_images,
+)
 
 #: where the default prices come from
 PRICES_PACKAGE = "genai-prices"
 #: OpenAI's moderation models are free [DOC]; the price package leaves them out
 FREE_MODELS = ("omni-moderation-latest", "text-moderation-latest", "text-moderation-stable")
+#: models the price package does not have yet, priced as another: gpt-image-2.6 as
+#: gpt-image-2.5 (a third-party changelog, dreamforSh/linksyncx custom-v0.2.11.16, 2026-11-05:
+#: "2.6 is priced as 2.5"; UNCONFIRMED by an OpenAI page)
+PRICED_AS = {
+    "gpt-image-2.6-sunburst": "gpt-image-2.5-sunburst",
+    "gpt-image-2.6-flare": "gpt-image-2.5-flare",
+}
 #: the Batch API's price, as a share of the synchronous one, when a table gives no batch price
 BATCH_DISCOUNT = 0.5
 #: tokens per price unit: prices are per million tokens
@@ -57,7 +80,12 @@ TABLE_COLUMNS = ["input_tokens", "input_usd", "max_output_tokens", "max_output_u
 
 @dataclass(frozen=True)
 class Price:
-    """One model's prices, in US dollars per million tokens, synchronous and batch."""
+    """One model's prices, in US dollars per million tokens, synchronous and batch.
+
+    An image model also has rates for image tokens: ``image_input`` (the input images of an
+    edit), ``image_output`` (the images it makes) and their batch rates; None means the text
+    rate (``input``, ``output``) applies, as for a chat model's image input.
+    """
 
     model: str
     input: float
@@ -67,24 +95,63 @@ class Price:
     #: a request with more input tokens than this is priced at :attr:`long_context`'s rates
     long_context_from: int | None = None
     long_context: Price | None = None
+    image_input: float | None = None
+    image_output: float | None = None
+    batch_image_input: float | None = None
+    batch_image_output: float | None = None
 
-    def cost(self, input_tokens: int, output_tokens: int = 0, *, batch: bool = True) -> float:
+    def cost(
+        self,
+        input_tokens: int,
+        output_tokens: int = 0,
+        *,
+        batch: bool = True,
+        image_input_tokens: int = 0,
+        image_output: bool = False,
+    ) -> float:
         """Return the dollars ``input_tokens`` and ``output_tokens`` cost, at the batch price
-        (or, with ``batch=False``, at the synchronous one), at these rates."""
+        (or, with ``batch=False``, at the synchronous one), at these rates.
+
+        ``image_input_tokens`` of the input tokens are images, priced at the image input rate;
+        with ``image_output`` the output tokens are images, priced at the image output rate
+        (each the text rate when the model has no image rate).
+        """
         if batch:
-            return (input_tokens * self.batch_input + output_tokens * self.batch_output) / PER
-        return (input_tokens * self.input + output_tokens * self.output) / PER
+            text_in, text_out = self.batch_input, self.batch_output
+            image_in, image_out = self.batch_image_input, self.batch_image_output
+        else:
+            text_in, text_out = self.input, self.output
+            image_in, image_out = self.image_input, self.image_output
+        images = min(max(image_input_tokens, 0), input_tokens)
+        rate_in = text_in if image_in is None else image_in
+        rate_out = text_out if image_out is None or not image_output else image_out
+        return (
+            (input_tokens - images) * text_in + images * rate_in + output_tokens * rate_out
+        ) / PER
 
     def request_cost(
-        self, input_tokens: int, output_tokens: int = 0, *, batch: bool = True
+        self,
+        input_tokens: int,
+        output_tokens: int = 0,
+        *,
+        batch: bool = True,
+        image_input_tokens: int = 0,
+        image_output: bool = False,
     ) -> float:
         """What one request costs: like :meth:`cost`, at the long-context rates when its input
         passes the model's threshold."""
+        rates: Price = self
         long = self.long_context
         if long is not None and self.long_context_from is not None:
             if input_tokens > self.long_context_from:
-                return long.cost(input_tokens, output_tokens, batch=batch)
-        return self.cost(input_tokens, output_tokens, batch=batch)
+                rates = long
+        return rates.cost(
+            input_tokens,
+            output_tokens,
+            batch=batch,
+            image_input_tokens=image_input_tokens,
+            image_output=image_output,
+        )
 
 
 @dataclass(frozen=True)
@@ -136,6 +203,18 @@ def _dollars(entry: Mapping[str, Any], key: str, model: str, default: float | No
     return float(value)
 
 
+def _optional_dollars(
+    entry: Mapping[str, Any], key: str, model: str, default: float | None
+) -> float | None:
+    if entry.get(key) is None and default is None:
+        return None
+    return _dollars(entry, key, model, default)
+
+
+def _half(value: float | None) -> float | None:
+    return None if value is None else value * BATCH_DISCOUNT
+
+
 def _price(model: str, entry: Any) -> Price:
     if isinstance(entry, Price):
         return entry
@@ -143,12 +222,18 @@ def _price(model: str, entry: Any) -> Price:
         raise ValueError(f"the price of {model!r} must be a mapping such as {{'input': 0.15}}")
     standard_in = _dollars(entry, "input", model, None)
     standard_out = _dollars(entry, "output", model, 0.0)
+    image_in = _optional_dollars(entry, "image_input", model, None)
+    image_out = _optional_dollars(entry, "image_output", model, None)
     return Price(
         model=model,
         input=standard_in,
         output=standard_out,
         batch_input=_dollars(entry, "batch_input", model, standard_in * BATCH_DISCOUNT),
         batch_output=_dollars(entry, "batch_output", model, standard_out * BATCH_DISCOUNT),
+        image_input=image_in,
+        image_output=image_out,
+        batch_image_input=_optional_dollars(entry, "batch_image_input", model, _half(image_in)),
+        batch_image_output=_optional_dollars(entry, "batch_image_output", model, _half(image_out)),
     )
 
 
@@ -164,15 +249,37 @@ def _dollars_per_million(value: Any, tier: int | None = None) -> float:
     return float(value.base)
 
 
+def _image_rate(prices: Any, name: str) -> float | None:
+    """An image rate of the price package (``input_image_mtok``, ``output_image_mtok``), or None
+    when it has none."""
+    value = getattr(prices, name, None)
+    return None if value is None else _dollars_per_million(value)
+
+
 def _package_price(model: str, prices: Any, batch: Any, tier: int | None = None) -> Price:
     standard_in = _dollars_per_million(prices.input_mtok, tier)
     standard_out = _dollars_per_million(prices.output_mtok, tier)
+    image_in = _image_rate(prices, "input_image_mtok")
+    image_out = _image_rate(prices, "output_image_mtok")
     if batch is not None and batch.input_mtok is not None:
         batch_in = _dollars_per_million(batch.input_mtok, tier)
         batch_out = _dollars_per_million(batch.output_mtok, tier)
+        batch_image_in = _image_rate(batch, "input_image_mtok")
+        batch_image_out = _image_rate(batch, "output_image_mtok")
     else:  # the package has no batch rates for it: the Batch API's half price [DOC]
         batch_in, batch_out = standard_in * BATCH_DISCOUNT, standard_out * BATCH_DISCOUNT
-    return Price(model, standard_in, standard_out, batch_in, batch_out)
+        batch_image_in, batch_image_out = _half(image_in), _half(image_out)
+    return Price(
+        model,
+        standard_in,
+        standard_out,
+        batch_in,
+        batch_out,
+        image_input=image_in,
+        image_output=image_out,
+        batch_image_input=batch_image_in,
+        batch_image_output=batch_image_out,
+    )
 
 
 def _current(prices: Any) -> Any:
@@ -223,13 +330,16 @@ def package_prices() -> PriceTable:
         )
     for name in FREE_MODELS:
         models.setdefault(name, Price(name, 0.0, 0.0, 0.0, 0.0))
+    for name, same in PRICED_AS.items():
+        if name not in models and same in models:
+            models[name] = dataclasses.replace(models[same], model=name)
     version = metadata.version(PRICES_PACKAGE)
     return PriceTable(
         models=models,
         date=max(checked) if checked else None,
         source=f"{PRICES_PACKAGE} {version} (https://github.com/pydantic/genai-prices)",
         note="Batch prices are the package's where it has them, else half the synchronous "
-        "price; moderations are free.",
+        "price; moderations are free; gpt-image-2.6 is priced as gpt-image-2.5.",
     )
 
 
@@ -241,7 +351,9 @@ def load_prices(prices: str | Path | Mapping[str, Any] | PriceTable | None = Non
     ..., "models": {...}}``), a plain mapping of models (``{"gpt-4o-mini": {"input": 0.15,
     "output": 0.60}}``), or a PriceTable. Each model gives ``input`` and ``output`` (dollars per
     million tokens; ``output`` defaults to 0, for embeddings) and may give ``batch_input`` and
-    ``batch_output``, which default to half.
+    ``batch_output``, which default to half; an image model may give ``image_input`` and
+    ``image_output`` (and their ``batch_`` rates, half by default), else its images are priced
+    at the text rates.
 
     Raises ValueError for a price that is missing, negative or not a number, and
     FileNotFoundError for a missing file.
@@ -287,6 +399,12 @@ class CostEstimate:
     price: Price
     prices_date: str | None
     lines: pd.DataFrame
+    #: the input tokens of each request's images (part of ``lines.input_tokens``, in its order),
+    #: priced at the model's image input rate where it has one; empty: none
+    image_tokens: tuple[int, ...] = ()
+    #: the requests make images (generations, edits): their output is priced at the model's
+    #: image output rate
+    image_output: bool = False
 
     @property
     def requests(self) -> int:
@@ -303,16 +421,30 @@ class CostEstimate:
         """The most output tokens the requests together may produce."""
         return int(self.lines["max_output_tokens"].sum())
 
+    @property
+    def image_input_tokens(self) -> int:
+        """The input tokens of every request's images together (part of :attr:`input_tokens`)."""
+        return sum(self.image_tokens)
+
     def _dollars(self, *, batch: bool, output: bool) -> float:
         """The requests' input dollars, or (``output``) the dollars of their output bound, each
-        request at its own rates (a long prompt costs more)."""
+        request at its own rates (a long prompt costs more; images at the image rates)."""
         total = 0.0
-        for tokens_in, tokens_out in zip(
-            self.lines["input_tokens"], self.lines["max_output_tokens"], strict=True
+        images = self.image_tokens or (0,) * len(self.lines)
+        for tokens_in, tokens_out, image_in in zip(
+            self.lines["input_tokens"], self.lines["max_output_tokens"], images, strict=True
         ):
             tokens_in, tokens_out = int(tokens_in), int(tokens_out)
-            whole = self.price.request_cost(tokens_in, tokens_out, batch=batch)
-            input_only = self.price.request_cost(tokens_in, 0, batch=batch)
+            whole = self.price.request_cost(
+                tokens_in,
+                tokens_out,
+                batch=batch,
+                image_input_tokens=image_in,
+                image_output=self.image_output,
+            )
+            input_only = self.price.request_cost(
+                tokens_in, 0, batch=batch, image_input_tokens=image_in
+            )
             total += whole - input_only if output else input_only
         return total
 
@@ -357,6 +489,7 @@ def estimate_cost(
     path = Path(path)
     table = load_prices(prices)
     rows = []
+    images: list[int] = []
     endpoint = model = None
     for number, raw in request_lines(path):  # a BOM is fine, as for the API
         try:
@@ -378,6 +511,7 @@ def estimate_cost(
                 f"first for {endpoint} and {model!r}: a batch has one endpoint and one model"
             )
         bound, limit = output_bound(url, body, str(model))
+        images.append(request_image_tokens(url, body))
         rows.append(
             {
                 "custom_id": request.get("custom_id"),
@@ -397,4 +531,6 @@ def estimate_cost(
         price=table.price(model),
         prices_date=table.date,
         lines=lines,
+        image_tokens=tuple(images) if any(images) else (),
+        image_output=writes_images(endpoint),
     )

@@ -3,6 +3,7 @@
     python scripts/run_notebooks.py             # headless run: execute all, print a summary
     python scripts/run_notebooks.py --record    # same, and save the outputs into the notebooks
     python scripts/run_notebooks.py --nbval -- <pytest args>   # check saved outputs with nbval
+    python scripts/run_notebooks.py --record --only 13          # one notebook (a name's start)
 
 Every mode starts from an empty state directory of its own (and a port of its own), so the
 outputs do not depend on what a learner did before, and a learner's running server is left
@@ -39,8 +40,9 @@ def _port() -> int:
             return sock.getsockname()[1]
 
 
-def notebooks() -> list[Path]:
-    return sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
+def notebooks(only: str | None = None) -> list[Path]:
+    """The numbered notebooks in reading order; ``only``: those whose name starts with it."""
+    return sorted(NOTEBOOKS.glob(f"{only}*.ipynb" if only else "[0-9]*.ipynb"))
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -102,6 +104,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--record", action="store_true", help="save outputs into the notebooks")
     parser.add_argument("--nbval", action="store_true", help="compare saved outputs with nbval")
+    parser.add_argument("--only", metavar="PREFIX", help="only the notebooks named PREFIX...")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args()
 
@@ -121,11 +124,14 @@ def main() -> int:
                 sys.executable,
                 "-m",
                 "pytest",
-                *[str(p) for p in notebooks()],
+                *[str(p) for p in notebooks(args.only)],
                 *args.pytest_args,
             ]
             return subprocess.call(command, cwd=ROOT)
-        return execute(notebooks(), save=args.record)
+        chosen = notebooks(args.only)
+        if not chosen:
+            parser.error(f"no notebook's name starts with {args.only!r}")
+        return execute(chosen, save=args.record)
     finally:
         from batch_api_local import stop_server
 

@@ -13,8 +13,10 @@ What this package offers besides the server, all importable without loading the 
   :func:`advance_clock`, :func:`expire_batch`, ...): they act on a running server only;
 - the rules it applies, for use before a request is sent: checking a batch input file
   (:func:`check_upload`, :func:`validate_file`), counting a request's input tokens offline
-  (:func:`request_input_tokens`), the most output tokens a request may produce
-  (:func:`output_bound`) and the field that sets it (:func:`limit_field`), the models it knows (:func:`resolve_model`) and a batch's statuses;
+  (:func:`request_input_tokens`, of which its images' :func:`request_image_tokens`), the most
+  output tokens a request may produce (:func:`output_bound`), the field that sets it
+  (:func:`limit_field`) and whether they are images (:func:`writes_images`), the models it knows
+  (:func:`resolve_model`) and a batch's statuses;
 - talking to a local server: what counts as loopback (:func:`is_loopback`), ``NO_PROXY`` for
   it (:func:`bypass_proxy`), a proxy-less opener (:func:`direct_opener`), the root of a base
   URL (:func:`api_root`).
@@ -48,7 +50,7 @@ from .control import (
     webhook_settings,
     whoami,
 )
-from .endpoints import limit_field, output_bound
+from .endpoints import limit_field, output_bound, writes_images
 from .errors import BatchError
 from .keys import mask as mask_key
 from .launcher import ServerInfo, ensure_server, find_server, stop_server
@@ -57,7 +59,7 @@ from .lifecycle import TERMINAL as TERMINAL_STATUSES
 from .lifecycle import TRANSITIONS as STATUS_TRANSITIONS
 from .models import ModelInfo, resolve_model
 from .net import api_root, bypass_proxy, direct_opener, is_loopback
-from .tokens import count_tokens, request_input_tokens
+from .tokens import count_tokens, request_image_tokens, request_input_tokens
 from .validation import (
     ValidationReport,
     check_upload,
@@ -105,6 +107,7 @@ __all__ = [
     "limit_field",
     "mask_key",
     "output_bound",
+    "request_image_tokens",
     "request_input_tokens",
     "request_lines",
     "reset",
@@ -119,4 +122,5 @@ __all__ = [
     "webhook_events",
     "webhook_settings",
     "whoami",
+    "writes_images",
 ]

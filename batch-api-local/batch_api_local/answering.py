@@ -16,14 +16,15 @@ settings                           answers
 =================================  ===================================================
 
 A cassette that is not valid raises :class:`.cassette.CassetteError` here, so the server
-refuses to start and names the line.
+refuses to start and names the line; the one exception is a torn last line (no newline, not an
+exchange) in the file recorded to, what a crash while recording leaves: it is dropped.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .cassette import Cassette, Recorder, ReplayResponder
+from .cassette import Cassette, Recorder, ReplayResponder, drop_torn_line
 from .config import Settings
 from .responder import LocalResponder
 from .runner import Responder
@@ -45,6 +46,8 @@ def build(settings: Settings) -> Answering:
         raise ValueError("--record needs --upstream: only answers from an upstream are recorded")
     if settings.replay_strict and settings.replay is None:
         raise ValueError("--replay-strict needs --replay FILE")
+    if settings.record is not None:  # a crash while recording: before the file is read
+        drop_torn_line(settings.record)  # (it may be the one replayed)
     cassette = Cassette.load(settings.replay) if settings.replay is not None else None
     recorder = Recorder(settings.record) if settings.record is not None else None
     if recorder is not None and cassette is not None and cassette.path is not None:

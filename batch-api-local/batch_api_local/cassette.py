@@ -45,6 +45,7 @@ from typing import Any, Protocol
 
 from .constants import BATCH_ENDPOINTS
 from .errors import not_recorded
+from .validation import has_lone_surrogate
 
 log = logging.getLogger("batch_api_local.cassette")
 
@@ -105,6 +106,44 @@ def _problem(exchange: Any) -> str | None:
     return None
 
 
+#: what a bad last line with no newline probably is, and what to do about it
+_TORN_HINT = (
+    "; it is the last line and has no newline, as a recording cut short by a crash leaves "
+    "it: serve with --record on this file to drop it, or delete it"
+)
+
+
+class _BadLine(ValueError):
+    """Why one line of a cassette cannot be used (the caller names the file and the line)."""
+
+
+def _read(raw: bytes) -> tuple[str, str, int, str]:
+    """One line of a cassette as (endpoint, canonical request, status, canonical response).
+
+    Raises :class:`_BadLine` for a line that is not one exchange in strict JSON: not UTF-8, not
+    JSON, nested too deeply, a field missing or wrong, NaN or Infinity, a lone surrogate.
+    """
+    try:
+        exchange = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _BadLine("not UTF-8 text") from None
+    except RecursionError:
+        raise _BadLine("nested too deeply") from None
+    except ValueError as exc:
+        raise _BadLine(f"not JSON ({getattr(exc, 'msg', exc)})") from None
+    why = _problem(exchange)
+    if why is not None:
+        raise _BadLine(why)
+    # "\ud800" alone is JSON syntax but not text: it could be neither matched nor written
+    if (b"\\ud" in raw or b"\\uD" in raw) and has_lone_surrogate(exchange):
+        raise _BadLine("a string holds a lone surrogate (half of a UTF-16 pair), which is not text")
+    try:
+        request, response = canonical(exchange["request"]), canonical(exchange["response"])
+    except ValueError:
+        raise _BadLine("NaN or Infinity is not JSON") from None
+    return exchange["endpoint"], request, exchange["status"], response
+
+
 class Cassette:
     """The exchanges of one cassette file, indexed by endpoint and canonical request body."""
 
@@ -131,32 +170,14 @@ class Cassette:
             for number, raw in enumerate(fh, start=1):
                 if not raw.strip():
                     continue
-
-                def bad(why: str, number: int = number) -> CassetteError:
-                    return CassetteError(f"The cassette {path} is not valid: line {number}: {why}.")
-
                 try:
-                    exchange = json.loads(raw.decode("utf-8"))
-                except UnicodeDecodeError:
-                    raise bad("not UTF-8 text") from None
-                except RecursionError:
-                    raise bad("nested too deeply") from None
-                except ValueError as exc:
-                    raise bad(f"not JSON ({getattr(exc, 'msg', exc)})") from None
-                why = _problem(exchange)
-                if why is not None:
-                    raise bad(why)
-                try:
-                    request, response = (
-                        canonical(exchange["request"]),
-                        canonical(exchange["response"]),
-                    )
-                except ValueError:
-                    raise bad("NaN or Infinity is not JSON") from None
-                cassette._answers[_key(exchange["endpoint"], request)] = (
-                    exchange["status"],
-                    response,
-                )
+                    endpoint, request, status, response = _read(raw)
+                except _BadLine as exc:
+                    hint = "" if raw.endswith(b"\n") else _TORN_HINT
+                    raise CassetteError(
+                        f"The cassette {path} is not valid: line {number}: {exc}{hint}."
+                    ) from None
+                cassette._answers[_key(endpoint, request)] = (status, response)
         return cassette
 
     def add(self, endpoint: str, request: str, status: int, response: str) -> None:
@@ -167,10 +188,10 @@ class Cassette:
     def lookup(self, endpoint: str, body: Any) -> tuple[int, dict[str, Any]] | None:
         """The recorded (status, response) for this request, a fresh copy; None if absent."""
         try:
-            text = canonical(body)
-        except (TypeError, ValueError):
+            key = _key(endpoint, canonical(body))
+        except (TypeError, ValueError, RecursionError):  # not strict JSON in UTF-8: not recorded
             return None
-        found = self._answers.get(_key(endpoint, text))
+        found = self._answers.get(key)
         if found is None:
             return None
         return found[0], json.loads(found[1])
@@ -180,13 +201,15 @@ class Recorder:
     """Appends exchanges to a cassette file, one whole line per write, from any thread.
 
     An existing file is checked first (a recording is only ever appended to a valid cassette),
-    and ``also`` lists cassettes to keep up to date (the one replayed, when it is this file).
+    once a torn last line is dropped (a line with no newline that is not an exchange: what a
+    crash in the middle of a write leaves), and ``also`` lists cassettes to keep up to date (the one replayed, when it is this file).
     A line that cannot be written (a full disk) is logged and skipped: the answer itself still
     reaches its batch.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        drop_torn_line(self.path)  # what a crash while recording leaves
         if self.path.exists() and self.path.stat().st_size > 0:
             Cassette.load(self.path)  # raises CassetteError
         try:
@@ -204,11 +227,8 @@ class Recorder:
         self._torn = self.path.stat().st_size > 0 and not _ends_with_newline(self.path)
 
     def record(self, endpoint: str, body: dict[str, Any], status: int, response: Any) -> None:
-        try:
-            request, answer = canonical(body), canonical(response)
-        except (TypeError, ValueError):
-            log.warning("an exchange with %s was not recorded: it is not strict JSON", endpoint)
-            return
+        """Append one exchange. One that cannot be a cassette line (NaN, a lone surrogate: not
+        strict JSON in UTF-8) is skipped with a warning; its answer is delivered all the same."""
         line = {
             "version": CASSETTE_VERSION,
             "endpoint": endpoint,
@@ -217,7 +237,25 @@ class Recorder:
             "response": response,
             "recorded_at": int(time.time()),
         }
-        data = (canonical(line) + "\n").encode("utf-8")
+        try:
+            request, answer = canonical(body), canonical(response)
+            data = (canonical(line) + "\n").encode("utf-8")
+        except UnicodeEncodeError:
+            log.warning(
+                "an exchange with %s was not recorded in %s: it holds a lone surrogate "
+                "(half of a UTF-16 pair), which is not text; its answer was delivered",
+                endpoint,
+                self.path,
+            )
+            return
+        except (TypeError, ValueError, RecursionError):
+            log.warning(
+                "an exchange with %s was not recorded in %s: it is not strict JSON (NaN or "
+                "Infinity, say); its answer was delivered",
+                endpoint,
+                self.path,
+            )
+            return
         with self._lock:
             if self._torn:  # a crash cut the last line short: start on a line of our own
                 data, self._torn = b"\n" + data, False
@@ -233,6 +271,49 @@ class Recorder:
 
     def close(self) -> None:
         os.close(self._fd)
+
+
+def drop_torn_line(path: str | os.PathLike[str]) -> None:
+    """Cut off a cassette's last line when it has no newline and is not a whole exchange: the
+    write a crash cut short (only for a file recorded to). A whole exchange with no newline is
+    kept (the next record starts a line of its own); a bad line that ends with a newline was
+    written so, and :meth:`Cassette.load` refuses it. Raises :class:`CassetteError` when the
+    file cannot be written."""
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    try:
+        with open(path, "rb+") as fh:
+            end = fh.seek(0, os.SEEK_END)
+            fh.seek(end - 1)
+            if fh.read(1) == b"\n":
+                return
+            start = end
+            while start > 0:  # walk back to the last newline, 64 KB at a time
+                step = min(65536, start)
+                fh.seek(start - step)
+                newline = fh.read(step).rfind(b"\n")
+                if newline != -1:
+                    start = start - step + newline + 1
+                    break
+                start -= step
+            fh.seek(start)
+            last = fh.read()
+            if not last.strip():
+                return
+            try:
+                _read(last)
+                return
+            except _BadLine:
+                fh.truncate(start)
+    except OSError as exc:
+        raise CassetteError(f"Cannot write the cassette {path}: {exc.strerror or exc}.") from None
+    log.warning(
+        "The cassette %s ended in a torn line (%d bytes with no newline, as a crash while "
+        "recording leaves it): it was dropped, and recording goes on after the last whole line",
+        path,
+        end - start,
+    )
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -323,6 +404,7 @@ __all__ = [
     "Recorder",
     "ReplayResponder",
     "canonical",
+    "drop_torn_line",
     "fresh_id",
     "freshen",
 ]

@@ -29,6 +29,7 @@ from .config import (
 from .constants import DEFAULT_TOKEN_LIMIT
 from .keys import admin_keys_from_env, class_keys
 from .net import is_loopback
+from .redaction import hide_in_logs
 
 
 def _default_state_dir() -> Path:
@@ -360,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
             webhook_retry_base=args.webhook_retry_base,
             webhook_timeout=args.webhook_timeout,
         )
+        if settings.upstream:  # an upstream may quote the key back: never in the log
+            hide_in_logs(settings.upstream_key)
         if not is_loopback(settings.host) and settings.keys_file is None:
             print(
                 f"Refusing to listen on {settings.host} without --keys-file: any machine that "

@@ -196,12 +196,16 @@ def invalid_host(host: str | None) -> BadRequest:
     )
 
 
-def storage_failed(state_dir: Any, exc: OSError) -> APIError:
-    """The state directory refused a write (a full disk, a read-only folder)."""
+def storage_failed(exc: OSError) -> APIError:
+    """The state directory refused a write (a full disk, a read-only folder).
+
+    The answer says why, never where: on a class server the caller is a student, and the
+    folder is the instructor's. The server's log names it (:func:`.app.create_app`)."""
     reason = exc.strerror or "the write failed"
     return APIError(
-        f"The local server could not write to its state directory {state_dir}: {reason}. "
-        "Nothing was changed; free some space (or make the folder writable) and try again.",
+        f"The local server could not write to its state directory: {reason}. Nothing was "
+        "changed. Whoever runs the server finds the folder in its log: free some space there "
+        "(or make it writable), then try again.",
         status_code=507,
         error_type="server_error",
     )
@@ -321,12 +325,7 @@ def cannot_cancel(status: str) -> Conflict:
 
 
 def too_many_metadata_keys(limit: int, count: int) -> BadRequest:
-    return BadRequest(
-        f"Invalid 'metadata': too many properties. Expected an object with at most {limit} "
-        f"properties, but got an object with {count} properties instead.",
-        param="metadata",
-        code="object_above_max_properties",
-    )
+    return too_many_properties("metadata", limit, count)
 
 
 def metadata_key_too_long(key: str, limit: int) -> BadRequest:
@@ -339,12 +338,7 @@ def metadata_key_too_long(key: str, limit: int) -> BadRequest:
 
 
 def metadata_value_too_long(key: str, limit: int, length: int) -> BadRequest:
-    return BadRequest(
-        f"Invalid 'metadata.{key}': string too long. Expected a string with maximum length "
-        f"{limit}, but got a string with length {length} instead.",
-        param=f"metadata.{key}",
-        code="string_above_max_length",
-    )
+    return string_too_long(f"metadata.{key}", limit, length)
 
 
 def json_type_name(value: Any) -> str:
@@ -471,13 +465,141 @@ def invalid_choice(name: str, value: Any, supported: list[str]) -> BadRequest:
     )
 
 
+def unsupported_endpoint(endpoint: Any, supported: tuple[str, ...]) -> BadRequest:
+    """A batch's ``endpoint`` that the Batch API does not take, ``/v1/videos`` since 2026-09-24
+    included (observed wording, with the Oxford "and": "Invalid value: '/v1/invalid'. Supported
+    values are: '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses',
+    and '/v1/moderations'.", code ``invalid_value``, param ``endpoint``, in public client tests
+    and llama-stack's of 2025-08; the answer to ``/v1/videos`` since it shut down is
+    UNCONFIRMED: the SDK says only "Batch creation no longer accepts this endpoint")."""
+    return invalid_enum("endpoint", endpoint, supported)
+
+
 def invalid_part_type(name: str, value: str, supported: list[str]) -> BadRequest:
     """A content part of a type the role cannot send (observed: aallam/openai-kotlin#320)."""
+    return invalid_enum(name, value, supported)
+
+
+def invalid_enum(name: str, value: Any, supported: list[str] | tuple[str, ...]) -> BadRequest:
+    """A string that is not one of an enum's values: ``Invalid value: 'x'. Supported values
+    are: 'a', 'b', and 'c'.`` (observed for ``reasoning.effort``, ``truncation``, ``include[i]``,
+    ``service_tier``, ``verbosity``; [3P] direct-API captures against gpt-5.6-terra, 2026-08-30,
+    quoted in the research notes, and codex CLI users' logs of ``reasoning.effort``)."""
     return BadRequest(
-        f"Invalid value: '{value}'. Supported values are: {_choices(supported)}.",
+        f"Invalid value: '{value}'. Supported values are: {_choices(list(supported))}.",
         param=name,
         code="invalid_value",
     )
+
+
+def _alternatives(supported: list[str] | tuple[str, ...]) -> str:
+    """``'a' or 'b'``, ``'a', 'b', or 'c'``: how OpenAI lists an enum in a type error."""
+    quoted = [f"'{s}'" for s in supported]
+    if len(quoted) <= 2:
+        return " or ".join(quoted)
+    return ", ".join(quoted[:-1]) + ", or " + quoted[-1]
+
+
+def enum_type(name: str, supported: list[str] | tuple[str, ...], got: Any) -> BadRequest:
+    """An enum given something other than a string: ``Invalid type for 'truncation': expected
+    one of 'auto' or 'disabled', but got an object instead.`` ([3P] the same captures)."""
+    return invalid_type(name, "one of " + _alternatives(supported), got)
+
+
+def enum_list_type(name: str, got: Any) -> BadRequest:
+    """An array of enum values given something else (the real message abbreviates each value;
+    this one says "an array of strings": UNCONFIRMED)."""
+    return invalid_type(name, "an array of strings", got)
+
+
+def string_too_long(name: str, limit: int, length: int) -> BadRequest:
+    """A string past its maximum length (the wording observed for ``metadata`` values)."""
+    return BadRequest(
+        f"Invalid '{name}': string too long. Expected a string with maximum length {limit}, "
+        f"but got a string with length {length} instead.",
+        param=name,
+        code="string_above_max_length",
+    )
+
+
+def array_too_long(name: str, limit: int, length: int) -> BadRequest:
+    """An array past its maximum length (observed for ``tools``: "Invalid 'tools': array too
+    long. Expected an array with maximum length 128, but got an array with length 132
+    instead.", and for Responses' ``input[i].content``, code ``array_above_max_length``)."""
+    return BadRequest(
+        f"Invalid '{name}': array too long. Expected an array with maximum length {limit}, but "
+        f"got an array with length {length} instead.",
+        param=name,
+        code="array_above_max_length",
+    )
+
+
+def too_many_properties(name: str, limit: int, count: int) -> BadRequest:
+    """An object with more properties than allowed (observed for ``metadata``, and for
+    ``logit_bias`` at 1,024)."""
+    return BadRequest(
+        f"Invalid '{name}': too many properties. Expected an object with at most {limit} "
+        f"properties, but got an object with {count} properties instead.",
+        param=name,
+        code="object_above_max_properties",
+    )
+
+
+def unknown_parameter(name: str) -> BadRequest:
+    """A body parameter the endpoint does not have: Responses and ``n``, ``seed``, ``logprobs``
+    ... ([3P] direct-API captures against gpt-5.6-terra, 2026-08-30: "Unknown parameter: 'n'.";
+    a misspelt ``stop`` also got "Did you mean 'store'?", which is not reproduced)."""
+    return BadRequest(f"Unknown parameter: '{name}'.", param=name, code="unknown_parameter")
+
+
+#: where a chat parameter sent to Responses is told to look
+RESPONSES_REFERENCE = "https://platform.openai.com/docs/api-reference/responses/create"
+
+
+def moved_parameter(name: str, moved_to: str) -> BadRequest:
+    """A chat parameter sent to Responses under its chat name (observed for
+    ``reasoning_effort``: OpenHands/software-agent-sdk#755 and lobehub/lobehub#8116, 2025, param
+    null; for ``response_format`` in many client logs; for ``messages`` in the [3P] captures)."""
+    return BadRequest(
+        f"Unsupported parameter: '{name}'. In the Responses API, this parameter has moved to "
+        f"'{moved_to}'. Try again with the new parameter. See the API documentation for more "
+        f"information: {RESPONSES_REFERENCE}.",
+        code="unsupported_parameter",
+    )
+
+
+def top_logprobs_without_logprobs() -> BadRequest:
+    """Chat's ``top_logprobs`` without ``logprobs: true`` ([3P] direct-API capture against
+    gpt-5.6-terra, 2026-08-30; param ``top_logprobs``, code null)."""
+    return BadRequest(
+        "The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.",
+        param="top_logprobs",
+    )
+
+
+def logprobs_while_reasoning(param: str) -> BadRequest:
+    """Responses' ``top_logprobs`` or the ``message.output_text.logprobs`` include while the
+    model reasons ([3P] direct-API captures against gpt-5.6-terra, 2026-08-30)."""
+    return BadRequest(
+        "logprobs are not supported with reasoning models.",
+        param=param,
+        code="unsupported_parameter",
+    )
+
+
+def invalid_logit_bias_key(key: str) -> BadRequest:
+    """A ``logit_bias`` key that is not a token id (observed: OkGoDoIt/OpenAI-API-dotnet#163,
+    2023; sashabaranov/go-openai#129)."""
+    return BadRequest(
+        f"Invalid key in 'logit_bias': {key}. You should only be submitting non-negative integers.",
+        param="logit_bias",
+    )
+
+
+def chat_cache_retention() -> BadRequest:
+    """Chat's terse answer to a ``prompt_cache_retention`` outside its enum ([3P] direct-API
+    capture against gpt-5.6-terra, 2026-08-30; Responses answers with ``invalid_value``)."""
+    return BadRequest("Invalid prompt_cache_retention argument", param="prompt_cache_retention")
 
 
 def invalid_response_schema(name: Any, problem: str, param: str) -> BadRequest:
@@ -691,7 +813,12 @@ def output_limits_combined() -> BadRequest:
 
 
 def unsupported_parameter(name: str, hint: str = "") -> BadRequest:
-    """A parameter the model does not take (reasoning models and ``max_tokens``, say)."""
+    """A parameter the model does not take: a reasoning model and ``max_tokens``, or (while it
+    reasons) ``logprobs``, the penalties and ``logit_bias`` ([3P] captures of 2026-08-30); a
+    model that does not reason and ``reasoning.effort`` (observed on Responses:
+    BoundaryML/baml#2708 with gpt-4.1, RageAgainstThePixel/OpenAI-DotNet#500 with gpt-4o, 2025;
+    chat's ``reasoning_effort`` in the same words is what clients' test doubles expect,
+    UNCONFIRMED on the real API)."""
     message = f"Unsupported parameter: '{name}' is not supported with this model."
     return BadRequest(f"{message} {hint}".strip(), param=name, code="unsupported_parameter")
 
@@ -704,6 +831,46 @@ def unsupported_value(name: str, value: Any) -> BadRequest:
         "default (1) value is supported.",
         param=name,
         code="unsupported_value",
+    )
+
+
+def _shown(value: Any) -> str:
+    """A value as the real API quotes it inside its messages: a string in single quotes,
+    anything else as Python writes it (``{'a': 1}``, ``None``, ``5``)."""
+    return f"'{value}'" if isinstance(value, str) else repr(value)
+
+
+def effort_unsupported(value: Any, supported: tuple[str, ...]) -> BadRequest:
+    """Chat: a ``reasoning_effort`` the model does not take, or one that is no effort at all
+    (observed: "Unsupported value: 'reasoning_effort' does not support 'high' with this model.
+    Supported values are: 'medium'.", egoist/chatwise-releases#1257, 2026-02; the same with
+    'xhigh' on gpt-5-mini, kaitranntt/ccs#344; with 'bogus' and with an object, [3P] captures
+    of 2026-08-30: chat checks the model's values only)."""
+    return BadRequest(
+        f"Unsupported value: 'reasoning_effort' does not support {_shown(value)} with this "
+        f"model. Supported values are: {_choices(list(supported))}.",
+        param="reasoning_effort",
+        code="unsupported_value",
+    )
+
+
+def responses_effort_unsupported(value: str, model: str, supported: tuple[str, ...]) -> BadRequest:
+    """Responses: a ``reasoning.effort`` the model does not take (observed: "Unsupported value:
+    'none' is not supported with the 'gpt-5.1-codex' model. Supported values are: 'low',
+    'medium', and 'high'.", openai/codex#6647, 2025-11; anomalyco/opencode#4451)."""
+    return BadRequest(
+        f"Unsupported value: '{value}' is not supported with the '{model}' model. Supported "
+        f"values are: {_choices(list(supported))}.",
+        param="reasoning.effort",
+        code="unsupported_value",
+    )
+
+
+def responses_effort_type(efforts: tuple[str, ...], got: Any) -> BadRequest:
+    """Responses: a ``reasoning.effort`` that is not a string ([3P] capture of 2026-08-30, for
+    an array; its doubled "one of one of" is the real API's)."""
+    return invalid_type(
+        "reasoning.effort", f"one of one of {_alternatives(efforts)} or integer", got
     )
 
 
@@ -750,6 +917,255 @@ def text_only_moderation(model: str) -> BadRequest:
         f"The model `{model}` only supports text input; use omni-moderation-latest for images.",
         param="input",
         code="invalid_value",
+    )
+
+
+# -- images as input (chat's ``image_url`` parts, Responses' ``input_image``, edits' ``images``) --
+
+#: the example the real API's data-URL messages give
+_DATA_URL_EXAMPLE = "'data:image/png;base64,aW1nIGJ5dGVzIGhlcmU='"
+#: the real API's 400 type for image-generation problems a user can correct (OpenAI's
+#: image-generation guide: "may return error.type = image_generation_user_error")
+IMAGE_USER_ERROR = "image_generation_user_error"
+
+
+def image_input_unsupported(param: str, part_type: str) -> BadRequest:
+    """An image part sent to a model that takes no images (observed: vllm-project/vllm#11629,
+    2025-01-29, "by sending an image request to GPT 3.5", param ``messages.[0].content.[1].type``,
+    code null; danny-avila/LibreChat#6333; browser-use/web-ui#274). The dotted param with its
+    brackets is the real API's; Responses' ``input_image`` in the same words: UNCONFIRMED."""
+    return BadRequest(
+        f"Invalid content type. {part_type} is only supported by certain models.", param=param
+    )
+
+
+def image_url_not_data(param: str, *, responses: bool) -> BadRequest:
+    """An image URL that is neither http(s) nor a ``data:`` URL (chat's wording observed:
+    Alibaba-NLP/OmniSearch#3, 2025-02-05; Responses' built like its observed empty-bytes
+    message: UNCONFIRMED)."""
+    expected = (
+        f"Expected a base64-encoded data URL with an image MIME type (e.g. {_DATA_URL_EXAMPLE}),"
+        " but got a value without the 'data:' prefix."
+    )
+    head = f"Invalid '{param}'." if responses else f"Invalid image URL: '{param}'."
+    return BadRequest(f"{head} {expected}", param=param, code="invalid_value")
+
+
+def image_base64_invalid(param: str) -> BadRequest:
+    """Chat: a data URL whose base64 is empty or broken (observed: "Invalid base64 image_url.",
+    code ``invalid_base64``, sipherxyz/comfyui-art-venture#75, 2025-01, and a Go test fixture;
+    the param is not recorded: UNCONFIRMED)."""
+    return BadRequest("Invalid base64 image_url.", param=param, code="invalid_base64")
+
+
+def responses_image_base64(param: str, *, empty: bool) -> BadRequest:
+    """Responses: a data URL with no bytes (observed: anomalyco/opencode#23983, 2026-04-23; its
+    code presumed ``invalid_value``), or bytes that are not base64 (the same words ending "but
+    got invalid base64-encoded bytes.": UNCONFIRMED)."""
+    got = "empty base64-encoded bytes" if empty else "invalid base64-encoded bytes"
+    return BadRequest(
+        f"Invalid '{param}'. Expected a base64-encoded data URL with an image MIME type (e.g. "
+        f"{_DATA_URL_EXAMPLE}), but got {got}.",
+        param=param,
+        code="invalid_value",
+    )
+
+
+def image_format_unsupported(*, responses: bool) -> BadRequest:
+    """Image bytes of a format the API does not read (observed, chat: marketing-factory/
+    ai-filemetadata#19, 2025-02-17, code ``invalid_image_format``, param null, "has of one" as
+    the real API writes it; Responses: acoyfellow/my-ax#89, 2026-08-19, ``invalid_value``,
+    param ``input``)."""
+    if responses:
+        return BadRequest(
+            "The image data you provided does not represent a valid image. Please check your "
+            "input and try again with one of the supported image formats: ['image/jpeg', "
+            "'image/png', 'image/gif', 'image/webp'].",
+            param="input",
+            code="invalid_value",
+        )
+    return BadRequest(
+        "You uploaded an unsupported image. Please make sure your image has of one the "
+        "following formats: ['png', 'jpeg', 'gif', 'webp'].",
+        code="invalid_image_format",
+    )
+
+
+def image_unreadable(*, responses: bool) -> BadRequest:
+    """Image bytes that announce a format but cannot be read (observed, chat: marketing-factory/
+    ai-filemetadata#26, 2025-06-04, and openai/openai-node#1463, code ``image_parse_error``;
+    Responses: the same public fixtures, ``invalid_value``, param ``input``)."""
+    if responses:
+        return BadRequest(
+            "The image data you provided does not represent a valid image. Please check your "
+            "input and try again.",
+            param="input",
+            code="invalid_value",
+        )
+    return BadRequest(
+        "You uploaded an unsupported image. Please make sure your image is valid.",
+        code="image_parse_error",
+    )
+
+
+def image_file_not_found(param: str, file_id: str) -> BadRequest:
+    """An image given by a ``file_id`` the caller has no file for (the Files API's own words;
+    here, as a 400 naming the parameter: UNCONFIRMED)."""
+    return BadRequest(f"No such File object: {file_id}", param=param, code="invalid_value")
+
+
+# -- the Images API (``/v1/images/generations`` and ``/v1/images/edits``) -------------------------
+
+
+def image_size_invalid(size: str, problem: str) -> BadRequest:
+    """A ``WIDTHxHEIGHT`` a flexible-size model (gpt-image-2 and later) cannot make. The words
+    for sides not divisible by 16 are observed (jezweb/claude-skills#91, 2026-05-13: "Invalid
+    size '1792x936'. Width and height must both be divisible by 16."); the other problems'
+    words are UNCONFIRMED."""
+    return BadRequest(f"Invalid size '{size}'. {problem}", param="size", code="invalid_value")
+
+
+#: what :func:`image_size_invalid` says of each problem
+SIZE_PROBLEMS = {
+    "format": "Use 'auto' or WIDTHxHEIGHT in pixels, for example '1536x864'.",
+    "divisible": "Width and height must both be divisible by 16.",
+    "ratio": "The aspect ratio must be between 1:3 and 3:1.",
+    "limits": (
+        "The longest side may be at most 3840 pixels, and the image must have between 655,360 "
+        "and 8,294,400 pixels."
+    ),
+}
+
+
+def transparent_unsupported() -> APIError:
+    """``background: "transparent"`` sent to gpt-image-2 or 2.5 (observed: Wei-Shaw/sub2api#7150,
+    2026-09-15, for gpt-image-2, gpt-image-2.5-flare and -sunburst; gaoren002/GPT2Image-Pro#2,
+    2026-05-30; the param is not recorded: UNCONFIRMED)."""
+    return APIError(
+        "Transparent background is not supported for this model.",
+        param="background",
+        code="invalid_value",
+        error_type=IMAGE_USER_ERROR,
+    )
+
+
+def transparent_needs_png_or_webp(output_format: str) -> BadRequest:
+    """A transparent background in a format without transparency (OpenAI's docs: "When using
+    transparent, set the output format to png or webp"; refused, Bike4Mind/bike4mind#2921,
+    2026-09-16; the words UNCONFIRMED)."""
+    return BadRequest(
+        f"Transparent background is not supported with output_format '{output_format}'. Use "
+        "'png' or 'webp'.",
+        param="background",
+        code="invalid_value",
+    )
+
+
+def output_compression_unsupported(output_format: str) -> BadRequest:
+    """``output_compression`` with an output format it does not apply to (the spec: "only
+    supported ... with the webp or jpeg output formats"; the refusal and its words
+    UNCONFIRMED)."""
+    return BadRequest(
+        f"output_compression is not supported with output_format '{output_format}'. It applies "
+        "to 'jpeg' and 'webp' only.",
+        param="output_compression",
+        code="unsupported_parameter",
+    )
+
+
+def output_format_not_emulated(output_format: str) -> BadRequest:
+    """``gif`` or ``svg`` output, which the local server does not make (the SDK lists them for
+    newer models, behind previews); the wording is the local server's own."""
+    return BadRequest(
+        f"Invalid value: '{output_format}'. Supported values are: 'png', 'jpeg', and 'webp'. "
+        "(The local server makes placeholder images in these three formats; gif and svg output "
+        "is not emulated.)",
+        param="output_format",
+        code="invalid_value",
+    )
+
+
+def input_fidelity_unsupported() -> BadRequest:
+    """``input_fidelity`` sent to a model that always works at high fidelity (the SDK: "For
+    gpt-image-2, omit this parameter"; the refusal and its words UNCONFIRMED)."""
+    return BadRequest(
+        "input_fidelity is not supported for this model.",
+        param="input_fidelity",
+        code="unsupported_parameter",
+    )
+
+
+def image_reference_invalid(param: str) -> BadRequest:
+    """An edit's image reference without exactly one of ``image_url`` and ``file_id`` (the
+    spec's ``ImageRefParam``: "Provide exactly one"; the words UNCONFIRMED)."""
+    return BadRequest(
+        f"Invalid '{param}': provide exactly one of 'image_url' or 'file_id'.",
+        param=param,
+        code="invalid_value",
+    )
+
+
+def invalid_image_file(position: int, request_id: str) -> APIError:
+    """An edit's input image that cannot be read (observed: lofcz/LLMTornado#105, 2025-10-27,
+    and QuantumNous/new-api#1159, 2025-06-05: type ``image_generation_user_error``, code
+    ``invalid_image_file``, param null; ``position`` counts from 1)."""
+    return APIError(
+        f"Invalid image file or mode for image {position}, please check your image file. If you "
+        "believe this is an error, contact us at help.openai.com and include the request ID "
+        f"req_{request_id}.",
+        code="invalid_image_file",
+        error_type=IMAGE_USER_ERROR,
+    )
+
+
+def edit_image_format(param: str, mimetype: str) -> BadRequest:
+    """An edit's input image in a format edits do not take (GIF): the multipart upload's
+    observed words (anasfik/openai#216, 2025-09-03; openai/openai-ruby#147), naming the JSON
+    parameter (UNCONFIRMED)."""
+    return BadRequest(
+        f"Invalid file '{param}': unsupported mimetype ('{mimetype}'). Supported file formats "
+        "are 'image/jpeg', 'image/png', and 'image/webp'.",
+        param=param,
+        code="invalid_value",
+    )
+
+
+def mask_invalid(
+    size: tuple[int, int] | None = None, first: tuple[int, int] | None = None
+) -> BadRequest:
+    """A mask that is not a PNG (no sizes given), or not of the first image's ``first`` size
+    (the spec: "Must be a valid PNG file ... and have the same dimensions as image"; the words
+    UNCONFIRMED)."""
+    if size is None or first is None:
+        problem = "it must be a PNG image."
+    else:
+        problem = (
+            f"it must have the same dimensions as the first image ({first[0]}x{first[1]}), not "
+            f"{size[0]}x{size[1]}."
+        )
+    return BadRequest(f"Invalid 'mask': {problem}", param="mask", code="invalid_value")
+
+
+def string_too_short(name: str, minimum: int, length: int) -> BadRequest:
+    """A string under its minimum length (OpenAI's wording pattern for lengths; this one
+    UNCONFIRMED)."""
+    return BadRequest(
+        f"Invalid '{name}': string too short. Expected a string with minimum length {minimum}, "
+        f"but got a string with length {length} instead.",
+        param=name,
+        code="string_below_min_length",
+    )
+
+
+def edits_need_json() -> BadRequest:
+    """A multipart image edit sent to the local server's direct route, which takes the JSON
+    body only (a local refusal, in the local server's own words)."""
+    return BadRequest(
+        "The local server takes image edits as JSON only: send 'images' as a list of "
+        "{'file_id': ...} or {'image_url': ...} objects (the spec's JSON body, the one a batch "
+        "line uses), not a multipart upload of 'image'.",
+        param="image",
+        code="unsupported_value",
     )
 
 

@@ -5,7 +5,9 @@ The responder asks this module, for each chat or Responses request, what the req
 way the real API does (JSON mode needs the word "json" in the messages; strict schemas must be in
 the strict subset; a named tool must exist), and builds the reply's content: a JSON object, an
 instance of the schema (:mod:`.schemas`), or a tool call whose arguments fit the function's
-parameters. Everything is deterministic; strings say they are local placeholders.
+parameters. JSON mode follows the keys of a JSON object the prompt shows, when it shows one
+(``Answer as JSON like {"sentiment": "positive|negative"}``). Everything is deterministic;
+strings say they are local placeholders.
 """
 
 from __future__ import annotations
@@ -257,9 +259,73 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def json_content(fmt: Format, *, model: str, quoted: str | None) -> str | None:
-    """The reply's text for a JSON format, or None for plain text."""
+def example_object(texts: list[str]) -> dict[str, Any] | None:
+    """The first JSON object with keys that ``texts`` show (``Answer as JSON like {"sentiment":
+    "positive|negative", "score": 0.5}``), or None.
+
+    Each ``{`` is tried, in the order of the texts, as the start of a JSON value; text that is
+    not JSON (a brace in prose, a Python dict) is skipped.
+    """
+    decoder = json.JSONDecoder()
+    for text in texts:
+        start = text.find("{")
+        while start != -1:
+            try:
+                value, _ = decoder.raw_decode(text, start)
+            except ValueError:
+                value = None
+            if isinstance(value, dict) and value:
+                return value
+            start = text.find("{", start + 1)
+    return None
+
+
+#: an alternation a string offers (``"positive|negative"``): short words, at least two
+_MAX_CHOICE_WORDS = 3
+
+
+def _first_choice(text: str) -> str | None:
+    """The first of an ``a|b|c`` alternation, when ``text`` is obviously one."""
+    options = [part.strip() for part in text.split("|")]
+    if len(options) < 2 or not all(options):
+        return None
+    if any(len(option.split()) > _MAX_CHOICE_WORDS for option in options):
+        return None
+    return options[0]
+
+
+def placeholder_like(example: Any, key: str = "value") -> Any:
+    """A placeholder of the same JSON type as ``example``, at every depth: the first choice of
+    an ``a|b`` string or ``"[local] placeholder <key>"``, 0 or 0.0, false, null, an array of
+    one placeholder item (empty stays empty), an object with the same keys."""
+    if isinstance(example, dict):
+        return {name: placeholder_like(item, name) for name, item in example.items()}
+    if isinstance(example, list):
+        return [placeholder_like(example[0], key)] if example else []
+    if isinstance(example, bool):
+        return False
+    if isinstance(example, int):
+        return 0
+    if isinstance(example, float):
+        return 0.0
+    if isinstance(example, str):
+        return _first_choice(example) or f"[local] placeholder {key}"
+    return None
+
+
+def json_content(
+    fmt: Format, *, model: str, quoted: str | None, texts: list[str] | None = None
+) -> str | None:
+    """The reply's text for a JSON format, or None for plain text.
+
+    JSON mode answers with the keys of a JSON object the prompt's ``texts`` show, when they
+    show one (:func:`example_object`), with placeholder values of the same types; otherwise
+    with a note that says it is a placeholder and the last message quoted.
+    """
     if fmt.type == "json_object":
+        example = example_object(texts or [])
+        if example is not None:
+            return _json(placeholder_like(example))
         value: dict[str, Any] = {
             "note": f"[local server] A placeholder JSON reply, not from {model}.",
             "your_last_message": quoted,

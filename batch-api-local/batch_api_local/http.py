@@ -138,7 +138,7 @@ class OpenFileResponse(Response):
 async def read_body(request: Request, limit: int) -> bytes:
     """The request's body, refused with 413 (without reading on) once it passes ``limit``."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise request_too_large(limit)
     chunks: list[bytes] = []
     size = 0

@@ -52,9 +52,12 @@ def mask(key: str) -> str:
 
 
 def read_keys_file(path: Path) -> dict[str, str]:
-    """key → label, in file order. A key without a label is labelled by its namespace."""
+    """key → label, in file order. A key without a label is labelled by its namespace.
+
+    A byte-order mark at the start (Notepad saves UTF-8 with one) is not part of the first key.
+    """
     keys: dict[str, str] = {}
-    for raw in Path(path).read_text(encoding="utf-8").splitlines():
+    for raw in Path(path).read_text(encoding="utf-8-sig").splitlines():
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue

@@ -3,13 +3,15 @@
 The real catalog moves: models are announced, then deprecated with a shutdown date, then
 refused. This one follows it by date, as the pinned ``openai`` SDK's model types announce it
 (``openai/types/shared/chat_model.py`` lists every chat model and, under "Deprecated values",
-each deprecated model's shutdown date). A model is one of:
+each deprecated model's shutdown date; ``openai/types/image_model.py`` does the same for the
+image models, whose other dates come from OpenAI's deprecations page). A model is one of:
 
 * **served** (:data:`MODELS`): its entry says what the server needs to answer it as the real
   API would: which snapshot its alias points to, its context window and output limit, its
   tokenizer, whether it reasons (and with which ``reasoning_effort`` values, and which by
-  default), what it takes as input, which endpoints serve it, whether the Batch API takes it,
-  and its announced shutdown date, if any. From that date on, by the server's clock, it is
+  default), what it takes as input and how it counts an image (:data:`VISION`, OpenAI's vision
+  guide), what an image model makes (:class:`ImageGeneration`), which endpoints serve it,
+  whether the Batch API takes it, and its announced shutdown date, if any. From that date on, by the server's clock, it is
   refused as a shut-down model (:func:`retired`);
 * **shut down** (:data:`SHUT_DOWN`, and the served models whose date has passed): refused with the real API's 404 ``The model `x` has been
   deprecated ...`` (:func:`..errors.model_shut_down`);
@@ -36,15 +38,32 @@ here: ``helpers.estimate_cost`` reads them from the ``genai-prices`` package.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime
 import functools
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
+
+from .vision import (
+    PATCHES_54,
+    PATCHES_55,
+    PATCHES_56,
+    PATCHES_1536,
+    TILES_4O,
+    TILES_4O_MINI,
+    TILES_5,
+    TILES_GPT_IMAGE,
+    TILES_O,
+    Vision,
+)
 
 __all__ = [
     "MODELS",
     "RESTRICTED",
     "SHUT_DOWN",
+    "ImageGeneration",
     "ModelInfo",
     "ModelKind",
     "list_models",
@@ -55,8 +74,45 @@ __all__ = [
 ]
 
 #: what serves a model: ``chat`` models answer chat completions and Responses, ``responses``
-#: models Responses only
-ModelKind = Literal["chat", "responses", "embedding", "moderation", "completion"]
+#: models Responses only, ``image`` models the Images API's generations and edits
+ModelKind = Literal["chat", "responses", "embedding", "moderation", "completion", "image"]
+
+#: the sizes every GPT image model takes, in the order the real API lists them
+STANDARD_SIZES = ("1024x1024", "1024x1536", "1536x1024")
+
+
+@dataclass(frozen=True)
+class ImageGeneration:
+    """What an image model makes, what it takes, and what its images cost in output tokens.
+
+    Attributes:
+        qualities: The ``quality`` values it takes besides ``auto``, cheapest first.
+        flexible: It takes any ``WIDTHxHEIGHT`` within the limits of gpt-image-2 (sides divisible
+            by 16, aspect ratio 1:3 to 3:1, at most 3840 px and 655,360 to 8,294,400 pixels);
+            otherwise only :data:`STANDARD_SIZES` and ``auto``.
+        transparent: It takes ``background: "transparent"``.
+        fidelities: The ``input_fidelity`` values an edit may set; empty: the parameter must be
+            left out (the model always works at high fidelity).
+        default_fidelity: The input fidelity of an edit that sets none.
+        output_tokens: For each quality, the output tokens of one image at each of
+            :data:`STANDARD_SIZES`; another size (a flexible model's) scales the square's
+            figure by its area.
+    """
+
+    qualities: tuple[str, ...]
+    flexible: bool
+    transparent: bool
+    fidelities: tuple[str, ...]
+    default_fidelity: str
+    output_tokens: Mapping[str, tuple[int, int, int]] = field(default_factory=dict)
+
+    def image_tokens(self, quality: str, width: int, height: int) -> int:
+        """The output tokens of one ``width`` x ``height`` image at ``quality``."""
+        square, portrait, landscape = self.output_tokens[quality]
+        size = f"{width}x{height}"
+        if size in STANDARD_SIZES:
+            return (square, portrait, landscape)[STANDARD_SIZES.index(size)]
+        return math.ceil(square * width * height / (1024 * 1024))
 
 
 @dataclass(frozen=True)
@@ -78,6 +134,9 @@ class ModelInfo:
             empty for a model that does not reason.
         default_effort: The effort of a request that sets none (None: not a reasoning model).
         inputs: What the model takes as input: ``"text"``, ``"image"``, ``"audio"``.
+        vision: How the model counts an image it is shown (every chat and image model with
+            ``"image"`` among its inputs has one), or None.
+        image: What an image model makes (:class:`ImageGeneration`); None for other models.
         batch: Whether the Batch API takes the model.
         shutdown: The announced shutdown date (``YYYY-MM-DD``), or None when none is announced.
         snapshots: Every other id that names this model (its dated snapshots).
@@ -94,6 +153,8 @@ class ModelInfo:
     efforts: tuple[str, ...] = ()
     default_effort: str | None = None
     inputs: tuple[str, ...] = ("text",)
+    vision: Vision | None = None
+    image: ImageGeneration | None = None
     batch: bool = True
     shutdown: str | None = None
     snapshots: tuple[str, ...] = ()
@@ -148,6 +209,123 @@ PRO = ("medium", "high", "xhigh")
 
 TEXT_IMAGE = ("text", "image")
 
+# -- how each model counts an image it is shown (OpenAI's vision guide, read 2026-12-07) -------
+
+_MINI = dataclasses.replace(PATCHES_1536, multiplier=1.62)
+_NANO = dataclasses.replace(PATCHES_1536, multiplier=2.46)
+#: the :class:`.vision.Vision` of each chat model that takes images. The guide names the
+#: families; the models it does not name follow their nearest relative (gpt-6.x the GPT-5.6
+#: family, gpt-5.1 and gpt-5.2-pro gpt-5.2, gpt-5-pro gpt-5, o3-pro o3, gpt-4-turbo GPT-4o):
+#: UNCONFIRMED, listed in docs/batch-api-facts.md
+VISION: dict[str, Vision] = {
+    **dict.fromkeys(
+        (
+            "gpt-6.2-sol",
+            "gpt-6.2-astra",
+            "gpt-6.1-sol",
+            "gpt-6.1-terra",
+            "gpt-6-astra",
+            "gpt-6-sol",
+            "gpt-6-luna",
+            "gpt-5.6-sol",
+            "gpt-5.6-terra",
+            "gpt-5.6-luna",
+        ),
+        PATCHES_56,
+    ),
+    **dict.fromkeys(("gpt-5.5", "gpt-5.5-pro"), PATCHES_55),
+    "gpt-5.4": PATCHES_54,
+    **dict.fromkeys(("gpt-5.4-mini", "gpt-5-mini", "gpt-4.1-mini"), _MINI),
+    **dict.fromkeys(("gpt-5.4-nano", "gpt-5-nano", "gpt-4.1-nano"), _NANO),
+    "o4-mini": dataclasses.replace(PATCHES_1536, multiplier=1.72),
+    **dict.fromkeys(("gpt-5.2", "gpt-5.2-pro", "gpt-5.1"), PATCHES_1536),
+    **dict.fromkeys(("gpt-5", "gpt-5-pro"), TILES_5),
+    **dict.fromkeys(("gpt-4o", "gpt-4.1", "gpt-4-turbo"), TILES_4O),
+    "gpt-4o-mini": TILES_4O_MINI,
+    **dict.fromkeys(("o1", "o3", "o3-pro"), TILES_O),
+}
+
+# -- what each image model makes ----------------------------------------------------------------
+
+#: output tokens of one image by quality, at 1024x1024, 1024x1536 and 1536x1024: the table of
+#: OpenAI's image-generation guide for the GPT image models before gpt-image-2 [DOC]
+_GPT_IMAGE_1_TOKENS = {
+    "low": (272, 408, 400),
+    "medium": (1056, 1584, 1568),
+    "high": (4160, 6240, 6208),
+}
+#: gpt-image-1-mini: the guide's price of one image divided by its output price ($8 per 1M):
+#: its tokens are not the table above (derived)
+_MINI_TOKENS = {
+    "low": (625, 750, 750),
+    "medium": (1375, 1875, 1875),
+    "high": (4500, 6500, 6500),
+}
+#: gpt-image-2: the guide's price of one image divided by its output price ($30 per 1M)
+#: (derived; the guide has only a calculator for it)
+_GPT_IMAGE_2_TOKENS = {
+    "low": (200, 167, 167),
+    "medium": (1767, 1367, 1367),
+    "high": (7033, 5500, 5500),
+}
+#: gpt-image-2.5 and 2.6: gpt-image-2's, with ``xhigh`` twice ``high`` and ``max`` four times
+#: (UNCONFIRMED: no figures are published)
+_GPT_IMAGE_25_TOKENS = {
+    **_GPT_IMAGE_2_TOKENS,
+    "xhigh": (14066, 11000, 11000),
+    "max": (28132, 22000, 22000),
+}
+GPT_IMAGE_1 = ImageGeneration(
+    qualities=("low", "medium", "high"),
+    flexible=False,
+    transparent=True,
+    fidelities=("low", "high"),
+    default_fidelity="low",
+    output_tokens=_GPT_IMAGE_1_TOKENS,
+)
+GPT_IMAGE_1_MINI = dataclasses.replace(GPT_IMAGE_1, fidelities=("low",), output_tokens=_MINI_TOKENS)
+#: gpt-image-2 (and, UNCONFIRMED, 2.6): any size, no transparent background (observed:
+#: "Transparent background is not supported for this model."), always high input fidelity
+GPT_IMAGE_2 = ImageGeneration(
+    qualities=("low", "medium", "high"),
+    flexible=True,
+    transparent=False,
+    fidelities=(),
+    default_fidelity="high",
+    output_tokens=_GPT_IMAGE_2_TOKENS,
+)
+GPT_IMAGE_25 = dataclasses.replace(
+    GPT_IMAGE_2,
+    qualities=("low", "medium", "high", "xhigh", "max"),
+    output_tokens=_GPT_IMAGE_25_TOKENS,
+)
+GPT_IMAGE_26 = dataclasses.replace(GPT_IMAGE_2, output_tokens=_GPT_IMAGE_25_TOKENS)
+
+
+def _image(
+    alias: str,
+    created: str,
+    spec: ImageGeneration,
+    *,
+    snapshot: str | None = None,
+    shutdown: str | None = None,
+) -> ModelInfo:
+    return ModelInfo(
+        id=alias,
+        snapshot=snapshot or alias,
+        kind="image",
+        context_window=0,
+        max_output_tokens=0,
+        encoding="o200k_base",
+        dimensions=None,
+        created=_day(created),
+        inputs=TEXT_IMAGE,
+        vision=TILES_GPT_IMAGE,
+        image=spec,
+        shutdown=shutdown,
+        snapshots=(snapshot,) if snapshot else (),
+    )
+
 
 def _chat(
     alias: str,
@@ -179,6 +357,7 @@ def _chat(
         efforts=efforts,
         default_effort=default_effort,
         inputs=inputs,
+        vision=VISION.get(alias) if "image" in inputs else None,
         batch=batch,
         shutdown=shutdown,
         snapshots=tuple(s for s in (*snapshots, snapshot) if s and s != alias),
@@ -466,6 +645,31 @@ _CATALOG: tuple[ModelInfo, ...] = (
         created=1692901427,
         shutdown="2026-09-28",
     ),
+    # -- image models (the SDK's ImageModel); gpt-image-1 shut down on 2026-10-23 (the SDK), and
+    # OpenAI's deprecations page shuts gpt-image-1.5, gpt-image-1-mini and chatgpt-image-latest
+    # down on 2026-12-01 ----------------------------------------------------------------------
+    _image("gpt-image-2.6-sunburst", "2026-11-04", GPT_IMAGE_26),
+    _image("gpt-image-2.6-flare", "2026-11-04", GPT_IMAGE_26),
+    _image(
+        "gpt-image-2.5-sunburst",
+        "2026-09-08",
+        GPT_IMAGE_25,
+        snapshot="gpt-image-2.5-sunburst-2026-09-08",
+    ),
+    _image(
+        "gpt-image-2.5-flare", "2026-09-08", GPT_IMAGE_25, snapshot="gpt-image-2.5-flare-2026-09-08"
+    ),
+    _image("gpt-image-2", "2026-04-21", GPT_IMAGE_2, snapshot="gpt-image-2-2026-04-21"),
+    _image(
+        "gpt-image-1.5",
+        "2025-12-16",
+        GPT_IMAGE_1,
+        snapshot="gpt-image-1.5-2025-12-16",
+        shutdown="2026-12-01",
+    ),
+    _image("chatgpt-image-latest", "2025-12-16", GPT_IMAGE_1, shutdown="2026-12-01"),
+    _image("gpt-image-1-mini", "2025-10-06", GPT_IMAGE_1_MINI, shutdown="2026-12-01"),
+    _image("gpt-image-1", "2025-04-23", GPT_IMAGE_1, shutdown="2026-10-23"),
     # -- embeddings and moderations (no announced shutdown) -----------------------------------
     _embedding("text-embedding-3-small", 1536, 1705948997),
     _embedding("text-embedding-3-large", 3072, 1705953180),
@@ -529,6 +733,8 @@ SHUT_DOWN: dict[str, str] = {
         "2026-05-07",
     ),
     "gpt-4o-audio-preview-2024-10-01": "2025-10-10",
+    # the SDK's ImageModel: "This model was retired on May 12, 2026."
+    **dict.fromkeys(("dall-e-2", "dall-e-3"), "2026-05-12"),
     "chatgpt-4o-latest": "2026-02-17",
     "codex-mini-latest": "2026-02-12",
     **dict.fromkeys(("gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-0314"), "2026-03-26"),
@@ -619,6 +825,7 @@ def stand_in(name: str) -> ModelInfo:
         dimensions=None,
         created=_day("2026-01-01"),
         inputs=TEXT_IMAGE,
+        vision=TILES_4O,
     )
 
 

@@ -11,7 +11,8 @@ which checks the rest of the body and builds a reply with the exact shape of Ope
   plainly it was written by the local server, quotes the prompt and reports how many tokens the
   prompt was;
 * embeddings are unit vectors derived from a hash of the model and the input;
-* moderations never flag anything and report tiny, stable scores.
+* moderations never flag anything and report tiny, stable scores;
+* image generations and edits are placeholder pictures of the size and format asked.
 
 The same request always gets the same reply (apart from the ``created`` timestamp), token counts
 in ``usage`` are real counts from the model's tokenizer, and the limits the real API enforces
@@ -24,15 +25,43 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from . import errors
-from .endpoints import Request, lookup, rules
+from .endpoints import FileReader, Request, lookup, rules
 from .endpoints.moderations import MODERATION_CATEGORIES
 from .errors import APIError
 from .models import resolve_model, stand_in
 
-__all__ = ["MODERATION_CATEGORIES", "LocalResponder"]
+__all__ = ["MODERATION_CATEGORIES", "LocalResponder", "respond"]
+
+
+class _Responder(Protocol):
+    def respond(
+        self,
+        url: str,
+        body: dict[str, Any],
+        *,
+        input_tokens: int | None = None,
+        now: int | None = None,
+    ) -> tuple[int, dict[str, Any]]: ...
+
+
+def respond(
+    responder: _Responder,
+    url: str,
+    body: dict[str, Any],
+    *,
+    input_tokens: int | None = None,
+    now: int | None = None,
+    files: FileReader | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """Ask ``responder`` for an answer, with the caller's ``files`` when it reads files (the
+    local responder: an image given by ``file_id``). The runner and the direct route call this;
+    a responder that does not read files (upstream, replay) keeps the plain protocol."""
+    if isinstance(responder, LocalResponder):
+        return responder.respond(url, body, input_tokens=input_tokens, now=now, files=files)
+    return responder.respond(url, body, input_tokens=input_tokens, now=now)
 
 
 class LocalResponder:
@@ -57,22 +86,32 @@ class LocalResponder:
         *,
         input_tokens: int | None = None,
         now: int | None = None,
+        files: FileReader | None = None,
     ) -> tuple[int, dict[str, Any]]:
         """Answer one request as the real endpoint would: (HTTP status, JSON body).
 
         ``input_tokens``, when the caller has already counted the request's input tokens (a
         batch counts them once, at validation), saves counting them again. ``now`` is the time
         to stamp the reply with (the caller's clock); by default the responder's own.
+        ``files`` reads the caller's files, for images given by ``file_id`` (without it such an
+        image is taken unseen).
         """
         try:
             stamp = now if now is not None else self._now()
-            return 200, self._answer(url, body, input_tokens, stamp)
+            return 200, self._answer(url, body, input_tokens, stamp, files)
         except APIError as error:
             return error.status_code, error.body()
         except Exception:  # a bug here must not take a whole batch down
             return 500, errors.server_error().body()
 
-    def _answer(self, url: str, body: object, input_tokens: int | None, now: int) -> dict[str, Any]:
+    def _answer(
+        self,
+        url: str,
+        body: object,
+        input_tokens: int | None,
+        now: int,
+        files: FileReader | None = None,
+    ) -> dict[str, Any]:
         endpoint = lookup(url)
         if endpoint is None:
             raise errors.invalid_url("POST", str(url))
@@ -96,4 +135,4 @@ class LocalResponder:
         refused = rules.required_parameter(path, body)
         if refused is not None:
             raise refused.api_error()
-        return endpoint.answer(Request(body, model, served, input_tokens, now))
+        return endpoint.answer(Request(body, model, served, input_tokens, now, files))

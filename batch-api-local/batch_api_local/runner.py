@@ -45,6 +45,7 @@ from typing import Any, Protocol
 from .domain import RunningBatch, Service
 from .errors import UNRUN_ERRORS, LineError, batch_error, server_error, status_error
 from .records import BatchRecord
+from .responder import respond
 from .retry import Backoff
 from .worklog import Progress, WorkLog, error_line, result_line
 
@@ -346,6 +347,7 @@ class Runner:
         """What answers one request of ``batch``: its result line, and the forced outcome it
         used (its seq), if any."""
         forces = self.batches.forced_lines(namespace, batch["id"])
+        files = self.service.file_reader(namespace)  # images given by file_id
         url = batch["endpoint"]
         failures, _, disk = self._failures.get(batch["id"], (0, 0.0, False))
         give_up = failures >= GIVE_UP_AFTER and not disk
@@ -360,8 +362,8 @@ class Runner:
             if forced is not None:
                 return _forced_line(custom_id, now, forced[1]), forced[0]
             try:
-                status, body = self.responder.respond(
-                    url, request["body"], input_tokens=tokens, now=now
+                status, body = respond(
+                    self.responder, url, request["body"], input_tokens=tokens, now=now, files=files
                 )
             except LineError as exc:  # no answer at all (a timeout): response null, an error
                 return error_line(custom_id, now, exc.line_error()), None

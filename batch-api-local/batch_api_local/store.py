@@ -20,7 +20,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -567,33 +567,46 @@ class Store:
         *,
         status: str | None = None,
         batch_id: str | None = None,
-        due_by: float | None = None,
         limit: int = 100,
-        oldest_first: bool = False,
     ) -> list[dict[str, Any]]:
-        """Webhook events, newest first (or oldest first), filtered by what is given.
-
-        ``due_by``: only pending events whose next attempt is due by then.
-        """
+        """Webhook events, newest first, filtered by what is given (for those due, see
+        :meth:`due_webhook_events`)."""
         sql = f"SELECT {', '.join(WEBHOOK_EVENT_COLUMNS)} FROM webhook_events WHERE 1 = 1"
         args: list[Any] = []
         for column, value in (("namespace", namespace), ("status", status), ("batch_id", batch_id)):
             if value is not None:
                 sql += f" AND {column} = ?"
                 args.append(value)
-        if due_by is not None:
-            sql += " AND status = 'pending' AND next_attempt_at <= ?"
-            args.append(due_by)
-        sql += " ORDER BY seq " + ("ASC" if oldest_first else "DESC") + " LIMIT ?"
+        sql += " ORDER BY seq DESC LIMIT ?"
         args.append(limit)
         return [
             dict(zip(WEBHOOK_EVENT_COLUMNS, r, strict=True)) for r in self._query(sql, tuple(args))
         ]
 
-    def next_webhook_attempt(self) -> float | None:
-        """When the next pending event is due (None: none is pending)."""
+    def due_webhook_events(
+        self, due_by: float, *, skip_urls: Collection[str] = (), limit: int
+    ) -> list[dict[str, Any]]:
+        """The oldest pending event due by ``due_by`` of each endpoint (URL) but those in
+        ``skip_urls``, oldest first, at most ``limit``: one endpoint's backlog never hides
+        another's events."""
+        skip = tuple(skip_urls)
+        unless = f" AND url NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+        sql = (
+            f"SELECT {', '.join(WEBHOOK_EVENT_COLUMNS)} FROM webhook_events WHERE seq IN ("
+            "SELECT MIN(seq) FROM webhook_events WHERE status = 'pending' "
+            f"AND next_attempt_at <= ?{unless} GROUP BY url) ORDER BY seq LIMIT ?"
+        )
+        rows = self._query(sql, (due_by, *skip, limit))
+        return [dict(zip(WEBHOOK_EVENT_COLUMNS, r, strict=True)) for r in rows]
+
+    def next_webhook_attempt(self, *, skip_urls: Collection[str] = ()) -> float | None:
+        """When the next pending event is due, leaving out the endpoints (URLs) in
+        ``skip_urls`` (None: none is pending)."""
+        skip = tuple(skip_urls)
+        unless = f" AND url NOT IN ({', '.join('?' * len(skip))})" if skip else ""
         rows = self._query(
-            "SELECT MIN(next_attempt_at) FROM webhook_events WHERE status = 'pending'"
+            f"SELECT MIN(next_attempt_at) FROM webhook_events WHERE status = 'pending'{unless}",
+            skip,
         )
         return rows[0][0] if rows else None
 

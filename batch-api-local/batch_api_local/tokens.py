@@ -13,8 +13,10 @@ more tokens to prime the reply. The result matches the ``prompt_tokens`` the rea
 API reports for plain text messages.
 
 Every function here accepts whatever a JSON body may hold. Values that cannot
-carry tokens (numbers, ``None``, images, unknown shapes) count as 0; nothing
-raises.
+carry tokens (numbers, ``None``, unknown shapes) count as 0; nothing raises.
+Images count by the model's vision formula (:func:`request_image_tokens`, which
+:func:`request_input_tokens` includes); a message's text functions count only
+its text.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ __all__ = [
     "count_tokens",
     "decode",
     "encode",
+    "token_bytes",
     "encoding_for_model",
+    "request_image_tokens",
     "request_input_tokens",
     "responses_input_messages",
     "text_or_token_list_tokens",
@@ -132,6 +136,12 @@ def decode(ids: list[int], encoding: str = DEFAULT_ENCODING) -> str | None:
     return data.decode("utf-8", errors="ignore")
 
 
+def token_bytes(ids: list[int], encoding: str = DEFAULT_ENCODING) -> list[bytes]:
+    """The bytes of each token id, one by one (a token may hold part of a UTF-8 character)."""
+    enc = _get_encoding(encoding)
+    return [bytes(enc.decode_bytes([token])) for token in ids]
+
+
 def encoding_for_model(model: object) -> str:
     """Return the tokenizer name for ``model``, or ``o200k_base`` when unknown."""
     info = resolve_model(model)
@@ -160,7 +170,7 @@ def content_tokens(content: object, encoding: str) -> int:
                 total += count_tokens(part.get("text"), encoding)
             elif kind == "refusal":
                 total += count_tokens(part.get("refusal"), encoding)
-            # Images, audio and files are priced separately; they count as 0 here.
+            # Images count apart (request_image_tokens); audio and files count 0 here.
     return total
 
 
@@ -254,6 +264,7 @@ def request_input_tokens(url: str, body: dict[str, Any]) -> int:
     ``url`` is the endpoint path such as ``"/v1/chat/completions"``; its entry in the endpoint
     registry (:data:`.endpoints.ENDPOINTS`) says how its body is counted. The tokenizer follows
     ``body["model"]`` and defaults to ``o200k_base``. Unknown URLs and malformed bodies count 0.
+    The images the request carries count too (:func:`request_image_tokens`).
 
     For ``/v1/responses`` the ``instructions`` and a string ``input`` are counted
     as a developer and a user message, so the same conversation costs the same
@@ -266,6 +277,30 @@ def request_input_tokens(url: str, body: dict[str, Any]) -> int:
     if endpoint is None or not isinstance(body, dict):
         return 0
     try:
-        return endpoint.input_tokens(body, encoding_for_model(body.get("model")))
+        text = endpoint.input_tokens(body, encoding_for_model(body.get("model")))
+    except Exception:
+        return 0
+    return text + request_image_tokens(url, body)
+
+
+def request_image_tokens(url: str, body: dict[str, Any]) -> int:
+    """The input tokens of the images one request carries (part of
+    :func:`request_input_tokens`).
+
+    Each image counts by the formula of the model the body names (OpenAI's vision guide: tiles
+    or 32 px patches, by ``detail``; an edit's input images by input fidelity), at the size its
+    header gives for a ``data:`` URL, or as a 1024 x 1024 image when the size is not known here
+    (an ``http(s)`` URL, which is never fetched; a file id). A model the catalog does not know,
+    or one that takes no images, counts 0. Never raises.
+    """
+    from .endpoints import lookup  # see request_input_tokens
+    from .endpoints.image_inputs import image_tokens
+
+    endpoint = lookup(url)
+    info = resolve_model(body.get("model")) if isinstance(body, dict) else None
+    if endpoint is None or endpoint.images is None or info is None:
+        return 0
+    try:
+        return image_tokens(info, endpoint.images(body))
     except Exception:
         return 0

@@ -8,17 +8,21 @@ from a bounded set of threads (``--upstream-concurrency``); direct calls come he
 What a line gets, whatever the upstream does (``docs/local-server.md``, "The upstream
 responder"):
 
-- an answer (any status that is not worth trying again): its status and JSON body, as they are;
+- an answer (any status that is not worth trying again): its status and JSON body, as they are
+  but for the upstream key, which an upstream may quote back and which becomes ``[redacted]``
+  (:mod:`.redaction`; in error excerpts too);
 - 408, 409, 429 or 5xx (as the ``openai`` SDK; ``x-should-retry`` overrides), or no answer at
   all (a refused or dropped connection): tried again, up to ``retries`` more times, after an
   exponential backoff with jitter, or after the wait the upstream asks for (``Retry-After``, in
   seconds or as an HTTP date, or ``retry-after-ms``); when no try is left, or the wait would
   pass the line's deadline, the last status and its error body (a 500 when nothing answered);
-- nothing within ``timeout`` seconds, every try and wait included:
-  :func:`.errors.upstream_timeout`, which the runner writes as a line with ``response: null``
-  and ``error.code`` ``request_timeout``;
-- a reply that cannot be a result line as it is (not JSON, not an object, larger than
-  :data:`MAX_REPLY_BYTES`): a ``502`` (or its own error status) with an error body that says why.
+- nothing within ``timeout`` seconds, every try and wait included (connecting, sending, the
+  headers and the body: each socket read and write waits at most the time left, so a reply
+  written a byte at a time is cut off too): :func:`.errors.upstream_timeout`, which the runner
+  writes as a line with ``response: null`` and ``error.code`` ``request_timeout``;
+- a reply that cannot be a result line as it is (not JSON, JSON that only a lenient reader
+  takes, such as ``NaN``, not an object, larger than :data:`MAX_REPLY_BYTES`): a ``502`` (or its
+  own error status) with an error body that says why.
 
 So no reply can stall a batch or take the server's memory: every line ends within its timeout,
 and no reply holds more than :data:`MAX_REPLY_BYTES`.
@@ -26,15 +30,19 @@ and no reply holds more than :data:`MAX_REPLY_BYTES`.
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import json
+import logging
 import math
 import random
+import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import httpcore2
 import httpx2
 
 from .errors import (
@@ -46,7 +54,10 @@ from .errors import (
     upstream_unreachable,
 )
 from .net import api_path
+from .redaction import Redactor
 from .retry import Backoff
+
+log = logging.getLogger("batch_api_local.upstream")
 
 #: the most of one reply that is kept; a longer one becomes an error line (16 MiB: an
 #: embeddings reply for hundreds of inputs fits, a runaway reply does not)
@@ -60,6 +71,88 @@ EXCERPT_CHARS = 1000
 
 #: called with (endpoint, request body, status, response body) for every answer kept as it came
 OnAnswer = Callable[[str, dict[str, Any], int, dict[str, Any]], None]
+
+
+# -- the network: every read and write within the line's deadline ---------------------------
+
+#: when the try under way must end (on :func:`time.monotonic`), for the thread making it
+_TRY_ENDS: contextvars.ContextVar[float | None] = contextvars.ContextVar("try_ends", default=None)
+#: the most bytes handed to one socket write, so that a slow reader is checked on often
+_WRITE_SLICE = 64 * 1024
+
+
+def _time_left(timeout: float | None, expired: type[Exception]) -> float | None:
+    """``timeout`` shortened to the time the try has left; ``expired`` raised when none is."""
+    ends = _TRY_ENDS.get()
+    if ends is None:
+        return timeout
+    left = ends - time.monotonic()
+    if left <= 0:
+        raise expired("the line's time ran out")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore2.NetworkStream):
+    """A connection whose every socket read and write waits at most the time the line has
+    left. A read timeout alone bounds the wait for each byte, not the call: an upstream that
+    writes its headers a byte at a time would hold a line for as long as it likes."""
+
+    def __init__(self, inner: httpcore2.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _time_left(timeout, httpcore2.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        for start in range(0, len(buffer), _WRITE_SLICE):
+            part = buffer[start : start + _WRITE_SLICE]
+            self._inner.write(part, _time_left(timeout, httpcore2.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore2.NetworkStream:
+        left = _time_left(timeout, httpcore2.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, left))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore2.NetworkBackend):
+    """httpcore's own sockets, each wrapped in a :class:`_DeadlineStream`."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore2.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore2.NetworkStream:
+        left = _time_left(timeout, httpcore2.ConnectTimeout)
+        inner = self._inner.connect_tcp(host, port, left, local_address, socket_options)
+        return _DeadlineStream(inner)
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore2.NetworkStream:
+        left = _time_left(timeout, httpcore2.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_unix_socket(path, left, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
 
 
 class _Reply:
@@ -86,7 +179,16 @@ class _Deadline(Exception):
 
 def retry_after(headers: dict[str, str], now: Callable[[], float] = time.time) -> float | None:
     """The wait an answer asks for, in seconds: ``retry-after-ms``, else ``Retry-After`` as
-    seconds or as an HTTP date. None when absent or not understood."""
+    seconds or as an HTTP date. None when absent or not understood; never raises (a header is
+    the upstream's text: a date whose fields overflow is as meaningless as one that is not a
+    date, and gets the normal backoff)."""
+    try:
+        return _retry_after(headers, now)
+    except Exception:  # OverflowError from a field too large, ValueError, ...: not understood
+        return None
+
+
+def _retry_after(headers: dict[str, str], now: Callable[[], float]) -> float | None:
     value = headers.get("retry-after-ms")
     if value is not None:
         try:
@@ -101,14 +203,36 @@ def retry_after(headers: dict[str, str], now: Callable[[], float] = time.time) -
     try:
         seconds = float(value)
     except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
+        when = email.utils.parsedate_to_datetime(value)
         if when.tzinfo is None:
             return None
         return max(0.0, when.timestamp() - now())
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+class _NotStrictJSON(ValueError):
+    """A reply that parses only because Python's JSON reader is lenient: NaN, Infinity, or a
+    number too large for a double (read as infinity). No result line or response can hold it."""
+
+
+def _no_constant(token: str) -> Any:
+    raise _NotStrictJSON(f"it holds the number {token}, which JSON does not allow.")
+
+
+def _finite(token: str) -> float:
+    number = float(token)
+    if math.isinf(number):
+        shown = token if len(token) <= 40 else token[:37] + "..."
+        raise _NotStrictJSON(f"it holds the number {shown}, too large for JSON to carry.")
+    return number
+
+
+def _loads_reply(data: bytes) -> Any:
+    """An upstream reply parsed as strict JSON: :class:`_NotStrictJSON` for NaN, Infinity or a
+    number out of range, ValueError for what is not JSON at all (RecursionError when nested
+    too deeply). A lone surrogate in a string is kept: it is valid JSON, and the answer can
+    still be delivered (escaped)."""
+    return json.loads(data, parse_constant=_no_constant, parse_float=_finite)
 
 
 def _retryable(status: int, headers: dict[str, str]) -> bool:
@@ -150,21 +274,33 @@ class UpstreamResponder:
         self._clock = clock
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
-        headers = {
-            "Authorization": f"Bearer {api_key or 'local'}",
-            "Content-Type": "application/json",
-        }
+        #: the key, hidden in whatever the upstream sends back (it may quote the header)
+        self.redactor = Redactor(api_key)
+        try:
+            authorization = f"Bearer {api_key or 'local'}".encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(
+                "The upstream key ($UPSTREAM_API_KEY) holds characters an HTTP header cannot carry."
+            ) from None
+        self._headers = [
+            (b"Authorization", authorization),
+            (b"Content-Type", b"application/json"),
+            (b"Accept", b"application/json"),
+            (b"User-Agent", b"batch-api-local"),
+        ]
         # one pool shared by every thread: connections are kept alive between lines (as many
-        # as run at once); direct calls may open more rather than wait for a batch's
-        limits = httpx2.Limits(
-            max_connections=None, max_keepalive_connections=max(1, concurrency) + 4
-        )
-        self._client = httpx2.Client(
-            headers=headers, timeout=self.timeout, trust_env=False, limits=limits
+        # as run at once); direct calls may open more rather than wait for a batch's. No
+        # proxy: the environment's proxy settings are not read.
+        self._pool = httpcore2.ConnectionPool(
+            ssl_context=httpx2.create_ssl_context(trust_env=False),
+            max_connections=None,
+            max_keepalive_connections=max(1, concurrency) + 4,
+            keepalive_expiry=5.0,
+            network_backend=_DeadlineBackend(),
         )
 
     def close(self) -> None:
-        self._client.close()
+        self._pool.close()
 
     def respond(
         self,
@@ -195,9 +331,9 @@ class UpstreamResponder:
             reply: _Reply | None = None
             try:
                 got = self._send(target, content, remaining, deadline)
-            except (httpx2.TimeoutException, _Deadline):
+            except (httpcore2.TimeoutException, _Deadline):
                 raise upstream_timeout(self.timeout) from None
-            except httpx2.HTTPError as exc:  # refused, reset, dropped mid-reply ...
+            except _TRANSPORT_ERRORS as exc:  # refused, reset, dropped mid-reply ...
                 reason = _reason(exc)
             else:
                 if not _retryable(got.status, got.headers):
@@ -215,36 +351,65 @@ class UpstreamResponder:
     # -- one try ----------------------------------------------------------------------------
 
     def _send(self, target: str, content: bytes, remaining: float, deadline: float) -> _Reply:
-        with self._client.stream("POST", target, content=content, timeout=remaining) as response:
-            headers = {
-                name: response.headers[name]
-                for name in ("retry-after", "retry-after-ms", "x-should-retry")
-                if name in response.headers
-            }
-            status = response.status_code
-            declared = response.headers.get("content-length", "")
-            limit = self.max_reply_bytes
-            if declared.isdigit() and int(declared) > limit:
-                return _Reply(status, headers, None, _too_large(limit))
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > limit:
+        """One try, which ends within ``remaining`` seconds whatever the upstream does: every
+        socket read and write waits at most the time left (:class:`_DeadlineStream`)."""
+        timeouts = {"connect": remaining, "read": remaining, "write": remaining, "pool": remaining}
+        ends = _TRY_ENDS.set(time.monotonic() + remaining)
+        try:
+            with self._pool.stream(
+                "POST",
+                target,
+                headers=self._headers,
+                content=content,
+                extensions={"timeout": timeouts},
+            ) as response:
+                seen = {
+                    name.decode("latin-1").lower(): value.decode("latin-1")
+                    for name, value in response.headers
+                }
+                headers: dict[str, str] = {
+                    name: seen[name]
+                    for name in ("retry-after", "retry-after-ms", "x-should-retry")
+                    if name in seen
+                }
+                status = response.status
+                declared = seen.get("content-length", "").strip()
+                limit = self.max_reply_bytes
+                if declared.isascii() and declared.isdigit() and int(declared) > limit:
                     return _Reply(status, headers, None, _too_large(limit))
-                chunks.append(chunk)
-                if self._clock() > deadline:
-                    raise _Deadline
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_stream():
+                    size += len(chunk)
+                    if size > limit:
+                        return _Reply(status, headers, None, _too_large(limit))
+                    chunks.append(chunk)
+                    if self._clock() > deadline:
+                        raise _Deadline
+        finally:
+            _TRY_ENDS.reset(ends)
         data = b"".join(chunks)
         try:
-            payload = json.loads(data)
+            payload = _loads_reply(data)
+        except _NotStrictJSON as exc:
+            return _Reply(status, headers, None, str(exc))
         except (ValueError, RecursionError):
-            text = data[:EXCERPT_CHARS].decode("utf-8", errors="replace").strip()
+            text = self._excerpt(data, EXCERPT_CHARS)
             what = f"it is not JSON: {text!r}" if text else "it is empty."
             return _Reply(status, headers, None, what)
         if not isinstance(payload, dict):
-            return _Reply(status, headers, None, f"it is JSON but not an object: {data[:80]!r}")
+            excerpt = self._excerpt(data, 80)
+            return _Reply(status, headers, None, f"it is JSON but not an object: {excerpt!r}")
+        if self.redactor.may_hold(data):
+            payload = self.redactor.value(payload)
         return _Reply(status, headers, payload, None)
+
+    def _excerpt(self, data: bytes, chars: int) -> str:
+        """The start of a reply's text, to quote in an error, with the key hidden (in the
+        whole text first, so that no part of it is left at the cut)."""
+        if not self.redactor:
+            return data[: chars * 4].decode("utf-8", errors="replace")[:chars].strip()
+        return self.redactor.text(data.decode("utf-8", errors="replace"))[:chars].strip()
 
     # -- outcomes ---------------------------------------------------------------------------
 
@@ -253,7 +418,10 @@ class UpstreamResponder:
             error = upstream_bad_reply(reply.status, reply.problem or "")
             return error.status_code, error.body()
         if self.on_answer is not None:
-            self.on_answer(url, body, reply.status, reply.payload)
+            try:
+                self.on_answer(url, body, reply.status, reply.payload)
+            except Exception as exc:  # a recording that fails never keeps an answer back
+                log.warning("an answer from the upstream was not recorded: %s", exc)
         return reply.status, reply.payload
 
     def _given_up(
@@ -282,13 +450,22 @@ def _too_large(limit: int) -> str:
     )
 
 
-def _reason(exc: httpx2.HTTPError) -> str:
+#: what a try that got no answer raises (a timeout aside)
+_TRANSPORT_ERRORS = (
+    httpcore2.NetworkError,
+    httpcore2.ProtocolError,
+    httpcore2.ProxyError,
+    httpcore2.UnsupportedProtocol,
+)
+
+
+def _reason(exc: Exception) -> str:
     """Why a try got no answer, in a few words (never the upstream's URL)."""
-    if isinstance(exc, httpx2.ConnectError):
+    if isinstance(exc, httpcore2.ConnectError):
         return "the connection was refused or could not be made"
-    if isinstance(exc, httpx2.RemoteProtocolError):
+    if isinstance(exc, httpcore2.RemoteProtocolError):
         return "the connection was closed before a full answer"
-    if isinstance(exc, httpx2.NetworkError):
+    if isinstance(exc, httpcore2.NetworkError):
         return "the connection broke"
     return type(exc).__name__
 

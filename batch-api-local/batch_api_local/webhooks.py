@@ -2,10 +2,12 @@
 
 When a batch reaches a final status, the domain (:meth:`.domain.batches.Batches._move`) calls
 :meth:`Outbox.enqueue` inside the transaction that saves that status: the event is stored
-exactly when the status is, so none is lost and none is made up. A :class:`Deliverer`, a thread
-of its own, POSTs each pending event to its endpoint, signed the Standard Webhooks way (what
+exactly when the status is, so none is lost and none is made up. A :class:`Deliverer` POSTs
+each pending event to its endpoint, signed the Standard Webhooks way (what
 ``client.webhooks.unwrap`` in the ``openai`` SDK checks), and tries again with exponential
 backoff until the endpoint answers 2xx or the attempts run out: delivery is at least once.
+Attempts run a few at once, one at a time per endpoint, each ended at ``--webhook-timeout``
+however slowly the endpoint answers: one endpoint cannot hold up another's events.
 
 Where an event goes: the endpoint its namespace set at run time (``POST /_local/webhook``), else
 the server's (``serve --webhook-url``). A batch that ends while neither is set sends nothing,
@@ -27,20 +29,19 @@ import http.client
 import json
 import logging
 import secrets
+import socket
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
 from . import ids
 from .config import Settings
 from .constants import VERSION
-from .errors import BadRequest, invalid_type, invalid_value
+from .errors import BadRequest, invalid_type, invalid_value, not_between
 from .lifecycle import STAMP
-from .net import direct_opener, is_loopback
+from .net import is_loopback
 from .retry import Backoff
 from .store import Store, setting_key
 
@@ -55,6 +56,8 @@ EVENT_TYPES = {
 }
 #: what an event in the outbox can be
 EVENT_STATUSES = ("pending", "delivered", "failed")
+#: the most events one ``GET /_local/webhooks`` lists
+EVENTS_LIMIT = 1000
 SECRET_PREFIX = "whsec_"
 #: the longest wait between two attempts, however many attempts are allowed
 WEBHOOK_RETRY_MAX = 3600.0
@@ -93,9 +96,20 @@ def secret_problem(secret: Any) -> str | None:
 
 
 def url_problem(url: Any, *, allow_remote: bool) -> str | None:
-    """Why events cannot be sent to ``url``, or None when they can."""
+    """Why events cannot be sent to ``url``, or None when they can.
+
+    A URL that passes is sent exactly as it is written, to the host this check saw: it holds
+    only printable ASCII (no space, control character or other letter, which would have to be
+    encoded on the way, each client its own way) and no user name before its host (in
+    ``http://evil@127.0.0.1/``, a client that splits it otherwise would connect elsewhere).
+    """
     if not isinstance(url, str) or not url:
         return "a webhook URL is a non-empty string"
+    if any(not "!" <= char <= "~" for char in url):
+        return (
+            f"'{url}' holds a space, a control character or a non-ASCII character; "
+            "percent-encode it (é is %C3%A9)"
+        )
     try:
         parts = urllib.parse.urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
@@ -103,6 +117,8 @@ def url_problem(url: Any, *, allow_remote: bool) -> str | None:
         return f"'{url}' is not a valid URL"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"'{url}' is not an http:// or https:// URL"
+    if "@" in parts.netloc:
+        return f"'{url}' has a user name before its host; a webhook URL has none"
     if not allow_remote and (parts.scheme != "http" or not is_loopback(parts.hostname)):
         return (
             f"'{url}' is not an http:// URL on this machine (127.0.0.1, localhost or [::1]); "
@@ -249,21 +265,17 @@ class Outbox:
         return added
 
     def events(
-        self, namespace: str, *, status: Any = None, batch_id: Any = None, limit: Any = None
+        self, namespace: str, *, status: Any = None, batch_id: Any = None, limit: int = 100
     ) -> dict[str, Any]:
-        """A namespace's events, newest first, as the control surface shows them."""
+        """A namespace's events, newest first, as the control surface shows them (``limit``:
+        at most that many, 1 to :data:`EVENTS_LIMIT`; the route parses it)."""
         if status is not None and status not in EVENT_STATUSES:
             raise invalid_value("status", status, list(EVENT_STATUSES))
         if batch_id is not None and not isinstance(batch_id, str):
             raise invalid_type("batch_id", "a string", batch_id)
-        count = 100 if limit in (None, "") else limit
-        if isinstance(count, str) and count.isdigit():
-            count = int(count)
-        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 1000:
-            raise BadRequest(
-                "limit must be an integer from 1 to 1000.", param="limit", code="invalid_value"
-            )
-        rows = self.store.webhook_events(namespace, status=status, batch_id=batch_id, limit=count)
+        if not 1 <= limit <= EVENTS_LIMIT:
+            raise not_between("limit", limit, 1, EVENTS_LIMIT)
+        rows = self.store.webhook_events(namespace, status=status, batch_id=batch_id, limit=limit)
         return {"object": "list", "data": [self.view(row) for row in rows]}
 
     def view(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -303,30 +315,56 @@ class Outbox:
 # -- delivery ----------------------------------------------------------------------------------
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer that is not 2xx: it counts as a failed attempt."""
+class _Deadline:
+    """Ends an attempt when its time is up, whatever the receiver does.
 
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    A socket timeout bounds each read only: a receiver that sends a byte every half second
+    would hold an attempt for as long as it likes. At the deadline this shuts the connection's
+    socket down, which ends the read or write under way at once (a connection still being made
+    is bounded by its own timeout, the same number of seconds).
+    """
 
+    def __init__(self, connection: http.client.HTTPConnection, seconds: float) -> None:
+        self.connection = connection
+        self.expired = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
 
-#: proxies are ignored (loopback must not go through one), and redirects are not followed
-_OPENER = direct_opener(_NoRedirects())
+    def _expire(self) -> None:
+        self.expired = True
+        sock = self.connection.sock
+        if sock is not None:
+            try:  # the plain socket's shutdown, also under TLS: it ends a read in another thread
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
+
+    def cancel(self) -> None:
+        self._timer.cancel()
 
 
 class Deliverer:
-    """The thread that sends pending events, one at a time, oldest first."""
+    """Sends pending events: a thread that hands each due event to an attempt in a thread of
+    its own, at most :attr:`WORKERS` at once and one at a time per endpoint (URL), oldest
+    first. A slow or broken endpoint holds up its own events only."""
 
-    #: the longest the thread sleeps when nothing is due and nothing wakes it
+    #: the longest the loop sleeps when nothing is due and nothing wakes it
     IDLE = 5.0
-    #: events taken from the outbox per pass
-    BATCH = 50
+    #: attempts under way at once (each to a different endpoint)
+    WORKERS = 4
+    #: how long an endpoint rests after an attempt whose outcome could not be saved (a full
+    #: disk, say), so that its event is not sent again and again meanwhile
+    REST = 5.0
 
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
         self.settings = outbox.settings
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        #: the endpoints (URLs) with an attempt under way
+        self._busy: set[str] = set()
 
     def start(self) -> None:
         """Start sending. Events left pending by an earlier run are due at once."""
@@ -337,8 +375,8 @@ class Deliverer:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop sending. An attempt under way is not waited for beyond a moment: its event
-        stays pending, and is sent again after a restart."""
+        """Stop sending. Attempts under way are not waited for beyond a moment: their events
+        stay pending, and are sent again after a restart."""
         self._stop.set()
         self.outbox.wake.set()
         if self._thread is not None:
@@ -349,29 +387,61 @@ class Deliverer:
             self.outbox.wake.clear()
             try:
                 pause = self.deliver_due()
-            except Exception:  # keep delivering whatever one event does
+            except Exception:  # the outbox could not be read: look again in a moment
                 log.exception("webhook delivery failed")
                 pause = 1.0
             self.outbox.wake.wait(pause)
 
     def deliver_due(self) -> float:
-        """Attempt every event that is due. Returns how long to wait before the next is due."""
+        """Start an attempt of the oldest due event of each endpoint that has none under way,
+        while workers are free. Returns how long to wait before looking again (an attempt
+        that ends wakes the loop sooner)."""
         store = self.outbox.store
-        for row in store.webhook_events(due_by=time.time(), limit=self.BATCH, oldest_first=True):
-            if self._stop.is_set():
-                return 0.0
-            self.attempt(row)
-        upcoming = store.next_webhook_attempt()
+        with self._lock:
+            busy = set(self._busy)
+        free = self.WORKERS - len(busy)
+        if free > 0:
+            for row in store.due_webhook_events(time.time(), skip_urls=busy, limit=free):
+                if self._stop.is_set():
+                    return 0.0
+                busy.add(row["url"])
+                with self._lock:
+                    self._busy.add(row["url"])
+                name = f"webhook-{row['id']}"
+                threading.Thread(target=self._attempt, args=(row,), name=name, daemon=True).start()
+        if len(busy) >= self.WORKERS:
+            return self.IDLE
+        upcoming = store.next_webhook_attempt(skip_urls=busy)
         if upcoming is None:
             return self.IDLE
         return min(max(upcoming - time.time(), 0.0), self.IDLE)
 
+    def _attempt(self, row: dict[str, Any]) -> None:
+        """One attempt, in its own thread; then the endpoint is free again."""
+        try:
+            self.attempt(row)
+        except Exception:  # its outcome could not be saved: the event stays due
+            log.exception("webhook %s: the outcome of an attempt was not saved", row["id"])
+            self._stop.wait(self.REST)
+        finally:
+            with self._lock:
+                self._busy.discard(row["url"])
+            self.outbox.wake.set()
+
     def attempt(self, row: dict[str, Any]) -> bool:
-        """One delivery attempt of an event; saves its outcome. Returns whether it arrived."""
+        """One delivery attempt of an event; saves its outcome. Returns whether it arrived.
+
+        Whatever stops the attempt (a URL that no longer passes the rule, a receiver that
+        breaks HTTP, a bug on the way) is a failed attempt of this event, and of no other.
+        """
         problem = url_problem(row["url"], allow_remote=self.settings.webhook_allow_remote)
         error = problem and f"not sent: {problem}"
         if error is None:
-            error = self._post(row)
+            try:
+                error = self._post(row)
+            except Exception as exc:
+                log.exception("webhook %s: the attempt failed", row["id"])
+                error = f"not sent: {type(exc).__name__}: {exc}"
         now = time.time()
         attempts = row["attempts"] + 1
         if error is None:
@@ -387,28 +457,48 @@ class Deliverer:
         return error is None
 
     def _post(self, row: dict[str, Any]) -> str | None:
-        """POST the event, signed for this attempt. Returns what went wrong, or None."""
+        """POST the event, signed for this attempt, to the host :func:`url_problem` checked.
+        Returns what went wrong, or None. No proxy, no redirect followed (a 3xx is an answer
+        that is not 2xx), and the whole attempt ends at ``--webhook-timeout``."""
         body = row["payload"].encode()
         # the timestamp of the attempt in real time (never a namespace's moved clock): the
         # receiver compares it with its own clock and refuses anything 5 minutes off
         headers = signed_headers(row["secret"], row["webhook_id"], body, int(time.time()))
-        request = urllib.request.Request(row["url"], data=body, headers=headers, method="POST")
+        headers["Connection"] = "close"
+        timeout = self.settings.webhook_timeout
+        parts = urllib.parse.urlsplit(row["url"])
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        https = parts.scheme == "https"
+        kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
+        # the host and port the check saw (given apart: http.client would split "::1" itself)
+        port = parts.port or (443 if https else 80)
+        connection = kind(parts.hostname or "", port, timeout=timeout)
+        deadline = _Deadline(connection, timeout)
+        late = f"no answer within {timeout:g} s"
         try:
-            with _OPENER.open(request, timeout=self.settings.webhook_timeout) as response:
-                response.read(ERROR_EXCERPT)
-                return None  # urllib raises for anything but 2xx
-        except urllib.error.HTTPError as exc:
             try:
-                text = exc.read(ERROR_EXCERPT).decode("utf-8", "replace").strip()
-            except OSError:
-                text = ""
-            return f"HTTP {exc.code}" + (f": {text}" if text else "")
-        except urllib.error.URLError as exc:
-            return f"could not connect: {exc.reason}"
-        except TimeoutError:
-            return f"no answer within {self.settings.webhook_timeout:g} s"
+                connection.connect()
+            except OSError as exc:
+                if deadline.expired or isinstance(exc, TimeoutError):
+                    return late
+                return f"could not connect: {exc}"
+            if deadline.expired:
+                return late
+            connection.request("POST", target, body=body, headers=headers)
+            response = connection.getresponse()
+            # the status is the answer; the start of the body only tells why a refusal was one
+            excerpt = b"" if 200 <= response.status < 300 else response.read(ERROR_EXCERPT)
         except (OSError, http.client.HTTPException) as exc:
+            if deadline.expired or isinstance(exc, TimeoutError):
+                return late
             return f"{type(exc).__name__}: {exc}"
+        finally:
+            deadline.cancel()
+            connection.close()
+        if 200 <= response.status < 300:
+            return None
+        text = excerpt.decode("utf-8", "replace").strip()
+        return f"HTTP {response.status}" + (f": {text}" if text else "")
 
 
 __all__ = [

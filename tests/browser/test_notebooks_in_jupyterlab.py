@@ -1,10 +1,10 @@
-"""Notebooks 04 and 06 in JupyterLab, in a real browser: opened, run with Run All, and read.
+"""Notebooks 04, 06 and 13 in JupyterLab, in a real browser: opened, run with Run All, and read.
 
 What nbval cannot see, because it never renders anything: the progress bar is an ipywidgets
 widget that only JupyterLab draws, and JupyterLab rewrites a notebook whose metadata it does not
 like as soon as it opens it. So this test starts JupyterLab (on a free port, with a token of
-its own, its settings, workspaces and data in a temporary folder) over copies of notebooks 04
-and 06 and the two input files, and drives it with the system's Chromium (see ``chromium.py``).
+its own, its settings, workspaces and data in a temporary folder) over copies of notebooks 04,
+06 and 13 and the files they read, and drives it with the system's Chromium (see ``chromium.py``).
 The kernels find a local Batch API server of their own through the environment, as in
 ``make test-notebooks``, and import ``helpers`` from this checkout.
 
@@ -15,7 +15,9 @@ For each notebook:
 - Run All (the "Run" menu) runs every cell, and no cell shows an error or anything on stderr;
 - each cell that waits with a progress bar (``wait_for_batch``/``wait_for_status`` without
   ``progress=False``) shows exactly one progress widget, with its text beside it and no text bar
-  in it; no other cell shows one.
+  in it; no other cell shows one;
+- each cell whose saved outputs hold a picture (notebook 13's grid) shows one, drawn: an image
+  whose width is not zero.
 
 Every wait is bounded and none asserts speed. Run with ``make test-browser``.
 """
@@ -50,8 +52,9 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = ["04_check_status.ipynb", "06_cancel_batch.ipynb"]
-#: the longest Run All may take (each notebook takes about 15 s at the default pace)
+NOTEBOOKS = ["04_check_status.ipynb", "06_cancel_batch.ipynb", "13_images_in_a_batch.ipynb"]
+INPUTS = ["goodbatchinput.jsonl", "badbatchinput.jsonl", "reviews.csv"]
+#: the longest Run All may take (each notebook takes 15 to 40 s at the default pace)
 RUN_ALL_WAIT = 180.0
 #: how long a freshly opened notebook must stay unmodified (JupyterLab marks a notebook whose
 #: kernelspec it rewrites within a second of the kernel starting)
@@ -64,6 +67,16 @@ def waiting_cells(path: Path) -> list[bool]:
     nb = nbformat.read(path, as_version=4)
     return [
         bool(WAITS_WITH_A_BAR.search(cell.source)) and "progress=False" not in cell.source
+        for cell in nb.cells
+        if cell.cell_type == "code"
+    ]
+
+
+def picture_cells(path: Path) -> list[bool]:
+    """For each code cell of the notebook: do its saved outputs hold a PNG picture?"""
+    nb = nbformat.read(path, as_version=4)
+    return [
+        any("image/png" in output.get("data", {}) for output in cell.outputs)
         for cell in nb.cells
         if cell.cell_type == "code"
     ]
@@ -100,13 +113,13 @@ def _status(url: str, token: str) -> int | None:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """JupyterLab over copies of notebooks 04 and 06, with a local server of their own."""
+    """JupyterLab over copies of the notebooks, with a local server of their own."""
     folder = tmp_path_factory.mktemp("lab")
     (folder / "notebooks").mkdir()
     (folder / "artifacts").mkdir()
     for name in NOTEBOOKS:
         shutil.copy(ROOT / "notebooks" / name, folder / "notebooks" / name)
-    for name in ("goodbatchinput.jsonl", "badbatchinput.jsonl"):
+    for name in INPUTS:
         shutil.copy(ROOT / "artifacts" / name, folder / "artifacts" / name)
     jupyter = folder / "jupyter"
     settings = jupyter / "settings"
@@ -273,3 +286,10 @@ def test_run_all_in_jupyterlab_shows_no_error_and_one_progress_bar_per_waiting_c
                 f"a text bar beside the widget's own: {label!r}"
             )
             assert re.match(r"^(completed|failed|expired|cancelled): \d+ completed", label), label
+
+    for number, has_picture in enumerate(picture_cells(lab.folder / "notebooks" / name), start=1):
+        images = cells.nth(number - 1).locator(".jp-RenderedImage img")
+        assert images.count() == (1 if has_picture else 0), f"code cell {number}"
+        if has_picture:
+            width = images.first.evaluate("image => image.naturalWidth")
+            assert width > 0, f"code cell {number}: the picture was not drawn"

@@ -340,3 +340,95 @@ def test_an_unknown_model_needs_a_price_and_an_output_limit(tmp_path: Path) -> N
 def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         estimate_cost(tmp_path / "nothing.jsonl")
+
+
+# -- images: image models' own rates, and images as input ---------------------------------------
+
+GENERATIONS = "/v1/images/generations"
+
+
+def test_image_models_have_their_image_rates_from_the_price_package() -> None:
+    table = load_prices()
+    one_five = table.price("gpt-image-1.5")  # text out $10, image out $32, image in $8 [GENAI]
+    assert (one_five.input, one_five.output, one_five.image_input, one_five.image_output) == (
+        5.0,
+        10.0,
+        8.0,
+        32.0,
+    )
+    assert (one_five.batch_image_input, one_five.batch_image_output) == (4.0, 16.0)
+    two = table.price("gpt-image-2")  # its output rate is its image output rate: $30
+    assert (two.output, two.image_input, two.image_output) == (30.0, 8.0, None)
+    # gpt-image-2.6, which the package does not have yet, is priced as gpt-image-2.5
+    assert table.price("gpt-image-2.6-flare").cost(1000, 1000) == pytest.approx(
+        table.price("gpt-image-2.5-flare").cost(1000, 1000)
+    )
+    assert "gpt-image-2.6" in (table.note or "")
+
+
+def test_an_image_requests_parts_are_each_priced_at_their_own_rate() -> None:
+    price = load_prices().price("gpt-image-1.5")
+    # 100 text tokens in, 200 image tokens in, one medium square image out (1,056 tokens)
+    sync = price.cost(300, 1056, batch=False, image_input_tokens=200, image_output=True)
+    assert sync == pytest.approx((100 * 5 + 200 * 8 + 1056 * 32) / 1e6)
+    batch = price.cost(300, 1056, image_input_tokens=200, image_output=True)
+    assert batch == pytest.approx(sync / 2)
+    # the guide's price of one medium 1024x1024 gpt-image-1.5 image: $0.034
+    assert price.cost(0, 1056, batch=False, image_output=True) == pytest.approx(0.034, abs=5e-4)
+    # a chat model has no image rate: its image input is billed at its input rate
+    chat = load_prices().price("gpt-6-luna")
+    assert chat.cost(1000, 0, image_input_tokens=800) == pytest.approx(chat.cost(1000, 0))
+
+
+def test_your_own_prices_may_give_image_rates() -> None:
+    price = load_prices({"my-image": {"input": 5, "output": 10, "image_output": 40}}).price(
+        "my-image"
+    )
+    assert (price.image_output, price.batch_image_output, price.image_input) == (40, 20, None)
+    assert price.cost(0, 1000, image_output=True) == pytest.approx(0.02)
+
+
+def test_an_image_batch_is_estimated_by_quality_and_size_at_the_image_rates(
+    tmp_path: Path,
+) -> None:
+    body = {"model": "gpt-image-1.5", "prompt": "A lighthouse at dusk", "quality": "medium"}
+    path = write_jsonl(
+        tmp_path / "images.jsonl",
+        [
+            line("square", GENERATIONS, {**body, "size": "1024x1024"}),
+            line("two-tall", GENERATIONS, {**body, "size": "1024x1536", "n": 2}),
+            line("auto", GENERATIONS, {**body, "quality": "auto"}),
+        ],
+    )
+
+    estimate = estimate_cost(path)
+
+    lines = estimate.lines.set_index("custom_id")
+    assert lines["max_output_tokens"].to_dict() == {
+        "square": 1056,
+        "two-tall": 2 * 1584,
+        "auto": 6240,  # auto: high, at the dearest standard size, as the model picks
+    }
+    assert set(lines["output_limit"]) == {"quality and size"}
+    assert estimate.image_output and estimate.image_input_tokens == 0
+    rate = estimate.price.batch_image_output
+    assert rate == 16.0
+    expected_out = estimate.max_output_tokens * rate / 1e6
+    assert estimate.table().loc["batch", "max_output_usd"] == pytest.approx(expected_out)
+    assert estimate.cost(batch=False) == pytest.approx(2 * estimate.cost())
+
+
+def test_images_as_input_are_counted_and_billed_as_input(tmp_path: Path) -> None:
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
+    body = {
+        "model": "gpt-4o",
+        "max_tokens": 10,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Caption:"}, image]}],
+    }
+    path = write_jsonl(tmp_path / "vision.jsonl", [line("cat", "/v1/chat/completions", body)])
+
+    estimate = estimate_cost(path)
+
+    # the URL is not fetched: it counts as 1024 x 1024 at gpt-4o's high detail, 85 + 4 x 170
+    assert estimate.image_input_tokens == 765
+    assert estimate.input_tokens > 765 and not estimate.image_output

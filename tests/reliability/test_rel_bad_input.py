@@ -55,8 +55,8 @@ BAD_JSON_BODY = (
 NOT_AN_OBJECT_BODY = BAD_JSON_BODY  # the same message for JSON that is not an object
 PURPOSES = "'assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'"
 ENDPOINTS = (
-    "'/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions', "
-    "'/v1/moderations'"
+    "'/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses', "
+    "'/v1/moderations', '/v1/images/generations', and '/v1/images/edits'"
 )
 BOUNDARY = b"rel-boundary-7f3a"
 MB = 1024 * 1024
@@ -893,8 +893,8 @@ CREATE_CASES = [
     ),
     pytest.param(
         {"Content-Type": "application/json"},
-        json.dumps(create_body("file-x", endpoint="/v1/images/generations")).encode(),
-        f"Invalid value: '/v1/images/generations'. Supported values are: {ENDPOINTS}.",
+        json.dumps(create_body("file-x", endpoint="/v1/videos")).encode(),
+        f"Invalid value: '/v1/videos'. Supported values are: {ENDPOINTS}.",
         "endpoint", "invalid_value", id="unsupported-endpoint",
     ),
     pytest.param(

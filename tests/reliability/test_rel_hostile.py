@@ -443,3 +443,20 @@ def test_a_limit_that_is_not_plain_digits_is_refused(api, value):
 def test_an_sdk_call_with_a_bad_limit_raises_the_sdk_error(sdk):
     with pytest.raises(openai.BadRequestError):
         sdk.batches.list(extra_query={"limit": "1_0"})
+
+
+@pytest.mark.parametrize("digits", ["²", "①", "١٠"])
+def test_digits_that_are_not_ascii_are_not_numbers(api, digits):
+    """``str.isdigit`` accepts superscripts and other scripts' digits, which ``int`` refuses: an
+    upload's expiry written with them is a 400, never a 500. (A Content-Length written so never
+    reaches the server's code: the HTTP parser refuses it.)"""
+    upload = api.post(
+        "/files",
+        data={
+            "purpose": "batch",
+            "expires_after[anchor]": "created_at",
+            "expires_after[seconds]": digits,
+        },
+        files={"file": ("in.jsonl", json.dumps(chat_line("a")).encode() + b"\n")},
+    )
+    assert_error(upload, 400, ANY, param="expires_after.seconds")

@@ -31,6 +31,7 @@ from batch_api_local.cassette import (
     fresh_id,
     freshen,
 )
+from batch_api_local.upstream import UpstreamResponder
 
 from support import (
     CHAT,
@@ -123,6 +124,14 @@ def test_a_request_matches_whatever_its_key_order_and_the_last_recording_wins(tm
         (json.dumps(_exchange(request="hi")), "line 2: request is not a JSON object"),
         (json.dumps(_exchange(response=None)), "line 2: response is not a JSON object"),
         (json.dumps(_exchange(response={"x": float("nan")})), "line 2: NaN"),
+        (
+            json.dumps(_exchange(request={"model": "m", "input": "\ud800"})),
+            "line 2: a string holds a lone surrogate",
+        ),
+        (
+            json.dumps(_exchange(response={"text": "half \udfff"})),
+            "line 2: a string holds a lone surrogate",
+        ),
     ],
 )
 def test_a_bad_line_is_named_by_its_number(tmp_path, bad, why):
@@ -157,17 +166,80 @@ def test_the_recorder_writes_canonical_lines_and_nothing_else(tmp_path):
     assert Cassette.load(path).lookup(CHAT, body) == (200, exchange["response"])
 
 
-def test_the_recorder_appends_after_a_torn_line_and_refuses_a_bad_cassette(tmp_path):
+def test_the_recorder_skips_an_exchange_that_is_not_text_and_says_so(tmp_path, caplog):
     path = tmp_path / "c.jsonl"
-    path.write_text(json.dumps(_exchange()) + "\n" + '{"version": 1, "endpo', encoding="utf-8")
+    recorder = Recorder(path)
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    recorder.record(CHAT, body, 200, {"id": "chatcmpl-1", "text": "half: \ud800"})
+    recorder.record(CHAT, body | {"n": 1}, 200, {"id": "chatcmpl-2"})
+    recorder.close()
+    [line] = path.read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["response"] == {"id": "chatcmpl-2"}
+    assert "was not recorded" in caplog.text and "surrogate" in caplog.text
+
+
+def test_a_recording_that_fails_never_keeps_the_answer_from_its_caller(caplog):
+    def broken(endpoint: str, body: Any, status: int, response: Any) -> None:
+        raise RuntimeError("the recorder broke")
+
+    mock = MockUpstream()
+    responder = UpstreamResponder(mock.base_url, on_answer=broken)
+    try:
+        status, body = responder.respond(CHAT, chat_line("r0", "Still there?")["body"])
+    finally:
+        responder.close()
+        mock.stop()
+    assert status == 200 and "Still there?" in body["choices"][0]["message"]["content"]
+    assert "was not recorded" in caplog.text
+
+
+def test_the_recorder_appends_after_a_last_line_with_no_newline_and_refuses_a_bad_cassette(
+    tmp_path,
+):
+    path = tmp_path / "c.jsonl"
+    torn = '{"version": 1, "endpo'
+    path.write_text(f"{json.dumps(_exchange())}\n{torn}\n{json.dumps(_exchange())}\n")
     with pytest.raises(CassetteError, match="line 2"):
         Recorder(path)  # a recording is only appended to a valid cassette
+    path.write_text(f"{json.dumps(_exchange())}\n{torn}\n", encoding="utf-8")
+    with pytest.raises(CassetteError, match="line 2"):
+        Recorder(path)  # a whole line (it ends with a newline): written so, not torn
     path.write_text(json.dumps(_exchange()) + "\n" + json.dumps(_exchange()), encoding="utf-8")
     recorder = Recorder(path)  # the last line has no newline: the next one starts its own
     recorder.record(RESPONSES, {"model": "m", "input": "x"}, 200, {"id": "resp_1"})
     recorder.close()
     assert len(path.read_text().splitlines()) == 3
     assert len(Cassette.load(path)) == 2
+
+
+def test_a_torn_last_line_is_dropped_when_recording_goes_on(tmp_path, caplog):
+    """A crash while recording cuts the last line short: the recorder drops it, and appends."""
+    path = tmp_path / "c.jsonl"
+    whole = json.dumps(_exchange())
+    path.write_text(f"{whole}\n{whole[:40]}", encoding="utf-8")
+    recorder = Recorder(path)
+    recorder.record(RESPONSES, {"model": "m", "input": "x"}, 200, {"id": "resp_1"})
+    recorder.close()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and lines[0] == whole
+    assert json.loads(lines[1])["response"] == {"id": "resp_1"}
+    assert len(Cassette.load(path)) == 2
+    assert f"The cassette {path} ended in a torn line" in caplog.text
+    # nothing but the torn line: the file is empty, then recorded to
+    path.write_text(whole[:40], encoding="utf-8")
+    Recorder(path).close()
+    assert path.read_bytes() == b""
+
+
+def test_a_torn_last_line_is_refused_in_a_cassette_that_is_only_replayed(tmp_path):
+    path = tmp_path / "c.jsonl"
+    whole = json.dumps(_exchange())
+    path.write_text(f"{whole}\n{whole[:40]}", encoding="utf-8")
+    with pytest.raises(CassetteError) as caught:
+        Cassette.load(path)
+    message = str(caught.value)
+    assert f"The cassette {path} is not valid: line 2: not JSON" in message
+    assert "no newline" in message and "--record" in message
 
 
 def test_a_replayed_answer_gets_fresh_ids_and_timestamps_and_keeps_the_rest():
@@ -300,6 +372,29 @@ def test_record_then_replay_with_no_upstream_running(tmp_path):
     assert again.id != recorded_direct.id
 
 
+def test_a_server_records_after_a_torn_line_and_replays_what_came_before(tmp_path):
+    known = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "known"}]}
+    whole = json.dumps(_exchange(request=known, response={"id": "chatcmpl-1", "object": "x"}))
+    cassette = tmp_path / "class.jsonl"
+    cassette.write_text(f"{whole}\n{whole[:50]}", encoding="utf-8")  # a crash while recording
+    mock = MockUpstream()
+    try:
+        flags = ("--replay", str(cassette), "--upstream", mock.base_url, "--record", str(cassette))
+        with serving(tmp_path / "state", *flags) as client:
+            raw = client.chat.completions.with_raw_response.create(**known)
+            assert raw.http_response.json()["object"] == "x"  # replayed, not sent upstream
+            new = client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "new"}]
+            )
+            assert "new" in (new.choices[0].message.content or "")
+        assert len(mock.requests()) == 1
+    finally:
+        mock.stop()
+    lines = cassette.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and lines[0] == whole
+    assert len(Cassette.load(cassette)) == 2
+
+
 def test_strict_replay_refuses_what_was_never_recorded(tmp_path):
     recorded = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
     answer = {
@@ -364,6 +459,15 @@ def test_the_server_refuses_to_start_on_a_cassette_with_a_bad_line(tmp_path):
     result = _serve(tmp_path, "--replay", str(cassette))
     assert result.returncode == 2
     assert f"The cassette {cassette} is not valid: line 3: not JSON" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_server_names_the_line_of_a_cassette_holding_a_lone_surrogate(tmp_path):
+    bad = _exchange(request={"model": "gpt-4o-mini", "input": "\ud800"})
+    cassette = _write(tmp_path / "c.jsonl", _exchange(), bad)
+    result = _serve(tmp_path, "--replay", str(cassette))
+    assert result.returncode == 2
+    assert f"The cassette {cassette} is not valid: line 2: a string holds a lone" in result.stderr
     assert "Traceback" not in result.stderr
 
 

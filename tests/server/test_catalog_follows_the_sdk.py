@@ -1,7 +1,7 @@
 """The model catalog follows the real one, by date, as the pinned ``openai`` SDK announces it.
 
 Every model id in the SDK's model types (chat, Responses, embeddings, moderations, legacy
-completions) must be known to the local server as exactly one of: served (with the SDK's
+completions, images) must be known to the local server as exactly one of: served (with the SDK's
 shutdown date, if it announces one), shut down, or not open to everyone. The SDK's
 ``ChatModel`` docstring lists each deprecated model's announced shutdown date ("Deprecated
 values"); those dates must be the catalog's. So upgrading the SDK makes this fail for every
@@ -14,6 +14,7 @@ fails a batch line's validation; a model with no date, or a date to come, answer
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import time
@@ -22,7 +23,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from openai.types import completion_create_params, embedding_model, moderation_model
+from openai.types import completion_create_params, embedding_model, image_model, moderation_model
 from openai.types.shared import chat_model, responses_model
 
 from batch_api_local.errors import DEPRECATIONS_URL
@@ -46,7 +47,14 @@ SMALLEST = {
     "embedding": ("/v1/embeddings", {"input": "Hi"}),
     "moderation": ("/v1/moderations", {"input": "Hi"}),
     "completion": ("/v1/completions", {"prompt": "Hi"}),
+    "image": ("/v1/images/generations", {"prompt": "Hi", "quality": "low"}),
 }
+#: image models whose shutdown only OpenAI's deprecations page announces (the SDK's
+#: ``ImageModel`` does not flag them): shut down on 2026-12-01, for gpt-image-2.6-sunburst or
+#: gpt-image-2.6-flare (https://developers.openai.com/api/docs/deprecations, read 2026-12-07)
+DEPRECATIONS_PAGE = dict.fromkeys(
+    ("gpt-image-1.5", "gpt-image-1-mini", "chatgpt-image-latest"), "2026-12-01"
+)
 
 
 def _literals(annotation: object) -> list[str]:
@@ -73,6 +81,7 @@ def sdk_models() -> dict[str, str]:
         ("embedding", _literals(embedding_model.EmbeddingModel)),
         ("moderation", _literals(moderation_model.ModerationModel)),
         ("completion", legacy),
+        ("image", _literals(image_model.ImageModel)),
     ):
         for name in names:
             found.setdefault(name, kind)
@@ -91,10 +100,43 @@ def sdk_shutdown_dates() -> dict[str, str]:
     return dates
 
 
+@cache
+def sdk_image_shutdown_dates() -> dict[str, str]:
+    """The "Deprecated values" of the SDK's ``ImageModel``: model id → the day it shut down
+    ("was shut down on October 23, 2026", "was retired on May 12, 2026")."""
+    text = " ".join(Path(image_model.__file__).read_text(encoding="utf-8").split())
+    dates: dict[str, str] = {}
+    pattern = r'- ((?:"[^"]+",? ?)+): [^.]*? (?:shut down|retired) on (\w+ \d{1,2}, \d{4})'
+    for names, day in re.findall(pattern, text):
+        date = datetime.datetime.strptime(day, "%B %d, %Y").date().isoformat()
+        for name in re.findall(r'"([^"]+)"', names):
+            dates[name] = date
+    return dates
+
+
 def test_the_sdk_is_read_as_expected() -> None:
     models, dates = sdk_models(), sdk_shutdown_dates()
     assert len(models) > 100 and {"gpt-4o-mini", "text-embedding-3-small"} <= set(models)
     assert dates["gpt-4o-mini"] == "2027-01-14" and len(dates) > 50
+    assert sdk_image_shutdown_dates() == {
+        "gpt-image-1": "2026-10-23",
+        "dall-e-2": "2026-05-12",
+        "dall-e-3": "2026-05-12",
+    }
+    assert models["gpt-image-2"] == "image"
+
+
+@pytest.mark.parametrize(
+    "name", sorted(name for name, kind in sdk_models().items() if kind == "image")
+)
+def test_each_image_model_shuts_down_on_the_day_the_sdk_or_the_deprecations_page_says(
+    name: str,
+) -> None:
+    announced = {**sdk_image_shutdown_dates(), **DEPRECATIONS_PAGE}
+    assert shutdown_of(name) == announced.get(name)
+    info = resolve_model(name)
+    if info is not None:  # served until then: an image model, with what it makes
+        assert info.kind == "image" and info.image is not None and info.vision is not None
 
 
 @pytest.mark.parametrize("name", sorted(sdk_models()))
@@ -107,6 +149,8 @@ def test_every_model_of_the_sdk_is_served_shut_down_or_restricted(name: str) -> 
     info = resolve_model(name)
     if info is not None and sdk_models()[name] == "chat":  # Chat Completions, or Responses only
         assert info.kind in ("chat", "responses")
+    if info is not None and sdk_models()[name] == "image":
+        assert info.kind == "image"
 
 
 def test_the_catalog_names_no_model_the_sdk_does_not() -> None:

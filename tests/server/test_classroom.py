@@ -790,3 +790,17 @@ def test_a_keys_file_may_separate_key_and_label_with_a_tab(tmp_path: Path) -> No
     path.write_text("sk-class-tabbed-0000000001\tstudent-t\n")
     caller = Keys(path).caller("Bearer sk-class-tabbed-0000000001")
     assert caller.label == "student-t"
+
+
+def test_a_keys_file_saved_with_a_byte_order_mark_accepts_its_first_key(tmp_path: Path) -> None:
+    """Notepad saves UTF-8 with a byte-order mark; it is not part of the first key."""
+    path = tmp_path / "keys.txt"
+    path.write_text(
+        "sk-class-first-0000000001 student-01\nsk-class-second-000002 student-02\n",
+        encoding="utf-8-sig",
+    )
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    keys = Keys(path)
+    assert keys.caller("Bearer sk-class-first-0000000001").label == "student-01"
+    assert keys.caller("Bearer sk-class-second-000002").label == "student-02"
+    assert sorted(keys.namespaces().values()) == ["student-01", "student-02"]

@@ -17,7 +17,7 @@ from openai import OpenAI
 
 from batch_api_local import BATCH_ENDPOINTS, BatchError, output_bound
 from batch_api_local.endpoints import ENDPOINTS, lookup, rules
-from batch_api_local.models import ModelInfo, list_models, resolve_model
+from batch_api_local.models import MODELS, ModelInfo, list_models, resolve_model
 from batch_api_local.responder import LocalResponder
 from batch_api_local.validation import check_line
 
@@ -29,6 +29,8 @@ RESPONSES = "/v1/responses"
 COMPLETIONS = "/v1/completions"
 EMBEDDINGS = "/v1/embeddings"
 MODERATIONS = "/v1/moderations"
+GENERATIONS = "/v1/images/generations"
+EDITS = "/v1/images/edits"
 
 #: the endpoints each kind of model serves, as OpenAI's model pages list them
 SERVED = {
@@ -37,6 +39,7 @@ SERVED = {
     "completion": {COMPLETIONS},
     "embedding": {EMBEDDINGS},
     "moderation": {MODERATIONS},
+    "image": {GENERATIONS, EDITS},
 }
 #: the smallest body each endpoint answers, less its model
 MINIMAL: dict[str, dict[str, Any]] = {
@@ -45,6 +48,12 @@ MINIMAL: dict[str, dict[str, Any]] = {
     COMPLETIONS: {"prompt": "Name a colour."},
     EMBEDDINGS: {"input": "Name a colour."},
     MODERATIONS: {"input": "Name a colour."},
+    GENERATIONS: {"prompt": "A red bicycle.", "quality": "low"},
+    EDITS: {
+        "prompt": "Make it blue.",
+        "images": [{"image_url": "https://example.com/bicycle.png"}],
+        "quality": "low",
+    },
 }
 MODEL = {
     CHAT: "gpt-4o-mini",
@@ -52,6 +61,8 @@ MODEL = {
     COMPLETIONS: "gpt-3.5-turbo-instruct",
     EMBEDDINGS: "text-embedding-3-small",
     MODERATIONS: "omni-moderation-latest",
+    GENERATIONS: "gpt-image-2",
+    EDITS: "gpt-image-2",
 }
 
 
@@ -76,7 +87,7 @@ def output_tokens(url: str, reply: dict[str, Any]) -> int:
     """The output tokens a local answer bills."""
     if url in (CHAT, COMPLETIONS):
         return int(reply["usage"]["completion_tokens"])
-    if url == RESPONSES:
+    if url in (RESPONSES, GENERATIONS, EDITS):
         return int(reply["usage"]["output_tokens"])
     if url == EMBEDDINGS:
         assert reply["usage"]["total_tokens"] == reply["usage"]["prompt_tokens"]
@@ -98,6 +109,8 @@ def test_every_batch_endpoint_has_one_entry_in_the_apis_order() -> None:
             EMBEDDINGS,
             COMPLETIONS,
             MODERATIONS,
+            GENERATIONS,
+            EDITS,
         )
     )
     for url, entry in ENDPOINTS.items():
@@ -105,7 +118,7 @@ def test_every_batch_endpoint_has_one_entry_in_the_apis_order() -> None:
         assert lookup(url) is entry
         assert lookup(f" {url}/") is entry
         assert entry.label and entry.required in MINIMAL[url]
-    assert lookup("/v1/images/generations") is None
+    assert lookup("/v1/videos") is None
     assert lookup(None) is None
 
 
@@ -290,6 +303,8 @@ def test_a_model_of_another_kind_gets_the_endpoints_own_http_error(
         RESPONSES: "The model `text-embedding-3-small` does not support the /v1/responses endpoint.",
         EMBEDDINGS: "The model `gpt-4o-mini` does not support the /v1/embeddings endpoint.",
         MODERATIONS: "The model `gpt-4o-mini` does not support the /v1/moderations endpoint.",
+        GENERATIONS: "The model `gpt-4o-mini` does not support the /v1/images/generations",
+        EDITS: "The model `gpt-4o-mini` does not support the /v1/images/edits endpoint.",
     }
     for url, start in expected.items():
         model = "text-embedding-3-small" if url in (CHAT, RESPONSES) else "gpt-4o-mini"
@@ -368,6 +383,8 @@ def chat_bodies(draw: st.DrawFn) -> dict[str, Any]:
         body["max_tokens"] = draw(st.integers(1, 200))
     if limits in ("max_completion_tokens", "both"):
         body["max_completion_tokens"] = draw(st.integers(1, 200))
+    if model in REASONING and draw(st.booleans()):
+        body["reasoning_effort"] = draw(st.sampled_from(MODELS[model].efforts))
     if draw(st.booleans()):
         body["n"] = draw(st.integers(1, 4))
     shape = draw(st.sampled_from(["text", "json_object", "json_schema", "named_tool", "required"]))
@@ -397,6 +414,8 @@ def responses_bodies(draw: st.DrawFn) -> dict[str, Any]:
         body["instructions"] = draw(PROMPTS)
     if draw(st.booleans()):
         body["max_output_tokens"] = draw(st.integers(16, 200))
+    if body["model"] in REASONING and draw(st.booleans()):
+        body["reasoning"] = {"effort": draw(st.sampled_from(MODELS[body["model"]].efforts))}
     shape = draw(st.sampled_from(["text", "json_object", "json_schema", "named_tool", "required"]))
     if shape == "json_object":
         body["text"] = {"format": {"type": "json_object"}}
@@ -451,7 +470,35 @@ def moderations_bodies(draw: st.DrawFn) -> dict[str, Any]:
     return body
 
 
+IMAGE_MODELS = ("gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "gpt-image-2")
+
+
+@st.composite
+def image_bodies(draw: st.DrawFn, *, edit: bool) -> dict[str, Any]:
+    model = draw(st.sampled_from((*IMAGE_MODELS, "gpt-image-2.5-flare")))
+    info = MODELS[model]
+    assert info.image is not None
+    body: dict[str, Any] = {"model": model, "prompt": draw(PROMPTS) or "A lighthouse."}
+    if draw(st.booleans()):
+        body["quality"] = draw(st.sampled_from((*info.image.qualities, "auto")))
+    sizes = ["1024x1024", "1024x1536", "1536x1024", "auto"]
+    if info.image.flexible:
+        sizes += ["1024x640", "1536x864", "2048x1152"]
+    if draw(st.booleans()):
+        body["size"] = draw(st.sampled_from(sizes))
+    if draw(st.booleans()):
+        body["n"] = draw(st.integers(1, 3))
+    if draw(st.booleans()):
+        body["output_format"] = draw(st.sampled_from(["png", "jpeg", "webp"]))
+    if edit:
+        image = {"image_url": "https://example.com/a.png"}
+        body["images"] = [image] * draw(st.integers(1, 3))
+    return body
+
+
 BODIES = {
+    GENERATIONS: image_bodies(edit=False),
+    EDITS: image_bodies(edit=True),
     CHAT: chat_bodies(),
     RESPONSES: responses_bodies(),
     COMPLETIONS: completions_bodies(),
@@ -593,7 +640,8 @@ def test_a_tool_call_cut_by_the_limit_says_so(responder: LocalResponder) -> None
     assert choice["message"]["tool_calls"][0]["function"]["name"] == "get_weather"
 
     tool = {"type": "function", "name": "get_weather", "parameters": PARAMETERS}
-    # a reasoning model thinks 64 tokens first, which leaves 6 for the call
+    # a reasoning model thinks first (128 tokens and more at its default effort, medium): the
+    # limit leaves no room for the call, which is cut where the limit falls
     body = {"model": "gpt-5-nano", "input": "Hi", "max_output_tokens": 70, "tools": [tool]}
     _, reply = responder.respond(RESPONSES, {**body, "tool_choice": "required"})
     assert reply["status"] == "incomplete"
@@ -658,7 +706,9 @@ def test_output_bound_without_a_limit_needs_a_known_model() -> None:
     assert output_bound(CHAT, {**body, "max_tokens": 5}, "my-model") == (5, "max_tokens")
     assert output_bound(CHAT, body, "gpt-4o") == (16_384, "model maximum")
     assert output_bound(EMBEDDINGS, MINIMAL[EMBEDDINGS], "my-model") == (0, None)
-    assert output_bound("/v1/images/generations", {}, "my-model") == (0, None)
+    assert output_bound("/v1/videos", {}, "my-model") == (0, None)
+    with pytest.raises(ValueError, match="its output has no bound"):
+        output_bound(GENERATIONS, MINIMAL[GENERATIONS], "my-model")
 
 
 # -- importing the registry stays light ---------------------------------------------------------

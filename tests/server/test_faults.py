@@ -7,14 +7,20 @@ from __future__ import annotations
 
 import errno
 import json
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
+import uvicorn
 
 from batch_api_local import runner as runner_module
 from batch_api_local import worklog
+from batch_api_local.app import create_app
 from batch_api_local.config import PACES, Settings
 from batch_api_local.domain import Service
 from batch_api_local.errors import APIError
@@ -22,7 +28,15 @@ from batch_api_local.responder import LocalResponder
 from batch_api_local.retry import Backoff
 from batch_api_local.runner import GIVE_UP_AFTER, Runner
 
-from support import service_batch, service_upload
+from support import (
+    assert_envelope,
+    chat_line,
+    free_port,
+    sdk_client,
+    service_batch,
+    service_upload,
+    upload,
+)
 
 WAIT = 30.0
 
@@ -109,21 +123,22 @@ def test_a_full_disk_never_loses_or_doubles_a_result_line(tmp_path, monkeypatch)
     service.store.close()
 
 
+class FullDisk:
+    """An upload's file the disk has no room for: every write fails (put it in place of
+    ``open`` in ``batch_api_local.domain.files``)."""
+
+    def __init__(self, path, mode):
+        self.inner = open(path, mode)  # noqa: SIM115 - closed by close()
+
+    def write(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.inner.name))
+
+    def close(self):
+        self.inner.close()
+
+
 def test_an_upload_on_a_full_disk_is_refused_and_leaves_nothing(tmp_path, monkeypatch):
     service = _service(tmp_path)
-
-    class FullDisk:
-        """A file the disk has no room for: every write fails."""
-
-        def __init__(self, path, mode):
-            self.inner = open(path, mode)  # noqa: SIM115 - closed by close()
-
-        def write(self, data):
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-        def close(self):
-            self.inner.close()
-
     monkeypatch.setattr("batch_api_local.domain.files.open", FullDisk, raising=False)
     source = tmp_path / "in.jsonl"
     source.write_text('{"custom_id": "a"}\n')
@@ -135,6 +150,60 @@ def test_an_upload_on_a_full_disk_is_refused_and_leaves_nothing(tmp_path, monkey
         == []
     )
     service.store.close()
+
+
+STUDENT_KEY = "sk-class-student-0000000001"
+ADMIN_KEY = "sk-class-admin-00000000001"
+
+
+@contextmanager
+def _class_server_in_process(tmp_path: Path) -> Iterator[str]:
+    """A class server (a keys file, an admin key) run by uvicorn in a thread of this process,
+    so that a fault injected here reaches its routes; yields its ``/v1`` base URL."""
+    keys = tmp_path / "keys.txt"
+    keys.write_text(f"{STUDENT_KEY} student-01\n", encoding="utf-8")
+    port = free_port()
+    settings = Settings(
+        state_dir=tmp_path / "state",
+        port=port,
+        pace=PACES["instant"],
+        keys_file=keys,
+        admin_keys=(ADMIN_KEY,),
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), port=port, log_level="warning", loop="asyncio")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + WAIT
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.should_exit = True
+        thread.join(WAIT)
+
+
+def test_a_full_disk_answers_507_without_the_servers_paths(tmp_path, monkeypatch, caplog):
+    """A student on a class server whose disk is full learns why, not where the instructor
+    keeps the server's state; the server's log names the folder."""
+    monkeypatch.setattr("batch_api_local.domain.files.open", FullDisk, raising=False)
+    with _class_server_in_process(tmp_path) as base_url:
+        state_dir = str((tmp_path / "state").resolve())
+        for key in (STUDENT_KEY, ADMIN_KEY):
+            student = sdk_client(base_url, key)
+            with pytest.raises(openai.APIStatusError) as refused:
+                upload(student, [chat_line("a")])
+            assert refused.value.status_code == 507
+            answer = refused.value.response.text
+            error = assert_envelope(refused.value.response.json(), error_type="server_error")
+            assert "No space left on device" in error["message"]
+            assert state_dir not in answer and str(tmp_path) not in answer
+            assert "/" not in error["message"], error  # no path of any kind
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert state_dir in logged and "No space left on device" in logged
 
 
 def test_a_step_that_keeps_failing_ends_as_error_lines_not_a_loop(tmp_path, monkeypatch):

@@ -294,7 +294,11 @@ def test_request_input_tokens_responses() -> None:
         + (3 + n_o200k("assistant") + n_o200k("Seen."))
         + 3
     )
-    assert request_input_tokens("/v1/responses", {"model": "gpt-5", "input": items}) == expected
+    # the image, a URL the server does not fetch, counts as 1024 x 1024 at gpt-5's auto (high)
+    # detail: 70 base tokens and 4 tiles of 140
+    image = 70 + 4 * 140
+    body = {"model": "gpt-5", "input": items}
+    assert request_input_tokens("/v1/responses", body) == expected + image
 
 
 def test_request_input_tokens_embeddings_shapes() -> None:

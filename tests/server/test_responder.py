@@ -410,8 +410,8 @@ def test_model_missing_and_body_not_an_object(responder: LocalResponder) -> None
 
 
 def test_unknown_url(responder: LocalResponder) -> None:
-    error = assert_error(responder.respond("/v1/images/generations", {"model": "gpt-4o"}), 404)
-    assert error["message"] == "Invalid URL (POST /v1/images/generations)"
+    error = assert_error(responder.respond("/v1/videos", {"model": "gpt-4o"}), 404)
+    assert error["message"] == "Invalid URL (POST /v1/videos)"
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@
 The upstream is LLMock, a third-party OpenAI-compatible mock server (support.MockUpstream) that
 fails on cue and keeps a journal of the requests it got: every test counts attempts there, and
 none measures time. Replies LLMock cannot make (not JSON, odd usage, JSON that is not an
-object) come from a small fake of our own (:class:`OddUpstream`).
+object, odd headers, a reply written byte by byte) come from a small fake of our own
+(:class:`ScriptedUpstream`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 import signal
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -35,6 +36,7 @@ from support import (
     HELD,
     Gate,
     MockUpstream,
+    RawApi,
     chat_line,
     file_lines,
     free_port,
@@ -83,6 +85,109 @@ def _content(line: dict[str, Any]) -> str:
 def _attempts(upstream: MockUpstream) -> Counter[str]:
     """How many requests the upstream got for each prompt."""
     return Counter(upstream.prompts())
+
+
+#: writes one reply: (the request handler, the last message's content, how many requests with
+#: that content came so far, 1 for the first)
+Answer = Callable[[BaseHTTPRequestHandler, str, int], None]
+
+
+class ScriptedUpstream:
+    """An OpenAI-compatible fake whose every reply a test writes itself, byte for byte if it
+    likes (headers LLMock cannot send, JSON it would not write, a reply written slowly).
+
+    It keeps the last message of every request (:attr:`seen`) and the ``Authorization`` header
+    it came with. :meth:`shutdown` sets :attr:`stopping`: a reply that writes slowly stops.
+    """
+
+    def __init__(self, answer: Answer) -> None:
+        self.seen: list[str] = []
+        self.authorization: list[str] = []
+        self.stopping = threading.Event()
+        lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                prompt = body["messages"][-1]["content"]
+                with lock:
+                    fake.seen.append(prompt)
+                    fake.authorization.append(self.headers.get("Authorization", ""))
+                    attempt = fake.seen.count(prompt)
+                try:
+                    answer(self, prompt, attempt)
+                except OSError:  # the local server hung up
+                    self.close_connection = True
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def attempts(self) -> Counter[str]:
+        return Counter(self.seen)
+
+    def shutdown(self) -> None:
+        self.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@contextmanager
+def scripted(answer: Answer) -> Iterator[ScriptedUpstream]:
+    fake = ScriptedUpstream(answer)
+    try:
+        yield fake
+    finally:
+        fake.shutdown()
+
+
+def completion(text: str) -> dict[str, Any]:
+    """A chat completion as an upstream would send it."""
+    return {
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "gpt-4o-mini",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+    }
+
+
+def send(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    data: bytes | dict[str, Any],
+    headers: dict[str, str] | None = None,
+    kind: str = "application/json",
+) -> None:
+    """One whole reply: ``data`` as it is (bytes) or as JSON (a dict)."""
+    if isinstance(data, dict):
+        data = json.dumps(data).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", kind)
+    handler.send_header("Content-Length", str(len(data)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 # -- tried again ------------------------------------------------------------------------------
@@ -172,6 +277,61 @@ def test_retry_after_is_read_as_seconds_as_an_http_date_or_in_milliseconds():
     assert retry_after({}) is None
 
 
+#: a date whose hour does not fit in a C long (datetime arithmetic overflows on it)
+OVERFLOWING_DATE = "Mon, 01 Jan 2024 99999999999999999999:00:00 GMT"
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        OVERFLOWING_DATE,
+        "Mon, 01 Jan 99999 00:00:00 GMT",
+        "Mon, 01 Jan 2024 25:61:00 GMT",
+        "Mon, 01 Jan 2024 00:00:00 +99999999999999999999",
+        "Mon, 99999999999999999999 Jan 2024 00:00:00 GMT",
+    ],
+)
+def test_a_retry_after_that_cannot_be_a_time_is_ignored(odd):
+    assert retry_after({"retry-after": odd}, now=lambda: 1_800_000_000.0) is None
+
+
+def _rate_limited_once(handler: BaseHTTPRequestHandler, prompt: str, attempt: int) -> None:
+    """A 429 whose Retry-After overflows, then the answer."""
+    if attempt == 1:
+        error = {"error": {"message": "Slow down.", "type": "requests", "code": "rate_limit"}}
+        send(handler, 429, error, {"Retry-After": OVERFLOWING_DATE})
+    else:
+        send(handler, 200, completion(f"answer to {prompt}"))
+
+
+def test_an_overflowing_retry_after_gets_the_normal_backoff():
+    waits: list[float] = []
+    with scripted(_rate_limited_once) as fake:
+        responder = UpstreamResponder(fake.base_url, sleep=waits.append)
+        try:
+            status, body = responder.respond(CHAT, chat_line("r0", "patience")["body"])
+        finally:
+            responder.close()
+    assert status == 200 and body["choices"][0]["message"]["content"] == "answer to patience"
+    assert fake.attempts() == {"patience": 2}
+    [wait] = waits  # the first step of the backoff (0.5 s, half of it random)
+    assert 0.25 <= wait <= 0.5
+
+
+def test_an_overflowing_retry_after_is_tried_again_in_a_batch_and_a_direct_call(tmp_path):
+    with scripted(_rate_limited_once) as fake:
+        with forwarding(tmp_path / "state", fake.base_url) as client:
+            batch = run_batch(client, [chat_line("r0", "in a batch")])
+            [line] = file_lines(client, batch.output_file_id)
+            direct = client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "direct"}]
+            )
+    assert batch.request_counts.completed == 1
+    assert _content(line) == "answer to in a batch"
+    assert direct.choices[0].message.content == "answer to direct"
+    assert fake.attempts() == {"in a batch": 2, "direct": 2}
+
+
 def test_backoff_grows_with_jitter_and_stays_bounded():
     responder = UpstreamResponder("http://127.0.0.1:9/v1")
     try:
@@ -228,105 +388,119 @@ def test_the_responder_raises_a_line_error_when_time_runs_out(upstream):
     assert caught.value.line_error()["code"] == "request_timeout"
 
 
-# -- replies that cannot be kept as they are ----------------------------------------------------
+class Drip:
+    """A reply whose status line and headers come one byte every half second: each byte well
+    within any read timeout, the whole of them (80 bytes) in 40 seconds. :attr:`done` is set
+    once the headers are all written."""
 
-
-class OddUpstream:
-    """An OpenAI-compatible fake whose reply depends on a tag in the last message."""
+    HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Slow: " + b"y" * 21 + b"\r\n"
 
     def __init__(self) -> None:
-        self.seen: list[str] = []
+        self.done = threading.Event()
+        self.stopping = threading.Event()
 
-        def reply(handler: BaseHTTPRequestHandler, tag: str) -> None:
-            if tag == "huge-stream":  # no Content-Length: the body ends when the connection does
-                handler.send_response(200)
-                handler.send_header("Content-Type", "application/json")
-                handler.send_header("Connection", "close")
-                handler.end_headers()
-                block = b" " * (1024 * 1024)
-                try:
-                    handler.wfile.write(b'{"padding": "')
-                    for _ in range(HUGE // len(block)):
-                        handler.wfile.write(block)
-                    handler.wfile.write(b'"}')
-                except OSError:
-                    pass  # the reader stopped at its limit and hung up
-                handler.close_connection = True
+    def __call__(self, handler: BaseHTTPRequestHandler, prompt: str, attempt: int) -> None:
+        for byte in self.HEAD:
+            if self.stopping.wait(0.5):
                 return
-            status, kind, data = 200, "application/json", b""
-            usage: Any = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
-            if tag == "html":
-                kind, data = "text/html", b"<html><body>502 Bad Gateway</body></html>"
-            elif tag == "empty":
-                data = b""
-            elif tag == "list":
-                data = b"[1, 2, 3]"
-            elif tag == "huge":
-                data = b'{"padding": "' + b" " * HUGE + b'"}'
-            else:
-                if tag == "odd-usage":
-                    usage = "lots"
-                completion = {
-                    "id": "chatcmpl-odd",
-                    "object": "chat.completion",
-                    "created": 1,
-                    "model": "gpt-4o-mini",
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": f"answer to {tag}"},
-                            "finish_reason": "stop",
-                        }
-                    ],
-                }
-                if tag != "no-usage":
-                    completion["usage"] = usage
-                data = json.dumps(completion).encode()
-            handler.send_response(status)
-            handler.send_header("Content-Type", kind)
-            handler.send_header("Content-Length", str(len(data)))
-            handler.end_headers()
-            try:
-                handler.wfile.write(data)
-            except OSError:
-                pass
-
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                tag = re.sub(r"^\[(.*)\]$", r"\1", body["messages"][-1]["content"])
-                fake.seen.append(tag)
-                reply(self, tag)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                pass
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def shutdown(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+            handler.wfile.write(bytes([byte]))
+        data = json.dumps(completion("at last")).encode()
+        handler.wfile.write(b"Content-Length: %d\r\n\r\n%s" % (len(data), data))
+        self.done.set()
 
 
 @pytest.fixture
-def odd() -> Iterator[OddUpstream]:
-    fake = OddUpstream()
+def drip() -> Iterator[tuple[Drip, ScriptedUpstream]]:
+    reply = Drip()
+    with scripted(reply) as fake:
+        try:
+            yield reply, fake
+        finally:
+            reply.stopping.set()
+
+
+def test_headers_that_drip_are_cut_off_at_the_line_deadline(drip):
+    """Each byte comes within the read timeout: only a deadline for the whole call ends it."""
+    reply, fake = drip
+    outcome: list[Any] = []
+    responder = UpstreamResponder(fake.base_url, timeout=2)
+
+    def call() -> None:
+        try:
+            outcome.append(responder.respond(CHAT, chat_line("r0", "slowly")["body"]))
+        except LineError as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=call, daemon=True)
+    caller.start()
+    caller.join(timeout=30)  # a bound for the test, so that a regression fails, not hangs
     try:
-        yield fake
+        assert not caller.is_alive(), "the call went on past its deadline"
+        [error] = outcome
+        assert isinstance(error, LineError), error
+        assert error.line_error()["code"] == "request_timeout"
+        assert not reply.done.is_set()  # it ended while the upstream was still dripping
+        assert fake.attempts() == {"slowly": 1}  # a timeout is not tried again
     finally:
-        fake.shutdown()
+        responder.close()
+
+
+def test_a_line_and_a_direct_call_end_at_the_deadline_while_headers_drip(drip, tmp_path):
+    reply, fake = drip
+    flags = ("--upstream-timeout", "3")
+    with forwarding(tmp_path / "state", fake.base_url, *flags) as client:
+        batch = run_batch(client, [chat_line("r0", "in a batch")], timeout=30)
+        [line] = file_lines(client, batch.error_file_id)
+        with pytest.raises(openai.APIStatusError) as caught:
+            client.with_options(timeout=30).chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "direct"}]
+            )
+        assert not reply.done.is_set()  # both ended while the upstream was still dripping
+    assert batch.status == "completed" and batch.request_counts.failed == 1
+    assert line["response"] is None
+    assert line["error"]["code"] == "request_timeout"
+    assert "within 3 seconds" in line["error"]["message"]
+    assert caught.value.status_code == 504 and caught.value.code == "request_timeout"
+
+
+# -- replies that cannot be kept as they are ----------------------------------------------------
+
+
+def odd_reply(handler: BaseHTTPRequestHandler, prompt: str, attempt: int) -> None:
+    """Replies LLMock cannot make, chosen by a tag in the last message (``[html]`` ...)."""
+    tag = re.sub(r"^\[(.*)\]$", r"\1", prompt)
+    if tag == "huge-stream":  # no Content-Length: the body ends when the connection does
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        block = b" " * (1024 * 1024)
+        handler.close_connection = True
+        handler.wfile.write(b'{"padding": "')
+        for _ in range(HUGE // len(block)):
+            handler.wfile.write(block)  # until the reader stops at its limit and hangs up
+        handler.wfile.write(b'"}')
+    elif tag == "html":
+        send(handler, 200, b"<html><body>502 Bad Gateway</body></html>", kind="text/html")
+    elif tag == "empty":
+        send(handler, 200, b"")
+    elif tag == "list":
+        send(handler, 200, b"[1, 2, 3]")
+    elif tag == "huge":
+        send(handler, 200, b'{"padding": "' + b" " * HUGE + b'"}')
+    else:
+        answer = completion(f"answer to {tag}")
+        if tag == "odd-usage":
+            answer["usage"] = "lots"
+        elif tag == "no-usage":
+            del answer["usage"]
+        send(handler, 200, answer)
+
+
+@pytest.fixture
+def odd() -> Iterator[ScriptedUpstream]:
+    with scripted(odd_reply) as fake:
+        yield fake
 
 
 def test_odd_replies_become_result_lines_and_the_batch_completes(odd, tmp_path):
@@ -351,7 +525,8 @@ def test_odd_replies_become_result_lines_and_the_batch_completes(odd, tmp_path):
     assert "empty" in why["empty"]
     assert "not an object" in why["list"]
     assert "16,777,216 bytes" in why["huge"] and "16,777,216 bytes" in why["huge-stream"]
-    assert sorted(odd.seen) == sorted(good + bad)  # each sent once: none is worth a retry
+    # each sent once: none is worth a retry
+    assert sorted(odd.seen) == sorted(f"[{tag}]" for tag in good + bad)
 
 
 def test_a_huge_reply_from_the_mock_is_not_kept(upstream, tmp_path):
@@ -362,6 +537,136 @@ def test_a_huge_reply_from_the_mock_is_not_kept(upstream, tmp_path):
     assert batch.status == "completed" and batch.request_counts.failed == 1
     assert line["response"]["status_code"] == 502
     assert line["response"]["body"]["error"]["code"] == "upstream_bad_reply"
+
+
+def _not_finite(handler: BaseHTTPRequestHandler, prompt: str, attempt: int) -> None:
+    """A 200 whose JSON holds the number named in the prompt (NaN, Infinity ...)."""
+    text = json.dumps(completion("almost")).replace('"created": 1', f'"created": {prompt}')
+    send(handler, 200, text.encode())
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_a_reply_holding_nan_or_infinity_cannot_be_kept(number):
+    with scripted(_not_finite) as fake:
+        responder = UpstreamResponder(fake.base_url)
+        try:
+            status, body = responder.respond(CHAT, chat_line("r0", number)["body"])
+        finally:
+            responder.close()
+    assert status == 502
+    assert body["error"]["code"] == "upstream_bad_reply"
+    assert number in body["error"]["message"]
+    assert fake.attempts() == {number: 1}  # not worth a retry
+
+
+def test_a_reply_holding_nan_is_a_502_for_a_direct_call_and_a_batch_line(tmp_path):
+    with scripted(_not_finite) as fake:
+        with forwarding(tmp_path / "state", fake.base_url) as client:
+            with pytest.raises(openai.APIStatusError) as caught:
+                client.chat.completions.create(
+                    model="gpt-4o-mini", messages=[{"role": "user", "content": "NaN"}]
+                )
+            batch = run_batch(client, [chat_line("r0", "NaN")])
+            [line] = file_lines(client, batch.error_file_id)
+    assert caught.value.status_code == 502 and caught.value.code == "upstream_bad_reply"
+    assert batch.status == "completed" and batch.request_counts.failed == 1
+    assert line["response"]["status_code"] == 502
+    assert line["response"]["body"]["error"]["code"] == "upstream_bad_reply"
+
+
+# -- recording ----------------------------------------------------------------------------------
+
+
+def _surrogate(handler: BaseHTTPRequestHandler, prompt: str, attempt: int) -> None:
+    """An answer holding a lone surrogate (valid JSON syntax, not text) when the prompt asks."""
+    text = "half a character: \ud800" if "surrogate" in prompt else f"answer to {prompt}"
+    send(handler, 200, completion(text))  # json.dumps writes it as the escape \ud800
+
+
+def test_an_answer_with_a_lone_surrogate_is_delivered_and_not_recorded(tmp_path):
+    cassette = tmp_path / "c.jsonl"
+    state_dir = tmp_path / "state"
+    with scripted(_surrogate) as fake:
+        with forwarding(state_dir, fake.base_url, "--record", str(cassette)) as client:
+            direct = client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "a surrogate"}]
+            )
+            batch = run_batch(client, [chat_line("r0", "surrogate"), chat_line("r1", "plain")])
+            lines = {x["custom_id"]: x for x in file_lines(client, batch.output_file_id)}
+    assert direct.choices[0].message.content == "half a character: \ud800"
+    assert batch.request_counts.completed == 2
+    assert _content(lines["r0"]) == "half a character: \ud800"
+    # only the exchange that can be written as UTF-8 is in the cassette
+    [recorded] = [json.loads(x) for x in cassette.read_text(encoding="utf-8").splitlines()]
+    assert recorded["request"]["messages"][0]["content"] == "plain"
+    log = (state_dir / "server.log").read_text(encoding="utf-8", errors="replace")
+    assert log.count("was not recorded") == 2
+    assert "Traceback" not in log
+
+
+# -- the operator's key ---------------------------------------------------------------------------
+
+#: the key the operator gives the server for its upstream ($UPSTREAM_API_KEY)
+UPSTREAM_KEY = "sk-upstream-0123456789abcdefOPERATOR"
+
+
+def _tattletale(handler: BaseHTTPRequestHandler, prompt: str, attempt: int) -> None:
+    """An upstream that quotes the Authorization header it got, in every way the prompt names."""
+    quoted = handler.headers.get("Authorization", "")
+    if prompt == "401":
+        error = {"message": f"Invalid header: Authorization: {quoted}", "type": "auth"}
+        send(handler, 401, {"error": error | {"code": "invalid_api_key", "param": None}})
+    elif prompt == "403-html":
+        page = f"<h1>403 Forbidden</h1><pre>Authorization: {quoted}</pre>".encode()
+        send(handler, 403, page, kind="text/html")
+    elif prompt == "200-text":
+        # the key straddles the 1,000th character, where the excerpt in the error is cut
+        send(handler, 200, f"{'.' * 960}Authorization: {quoted}".encode(), kind="text/plain")
+    elif prompt == "200-list":
+        send(handler, 200, json.dumps(["you sent", quoted]).encode())
+    else:  # an answer that echoes it, in a value and in a key (and escaped, as some servers do)
+        answer = completion(f"You sent {quoted}.")
+        answer["echo"] = {quoted: True}
+        text = json.dumps(answer).replace(UPSTREAM_KEY[:2], "\\u0073\\u006b")
+        send(handler, 200, text.encode())
+
+
+TATTLES = ["401", "403-html", "200-text", "200-list", "200-json"]
+
+
+def test_the_upstream_key_never_reaches_a_student_a_cassette_or_the_log(tmp_path, monkeypatch):
+    monkeypatch.setenv("UPSTREAM_API_KEY", UPSTREAM_KEY)
+    state_dir = tmp_path / "state"
+    cassette = tmp_path / "c.jsonl"
+    seen: list[str] = []
+    with scripted(_tattletale) as fake:
+        flags = ("--upstream-retries", "0", "--record", str(cassette))
+        with forwarding(state_dir, fake.base_url, *flags) as client:
+            batch = run_batch(client, [chat_line(tag, tag) for tag in TATTLES])
+            for kind in ("output_file_id", "error_file_id"):
+                seen.append(client.files.content(getattr(batch, kind)).text)
+            with RawApi(client) as api:  # direct calls, their error statuses too
+                for tag in TATTLES:
+                    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": tag}]}
+                    seen.append(api.post("/chat/completions", json=body).text)
+    assert set(fake.authorization) == {f"Bearer {UPSTREAM_KEY}"}  # the key was sent
+    assert batch.request_counts.completed == 1 and batch.request_counts.failed == 4
+    lines = [json.loads(x) for x in "".join(seen[:2]).splitlines()]
+    bodies = {x["custom_id"]: x["response"]["body"] for x in lines}
+    # what each one said is still there, with the key replaced
+    assert bodies["401"]["error"]["message"] == "Invalid header: Authorization: Bearer [redacted]"
+    assert "Bearer [redacted]" in bodies["403-html"]["error"]["message"]
+    assert "Bearer [redacted]" in bodies["200-text"]["error"]["message"]
+    assert "Bearer [redacted]" in bodies["200-list"]["error"]["message"]
+    assert bodies["200-json"]["choices"][0]["message"]["content"] == "You sent Bearer [redacted]."
+    assert bodies["200-json"]["echo"] == {"Bearer [redacted]": True}
+    for text in (*seen, cassette.read_text(encoding="utf-8"), _log(state_dir)):
+        assert UPSTREAM_KEY not in text and UPSTREAM_KEY[3:20] not in text
+    assert len(cassette.read_text(encoding="utf-8").splitlines()) == 4  # the 401 and the 200s
+
+
+def _log(state_dir: Path) -> str:
+    return (state_dir / "server.log").read_text(encoding="utf-8", errors="replace")
 
 
 # -- a restart ----------------------------------------------------------------------------------

@@ -4,14 +4,18 @@ restarting.
 
 Most tests use one server of this module's own, started with ``--webhook-url`` pointing at a
 receiver (``helpers.webhook_receiver``) and fast retries. The retry tests start servers of
-their own. Every wait is bounded (``support.WAIT``); nothing is timed.
+their own. The tests that one endpoint holds up no other use a receiver that answers a byte at a
+time until released (``SlowReceiver``); some run a ``Deliverer`` in this process, over an outbox
+filled by hand. Every wait is bounded (``support.WAIT``); nothing is timed.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,17 +32,21 @@ from openai.types.webhooks import (
 )
 
 from batch_api_local import (
+    PACES,
     ControlError,
     ServerInfo,
     advance_clock,
     ensure_server,
+    ids,
     reset,
     set_webhook,
     stop_server,
     webhook_events,
     webhook_settings,
 )
-from batch_api_local.webhooks import new_secret, sign
+from batch_api_local.config import Settings
+from batch_api_local.domain import Service
+from batch_api_local.webhooks import Deliverer, Outbox, event_body, new_secret, sign
 from helpers import WebhookReceiver, webhook_receiver
 
 from support import (
@@ -348,6 +356,15 @@ def test_reset_forgets_the_endpoint_and_the_events(client: OpenAI) -> None:
         ("http://127.0.0.1:99999/hook", None, "not a valid URL"),
         ("http://127.0.0.1:8000/hook", "not-a-secret", "whsec_"),
         ("http://127.0.0.1:8000/hook", "whsec_!!!", "base64"),
+        # the check and the connection must agree on the host: no user name before it
+        ("http://evil@127.0.0.1:9000/h", None, "user name"),
+        ("http://user:password@localhost:9000/h", None, "user name"),
+        ("http://example.com\\@127.0.0.1:9000/h", None, "user name"),
+        # what cannot be sent as it is: percent-encode it (é is %C3%A9)
+        ("http://127.0.0.1:9000/hook/café", None, "percent-encode"),
+        ("http://127.0.0.1:9000/a b", None, "percent-encode"),
+        ("http://127.0.0.1:9000/a\tb", None, "percent-encode"),
+        ("http://127.0.0.1:9000/hook?q=\u2460", None, "percent-encode"),
     ],
 )
 def test_a_bad_endpoint_is_refused(
@@ -356,6 +373,22 @@ def test_a_bad_endpoint_is_refused(
     with pytest.raises(ControlError, match=complaint.replace(".", r"\.")):
         set_webhook(url, secret=secret, **conn(client))
     assert webhook_settings(**conn(client))["url"] is None
+
+
+def test_a_percent_encoded_url_is_accepted_and_delivered(client: OpenAI) -> None:
+    with webhook_receiver(SECRET, path="/hook/caf%C3%A9?who=%E2%91%A0") as receiver:
+        answer = set_webhook(receiver.url, secret=SECRET, **conn(client))
+        assert answer["url"].endswith("/hook/caf%C3%A9?who=%E2%91%A0")
+        batch = run_batch(client, [chat_line("a")])
+        assert receiver.wait_for(batch.id, timeout=WAIT).data.id == batch.id
+        assert wait_for_outcome(client, batch.id, "delivered")["attempts"] == 1
+
+
+def test_serve_refuses_a_url_with_a_user_name(tmp_path: Path) -> None:
+    refused = _serve(
+        tmp_path, "--webhook-url", "http://evil@127.0.0.1:9000/h", "--webhook-secret", SECRET
+    )
+    assert refused.returncode == 2 and "user name" in refused.stderr
 
 
 def _serve(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -530,3 +563,277 @@ def test_control_route_errors_are_openai_envelopes(hooked: Hooked, hook_client: 
     )
     assert_error(raw(root, "POST", "/_local/webhook", json=[1]), 400)
     assert_error(raw(root, "GET", "/_local/webhooks?limit=x"), 400, param="limit")
+
+
+@pytest.mark.parametrize(
+    "limit",
+    ["%C2%B2", "%E2%91%A0", "%D9%A1", "1_0", "+5", "%201", "1.0", "10000000000000000000000"],
+)
+def test_the_event_list_limit_takes_plain_digits_only(
+    hooked: Hooked, hook_client: OpenAI, limit: str
+) -> None:
+    """Superscript, circled or Arabic-Indic digits pass Python's str.isdigit, not int()."""
+    response = raw(hooked.info.root_url, "GET", f"/_local/webhooks?limit={limit}")
+    assert_error(response, 400, param="limit")
+    ok = raw(hooked.info.root_url, "GET", "/_local/webhooks?limit=1000")
+    assert ok.status_code == 200 and ok.json()["object"] == "list"
+
+
+# -- one endpoint never holds up another ----------------------------------------------------------
+
+
+class SlowReceiver:
+    """A receiver that reads a delivery, then writes its answer (status line and headers) one
+    byte every ``pause`` seconds, until :attr:`release` is set (then the rest at once).
+
+    ``holding``: an answer is being dribbled; ``cut_off``: the sender hung up before the
+    answer was written; ``answered``: an answer was written whole.
+    """
+
+    ANSWER = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Slow: "
+        + b"." * 400
+        + b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+    )
+
+    def __init__(self, pause: float = 0.5) -> None:
+        self.pause = pause
+        self.release = threading.Event()
+        self.holding = threading.Event()
+        self.cut_off = threading.Event()
+        self.answered = threading.Event()
+        self.requests = 0
+        self._closed = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}/slow"
+
+    def _serve(self) -> None:
+        while not self._closed.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(WAIT)
+            received = b""
+            try:
+                while b"\r\n\r\n" not in received:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    received += chunk
+            except OSError:
+                return
+            self.requests += 1
+            self.holding.set()
+            for i in range(len(self.ANSWER)):
+                if self.release.is_set() or self._closed.is_set():
+                    try:
+                        conn.sendall(self.ANSWER[i:])
+                        self.answered.set()
+                    except OSError:
+                        self.cut_off.set()
+                    return
+                try:
+                    conn.sendall(self.ANSWER[i : i + 1])
+                except OSError:  # the sender hung up
+                    self.cut_off.set()
+                    return
+                self.release.wait(self.pause)
+
+    def close(self) -> None:
+        self.release.set()
+        self._closed.set()
+        self._listener.close()
+
+    def __enter__(self) -> SlowReceiver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def test_an_attempt_ends_at_the_timeout_however_slowly_the_receiver_answers(
+    tmp_path: Path,
+) -> None:
+    """The timeout bounds the whole attempt, not each read: a receiver that writes a byte
+    every half second cannot hold an attempt for ever."""
+    state_dir = tmp_path / "state"
+    with SlowReceiver() as slow:
+        info = _server_for(
+            state_dir, slow.url, "--webhook-timeout", "2", "--webhook-max-attempts", "1"
+        )
+        try:
+            client = sdk_client(info.base_url)
+            batch = run_batch(client, [chat_line("a")])
+            failed = wait_for_outcome(client, batch.id, "failed")
+            assert failed["attempts"] == 1
+            assert failed["last_error"] == "no answer within 2 s"
+            assert slow.cut_off.wait(WAIT), "the server never hung up"
+            assert not slow.answered.is_set()  # cut off while it was still answering
+        finally:
+            stop_server(state_dir)
+
+
+def test_a_slow_endpoint_holds_up_no_other_namespaces_events(tmp_path: Path) -> None:
+    """student-01's endpoint answers slowly; student-02's event is delivered meanwhile."""
+    keys = tmp_path / "keys.txt"
+    keys.write_text("sk-student-slow-000001 student-01\nsk-student-fast-000002 student-02\n")
+    admin_key = "sk-admin-hooks-000003"
+    state_dir = tmp_path / "state"
+    info = ensure_server(
+        state_dir,
+        port=free_port(),
+        pace="instant",
+        # longer than the test: only the receiver's release ends the slow attempt
+        extra_args=["--keys-file", str(keys), "--admin-key", admin_key, "--webhook-timeout", "600"],
+    )
+    admin = {"base_url": info.base_url, "api_key": admin_key}
+    try:
+        with SlowReceiver() as slow, webhook_receiver(SECRET) as fast:
+            set_webhook(slow.url, secret=SECRET, namespace="student-01", **admin)
+            set_webhook(fast.url, secret=SECRET, namespace="student-02", **admin)
+            one = sdk_client(info.base_url, "sk-student-slow-000001")
+            two = sdk_client(info.base_url, "sk-student-fast-000002")
+
+            slowed = run_batch(one, [chat_line("a")])
+            assert slow.holding.wait(WAIT), "student-01's event was never sent"
+            other = run_batch(two, [chat_line("b")])
+            assert fast.wait_for(other.id, timeout=WAIT).data.id == other.id
+            assert not (slow.cut_off.is_set() or slow.answered.is_set())  # still held
+
+            slow.release.set()
+            [event] = poll(
+                lambda: [
+                    e
+                    for e in webhook_events(namespace="student-01", **admin)["data"]
+                    if e["status"] == "delivered"
+                ],
+                what="student-01's event to be delivered once released",
+            )
+            assert event["batch_id"] == slowed.id and event["attempts"] == 1
+    finally:
+        stop_server(state_dir)
+
+
+# the deliverer in this process, over an outbox filled by hand
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Iterator[Outbox]:
+    """An outbox of a service of this process, whose failed attempts are retried after an
+    hour; its events are queued by :func:`queue` and sent by a :class:`Deliverer` a test
+    starts."""
+    settings = Settings(
+        state_dir=tmp_path / "state",
+        pace=PACES["instant"],
+        webhook_retry_base=3600,
+        webhook_timeout=600,  # longer than any test: a slow receiver is released by the test
+    )
+    service = Service(settings)
+    try:
+        yield service.outbox
+    finally:
+        service.store.close()
+
+
+def queue(outbox: Outbox, namespace: str, url: str) -> str:
+    """Queue the event of a made-up completed batch, as :meth:`Outbox.enqueue` does, to
+    ``url`` whatever the URL rule says today (an earlier version may have queued it).
+    Returns the batch id."""
+    created = int(time.time())
+    batch_id = ids.batch_id(created)
+    event_id = ids.event_id(created)
+    outbox.store.add_webhook_event(
+        namespace,
+        {
+            "id": event_id,
+            "webhook_id": ids.webhook_id(created),
+            "batch_id": batch_id,
+            "type": "batch.completed",
+            "payload": event_body(event_id, "batch.completed", created, batch_id),
+            "url": url,
+            "secret": SECRET,
+            "status": "pending",
+            "attempts": 0,
+            "created_at": created,
+            "next_attempt_at": time.time(),
+        },
+    )
+    return batch_id
+
+
+def event_of(outbox: Outbox, batch_id: str) -> dict[str, Any]:
+    [row] = outbox.store.webhook_events(batch_id=batch_id)
+    return row
+
+
+@pytest.fixture
+def deliverer(outbox: Outbox) -> Iterator[Deliverer]:
+    sender = Deliverer(outbox)
+    yield sender
+    sender.stop()
+
+
+def test_an_event_that_cannot_be_sent_fails_alone(
+    outbox: Outbox, deliverer: Deliverer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An event whose attempt cannot even start (a URL an earlier version accepted, a bug on
+    the way) gets a failed attempt of its own; every other event is still delivered."""
+    post = Deliverer._post
+
+    def broken_for_some(self: Deliverer, row: dict[str, Any]) -> str | None:
+        if row["url"].endswith("?broken"):
+            raise RuntimeError("a bug in sending this one")
+        return post(self, row)
+
+    monkeypatch.setattr(Deliverer, "_post", broken_for_some)
+    with webhook_receiver(SECRET) as receiver:
+        cafe = queue(outbox, "ns-1", "http://127.0.0.1:9/hook/café")
+        userinfo = queue(outbox, "ns-2", receiver.url.replace("http://", "http://evil@"))
+        broken = queue(outbox, "ns-3", receiver.url + "?broken")
+        good = queue(outbox, "ns-4", receiver.url)  # queued last, due last
+        deliverer.start()
+        assert receiver.wait_for(good, timeout=WAIT).data.id == good
+        poll(
+            lambda: all(event_of(outbox, b)["attempts"] for b in (cafe, userinfo, broken)),
+            what="an attempt of every event",
+        )
+    now = time.time()
+    for batch_id, complaint in ((cafe, "percent-encode"), (userinfo, "user name")):
+        refused = event_of(outbox, batch_id)
+        assert (refused["status"], refused["attempts"]) == ("failed", 1)
+        assert refused["last_error"].startswith("not sent: ") and complaint in refused["last_error"]
+    failed_once = event_of(outbox, broken)
+    assert (failed_once["status"], failed_once["attempts"]) == ("pending", 1)
+    assert failed_once["last_error"] == "not sent: RuntimeError: a bug in sending this one"
+    assert failed_once["next_attempt_at"] > now + 1800  # retried later, like any failed attempt
+    assert event_of(outbox, good)["status"] == "delivered"
+
+
+def test_a_backlog_at_one_slow_endpoint_holds_up_no_other(
+    outbox: Outbox, deliverer: Deliverer
+) -> None:
+    """Many events for one endpoint that answers slowly, then one for another endpoint: the
+    last is delivered while the slow endpoint still holds its first."""
+    with SlowReceiver() as slow, webhook_receiver(SECRET) as fast:
+        # more than a pass of the outbox used to take (50, oldest first, whatever the endpoint)
+        backlog = [queue(outbox, "ns-slow", slow.url) for _ in range(60)]
+        other = queue(outbox, "ns-fast", fast.url)
+        deliverer.start()
+        assert slow.holding.wait(WAIT), "the slow endpoint's first event was never sent"
+        assert fast.wait_for(other, timeout=WAIT).data.id == other
+        assert not (slow.cut_off.is_set() or slow.answered.is_set())  # still held
+        assert slow.requests == 1  # one attempt at a time for an endpoint
+        slow.release.set()
+        poll(
+            lambda: event_of(outbox, backlog[0])["status"] == "delivered",
+            what="the slow endpoint's first event, once released",
+        )

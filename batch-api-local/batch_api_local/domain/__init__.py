@@ -21,12 +21,16 @@ import threading
 
 from .. import ids
 from ..config import Settings
+from ..endpoints import FileReader
 from ..store import Store
 from ..webhooks import Outbox
 from .batches import Batches, RunningBatch, Verdict
 from .control import Control
 from .files import Files, FileUpload
 from .tenants import Clock, Tenant, Tenants
+
+#: how much of a file the responder reads to see an image's header (its format and size)
+IMAGE_HEAD_BYTES = 4 * 1024 * 1024
 
 
 class Service:
@@ -47,6 +51,22 @@ class Service:
             self.store, settings, self.tenants, self.files, self.outbox, self.wake
         )
         self.control = Control(self.store, settings, self.tenants, self.outbox, self.wake)
+
+    def file_reader(self, namespace: str) -> FileReader:
+        """What reads a namespace's files for the responder (an image given by ``file_id``):
+        the first :data:`IMAGE_HEAD_BYTES` of a file of ``namespace`` that has not expired, or
+        None when it has no such file."""
+
+        def read(file_id: str) -> bytes | None:
+            if self.files.find(namespace, file_id) is None:
+                return None
+            try:
+                with open(self.store.file_path(file_id), "rb") as fh:
+                    return fh.read(IMAGE_HEAD_BYTES)
+            except OSError:
+                return None
+
+        return read
 
 
 __all__ = [

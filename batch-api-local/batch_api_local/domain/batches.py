@@ -31,6 +31,7 @@ from ..constants import (
     COMPLETION_WINDOWS,
     DEFAULT_FILE_EXPIRY,
     DEFAULT_TOKEN_LIMIT,
+    ENDPOINTS_IN_ERRORS,
     METADATA_MAX_KEY,
     METADATA_MAX_KEYS,
     METADATA_MAX_VALUE,
@@ -50,6 +51,7 @@ from ..errors import (
     no_such_batch,
     token_limit_error,
     too_many_metadata_keys,
+    unsupported_endpoint,
     wrong_purpose_error,
 )
 from ..lifecycle import ACTIVE, CANCEL_IS_NOOP, CANCELLABLE, TERMINAL, transition
@@ -133,7 +135,7 @@ class Batches:
             raise invalid_type("input_file_id", "a string", input_file_id)
         endpoint = body["endpoint"]
         if endpoint not in BATCH_ENDPOINTS:
-            raise invalid_value("endpoint", endpoint, list(BATCH_ENDPOINTS))
+            raise unsupported_endpoint(endpoint, ENDPOINTS_IN_ERRORS)
         window = body["completion_window"]
         if window not in COMPLETION_WINDOWS:
             raise invalid_value("completion_window", window, list(COMPLETION_WINDOWS))

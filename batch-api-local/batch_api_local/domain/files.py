@@ -74,7 +74,12 @@ def expiry_time(
     anchor, seconds = expires_after["anchor"], expires_after["seconds"]
     if anchor != "created_at":
         raise invalid_value(f"{name}.anchor", anchor, ["created_at"])
-    if from_form and isinstance(seconds, str) and seconds.strip().isdigit():
+    if (
+        from_form
+        and isinstance(seconds, str)
+        and seconds.strip().isascii()
+        and seconds.strip().isdigit()
+    ):
         seconds = int(seconds)
     if not isinstance(seconds, int) or isinstance(seconds, bool):
         raise invalid_type(f"{name}.seconds", "an integer", seconds)

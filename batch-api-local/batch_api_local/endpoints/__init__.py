@@ -3,8 +3,9 @@
 An :class:`Endpoint` holds its URL, the label its messages use, the body parameter it cannot run
 without, the kind of model that serves it (and the model a direct call gets when it names none),
 how its input tokens are counted, how its answer is built, how many tokens that answer may write
-(:class:`OutputLimit`, what a cost estimate bounds it by), and anything else only it has (the
-embedding inputs the 50,000 limit counts, the error a model of the wrong kind gets). Validation
+(:class:`OutputLimit`, what a cost estimate bounds it by), the images it takes as input (which
+count as input tokens, :mod:`.image_inputs`), and anything else only it has (the embedding
+inputs the 50,000 limit counts, the error a model of the wrong kind gets). Validation
 (:mod:`..validation`), the local responder (:mod:`..responder`), token counting
 (:func:`..tokens.request_input_tokens`), the model catalog (:meth:`..models.ModelInfo.supports`),
 ``constants.BATCH_ENDPOINTS`` and ``helpers.estimate_cost`` (through :func:`output_bound`) all
@@ -21,15 +22,19 @@ from typing import Any
 
 from ..errors import APIError, endpoint_unsupported
 from ..models import ModelInfo, ModelKind, resolve_model
+from .image_inputs import FileReader, ImageRef
 
 __all__ = [
     "ENDPOINTS",
     "Endpoint",
+    "FileReader",
+    "ImageRef",
     "OutputLimit",
     "Request",
     "limit_field",
     "lookup",
     "output_bound",
+    "writes_images",
 ]
 
 
@@ -44,6 +49,8 @@ class Request:
         input_tokens: The request's input tokens when the caller has counted them already (a
             batch counts every line once, at validation), else None.
         now: The Unix time to stamp the answer with.
+        files: Reads the caller's files (an image given by ``file_id``), or None when the
+            caller cannot (such an image is then taken unseen, at an assumed size).
     """
 
     body: dict[str, Any]
@@ -51,6 +58,7 @@ class Request:
     info: ModelInfo
     input_tokens: int | None = None
     now: int = 0
+    files: FileReader | None = None
 
 
 def _count(value: object) -> int | None:
@@ -70,20 +78,27 @@ class OutputLimit:
             ``best_of`` when more, for each of its prompts), each within the limit.
         default: What one answer may write when a request sets no limit (16 for
             ``/v1/completions``); None: as much as the model's maximum output.
+        image: For an endpoint that makes images, the most output tokens one image of a request
+            may cost, ``(body, model) -> int`` (from its quality and size); such an endpoint has
+            no ``fields``.
     """
 
     fields: tuple[str, ...]
     answers: Callable[[Mapping[str, Any]], int]
     default: int | None = None
+    image: Callable[[Mapping[str, Any], str], int] | None = None
 
     def bound(self, body: Mapping[str, Any], model: str) -> tuple[int, str | None]:
         """The most output tokens a request may produce, and where that bound comes from: the
-        body field, ``"default <field>"``, or ``"model maximum"``.
+        body field, ``"default <field>"``, ``"model maximum"``, or (images) ``"quality and
+        size"``.
 
         Raises ValueError when the request sets no limit, the endpoint has no default and the
-        model is unknown (nothing bounds its output).
+        model is unknown (nothing bounds its output), or when an image model is unknown.
         """
         answers = max(self.answers(body), 1)
+        if self.image is not None:
+            return self.image(body, model) * answers, "quality and size"
         limits = [
             (value, name) for name in self.fields if (value := _count(body.get(name))) is not None
         ]
@@ -120,6 +135,9 @@ class Endpoint:
             name theirs).
         embedding_inputs: How many embedding inputs a body holds, which the 50,000 limit of a
             batch counts; None when the endpoint has no such limit.
+        images: The images a body carries as input, ``(body) -> [ImageRef]``, whose tokens
+            count with its input tokens (:func:`.image_inputs.image_tokens`); None when it
+            takes none. Never raises.
         wrong_model: The HTTP error a direct call gets for a known model of another kind,
             ``(model, info) -> APIError``; None: ``The model `x` does not support <url>``.
     """
@@ -133,6 +151,7 @@ class Endpoint:
     output: OutputLimit | None = None
     default_model: str | None = None
     embedding_inputs: Callable[[dict[str, Any]], int] | None = None
+    images: Callable[[dict[str, Any]], list[ImageRef]] | None = None
     wrong_model: Callable[[str, ModelInfo], APIError] | None = None
 
     def refuse(self, model: str, info: ModelInfo) -> APIError:
@@ -144,9 +163,17 @@ class Endpoint:
 
 # The entries: one module per endpoint, each building its ``ENDPOINT`` from the records above
 # (so they are imported after them).
-from . import chat, completions, embeddings, moderations, responses  # noqa: E402
+from . import (  # noqa: E402
+    chat,
+    completions,
+    embeddings,
+    image_edits,
+    image_generations,
+    moderations,
+    responses,
+)
 
-#: every endpoint a batch can target, by URL, in the order the real API lists them
+#: every endpoint a batch can target, by URL, in the order the SDK lists them
 ENDPOINTS: Mapping[str, Endpoint] = {
     entry.url: entry
     for entry in (
@@ -155,6 +182,8 @@ ENDPOINTS: Mapping[str, Endpoint] = {
         embeddings.ENDPOINT,
         completions.ENDPOINT,
         moderations.ENDPOINT,
+        image_generations.ENDPOINT,
+        image_edits.ENDPOINT,
     )
 }
 
@@ -172,10 +201,14 @@ def output_bound(url: str, body: Mapping[str, Any], model: str) -> tuple[int, st
     ``url`` is the request's endpoint, ``body`` its body and ``model`` its model. The bound is
     the request's own limit (the field named, times the answers it asks for), the endpoint's
     default (``"default max_tokens"`` for ``/v1/completions``: 16 per answer), or the model's
-    maximum output (``"model maximum"``). Endpoints that write no tokens (embeddings,
-    moderations) and unknown URLs give ``(0, None)``.
+    maximum output (``"model maximum"``). An image endpoint's bound is the output tokens of
+    the quality and size asked, times ``n`` (``"quality and size"``; ``auto`` quality counts as
+    the model's highest below ``xhigh``, ``auto`` size as its dearest standard size, since the
+    model picks). Endpoints that write no tokens (embeddings, moderations) and unknown URLs give
+    ``(0, None)``.
 
-    Raises ValueError when the request sets no limit and the model is unknown.
+    Raises ValueError when the request sets no limit and the model is unknown, or names an
+    image model the catalog does not know.
     """
     entry = lookup(url)
     if entry is None or entry.output is None:
@@ -186,8 +219,16 @@ def output_bound(url: str, body: Mapping[str, Any], model: str) -> tuple[int, st
 def limit_field(url: str) -> str | None:
     """The body field that limits an answer's output tokens at ``url``, as today's models take
     it (``max_completion_tokens`` for chat, ``max_output_tokens`` for Responses, ``max_tokens``
-    for completions), or None for an endpoint that writes no tokens."""
+    for completions), or None for an endpoint that writes no tokens or whose output no field
+    limits (the image endpoints)."""
     entry = lookup(url)
-    if entry is None or entry.output is None:
+    if entry is None or entry.output is None or not entry.output.fields:
         return None
     return entry.output.fields[0]
+
+
+def writes_images(url: str) -> bool:
+    """Whether the answers of ``url`` are images, whose output tokens are image tokens (priced
+    at a model's image output rate)."""
+    entry = lookup(url)
+    return entry is not None and entry.output is not None and entry.output.image is not None

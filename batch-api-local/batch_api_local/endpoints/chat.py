@@ -3,8 +3,11 @@
 A chat request needs ``messages``, is served by chat models, counts its prompt by the cookbook
 rule (:func:`..tokens.chat_prompt_tokens`) and is answered with a ``chat.completion``: the
 placeholder text (or the JSON the request's ``response_format`` asks for, or a forced tool call)
-in ``n`` identical choices, cut by ``max_completion_tokens`` or ``max_tokens``. A request may set
-one of those two, not both: the real API refuses the pair with a 400, and so does this one.
+in ``n`` identical choices, cut by ``max_completion_tokens`` or ``max_tokens`` (after what a
+reasoning model spent thinking, :mod:`.reasoning`), with log probabilities when it asks for them
+(:mod:`.logprobs`). A request may set one of those two limits, not both: the real API refuses
+the pair with a 400, and so does this one. The body's other parameters are checked from a table
+(:data:`PARAMETERS`, :mod:`.parameters`) and by what the model is (:mod:`.reasoning`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from .. import errors, formats, tokens
 from ..errors import APIError, empty_array, invalid_type, missing_parameter
 from ..models import ModelInfo
-from . import Endpoint, OutputLimit, Request
+from . import Endpoint, OutputLimit, Request, parameters, reasoning
 from .common import (
     MAX_N,
     answer_budget,
@@ -30,9 +33,10 @@ from .common import (
     optional_int,
     optional_number,
     placeholder,
-    reasoning_rules,
-    reasoning_spent,
 )
+from .image_inputs import chat_images, check_chat, check_chat_shape
+from .logprobs import MAX_TOP_LOGPROBS, token_logprobs
+from .parameters import Parameter
 
 URL = "/v1/chat/completions"
 CHAT_ROLES = ("system", "assistant", "user", "function", "tool", "developer")
@@ -47,10 +51,52 @@ CHAT_PART_TYPES: dict[str, tuple[str, ...]] = {
 #: langchain-ai/langgraph#5943, CherryHQ/cherry-studio#6051), and so does the local server; a
 #: cost estimate bounds such a request by the smaller
 LIMIT_FIELDS = ("max_completion_tokens", "max_tokens")
+#: ``service_tier`` (spec and SDK; the [3P] captures of 2026-08-30 list all but ``scale``)
+SERVICE_TIERS = ("auto", "default", "flex", "scale", "priority", "fast")
+VERBOSITIES = ("low", "medium", "high")
+CACHE_RETENTIONS = ("in_memory", "24h")
+#: the body parameters checked from the spec (``CreateChatCompletionRequest``), in order;
+#: ``messages``, the output limits, ``n``, ``temperature``, ``top_p``, ``reasoning_effort``,
+#: ``response_format``, ``tools`` and ``tool_choice`` are checked in :func:`answer`
+PARAMETERS: tuple[Parameter, ...] = (
+    Parameter("frequency_penalty", "decimal", minimum=-2, maximum=2),
+    Parameter("presence_penalty", "decimal", minimum=-2, maximum=2),
+    Parameter("logit_bias", "logit_bias"),
+    Parameter("logprobs", "boolean"),
+    Parameter("top_logprobs", "integer", minimum=0, maximum=MAX_TOP_LOGPROBS),
+    Parameter("seed", "integer", minimum=-(2**63), maximum=2**63 - 1),
+    Parameter("stop", "stop", maximum=4),
+    Parameter("service_tier", "enum", SERVICE_TIERS),
+    Parameter("verbosity", "enum", VERBOSITIES),
+    Parameter("modalities", "enum_list", ("text", "audio")),
+    Parameter("audio", "object", ("voice", "format")),
+    Parameter("audio.voice", "string_or_object"),
+    Parameter("audio.format", "enum", ("wav", "aac", "mp3", "flac", "opus", "pcm16")),
+    Parameter("prediction", "object", ("type", "content")),
+    Parameter("prediction.type", "enum", ("content",)),
+    Parameter("web_search_options", "object"),
+    Parameter("web_search_options.search_context_size", "enum", ("low", "medium", "high")),
+    Parameter(
+        "prompt_cache_retention",
+        "enum",
+        CACHE_RETENTIONS,
+        invalid=errors.chat_cache_retention,
+    ),
+    Parameter("prompt_cache_options", "object"),
+    Parameter("prompt_cache_options.ttl", "enum", ("30m",)),
+    Parameter("prompt_cache_options.mode", "enum", ("implicit", "explicit")),
+    Parameter("prompt_cache_key", "string"),
+    Parameter("safety_identifier", "string", maximum=64),
+    Parameter("user", "string"),
+    Parameter("metadata", "metadata"),
+    Parameter("store", "boolean"),
+    Parameter("parallel_tool_calls", "boolean"),
+)
 
 
 def input_tokens(body: dict[str, Any], encoding: str) -> int:
-    """Prompt tokens of ``messages`` (cookbook rule)."""
+    """Prompt tokens of the text of ``messages`` (cookbook rule); its images are counted apart
+    (:func:`.image_inputs.image_tokens`)."""
     return tokens.chat_prompt_tokens(body.get("messages"), encoding)
 
 
@@ -75,6 +121,7 @@ def _check_messages(messages: object) -> list[dict[str, Any]]:
             raise invalid_type(f"{where}.content", "one of a string or array of objects", content)
         if isinstance(content, list):
             check_parts(f"{where}.content", content, CHAT_PART_TYPES.get(role, ("text",)))
+            check_chat_shape(content, f"{where}.content")
     return messages
 
 
@@ -92,11 +139,26 @@ def _output_limit(body: dict[str, Any]) -> tuple[str | None, int | None]:
     return given[0], limits[0]
 
 
+def _check_logprobs(body: dict[str, Any]) -> int | None:
+    """How many alternatives each token's log probabilities list (0 or more), or None when the
+    request asks for none; ``top_logprobs`` needs ``logprobs: true``."""
+    top = body.get("top_logprobs")
+    if top is not None and body.get("logprobs") is not True:
+        raise errors.top_logprobs_without_logprobs()
+    if body.get("logprobs") is not True:
+        return None
+    return int(top or 0)
+
+
 def answer(request: Request) -> dict[str, Any]:
     """A ``chat.completion``; raises :class:`..errors.APIError` for a body the API refuses."""
     info, model, body = request.info, request.model, request.body
     messages = _check_messages(body.get("messages"))
-    reasoning_rules(info, body, chat=True)
+    image_tokens = check_chat(info, chat_images(body))
+    effort = reasoning.effort(info, model, body, chat=True)
+    parameters.check(body, PARAMETERS)
+    top_logprobs = _check_logprobs(body)
+    reasoning.refuse_sampling(info, body, effort, chat=True)
     limit_param, limit = _output_limit(body)
     n = optional_int(body, "n", 1, MAX_N) or 1
     optional_number(body, "temperature", 0, 2)
@@ -107,13 +169,15 @@ def answer(request: Request) -> dict[str, Any]:
 
     encoding = info.encoding
     prompt_tokens = (
-        request.input_tokens if request.input_tokens is not None else input_tokens(body, encoding)
+        request.input_tokens
+        if request.input_tokens is not None
+        else input_tokens(body, encoding) + image_tokens
     )
     check_chat_limits(info, prompt_tokens, limit, limit_param or "max_tokens", "messages")
 
     quoted = last_message_text(messages)
-    reasoning = reasoning_spent(info, limit)
-    budget = answer_budget(info, limit, reasoning)
+    thought = reasoning.reasoning_tokens(info, effort, prompt_tokens, limit)
+    budget = answer_budget(info, limit, thought)
     code = digest("chat", body)
     message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
     if tool is not None:
@@ -134,18 +198,22 @@ def answer(request: Request) -> dict[str, Any]:
         # a named function ends "stop", "required" ends "tool_calls" (vllm-project/vllm#25054)
         finish_reason = "length" if cut else ("stop" if tool.named else "tool_calls")
     else:
-        text = formats.json_content(fmt, model=model, quoted=quoted) or placeholder(
+        text = formats.json_content(fmt, model=model, quoted=quoted, texts=texts) or placeholder(
             model, "Your last message was:", quoted, prompt_tokens
         )
         content, used, cut = generate(text, budget, encoding)
         message["content"] = content
         finish_reason = "length" if cut else "stop"
     message["annotations"] = []
+    logprobs: dict[str, Any] | None = None
+    if top_logprobs is not None:
+        content_logprobs = token_logprobs(message["content"] or "", encoding, top_logprobs, code)
+        logprobs = {"content": content_logprobs, "refusal": None}
     choices: list[dict[str, Any]] = [
         {
             "index": index,
             "message": message,
-            "logprobs": None,
+            "logprobs": logprobs,
             "finish_reason": finish_reason,
         }
         for index in range(n)
@@ -156,7 +224,7 @@ def answer(request: Request) -> dict[str, Any]:
         "created": request.now,
         "model": info.snapshot,
         "choices": choices,
-        "usage": chat_usage(prompt_tokens, (used + reasoning) * n, reasoning * n),
+        "usage": chat_usage(prompt_tokens, (used + thought) * n, thought * n),
         "service_tier": "default",
         "system_fingerprint": None,
     }
@@ -174,5 +242,6 @@ ENDPOINT: Endpoint = Endpoint(
     input_tokens=input_tokens,
     answer=answer,
     output=OutputLimit(fields=LIMIT_FIELDS, answers=answers_asked),
+    images=chat_images,
     wrong_model=_wrong_model,
 )

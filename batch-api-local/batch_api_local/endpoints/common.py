@@ -3,11 +3,11 @@
 The local server never calls a model. The endpoints that write text (chat completions,
 Responses, completions) answer with a placeholder that says plainly it came from the local
 server, quotes the prompt and reports its token count (:func:`placeholder`); an output limit cuts
-it the way a model is cut off (:func:`generate`), and a reasoning model spends a fixed share of
-that limit thinking first (:func:`reasoning_spent`). Also here: the checks of integer and
-decimal parameters in the real API's words, the ``usage`` block of chat completions and
-completions, and the stable digests every id and every derived value comes from, so that the
-same request always gets the same answer.
+it the way a model is cut off (:func:`generate`), after what a reasoning model spent thinking
+(:func:`answer_budget`; how much it thinks is :mod:`.reasoning`'s). Also here: the checks of
+integer and decimal parameters in the real API's words, the ``usage`` block of chat completions
+and completions, and the stable digests every id and every derived value comes from, so that
+the same request always gets the same answer.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from ..models import ModelInfo
 QUOTE_CHARS = 200
 #: the most answers (``n``) one chat or completions request may ask for
 MAX_N = 128
-#: what a local reasoning model spends thinking before each answer
-REASONING_TOKENS = 64
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -241,29 +239,6 @@ def check_chat_limits(
         raise errors.output_limit_exceeded(param, requested, info.max_output_tokens)
     if prompt_tokens + requested > window:
         raise errors.context_and_completion_exceeded(window, prompt_tokens, requested, prompt_param)
-
-
-def reasoning_rules(info: ModelInfo, body: dict[str, Any], *, chat: bool) -> None:
-    """What a reasoning model refuses: ``max_tokens`` (chat), and sampling other than the
-    default, in the words of the endpoint."""
-    if not info.reasoning:
-        return
-    if chat and body.get("max_tokens") is not None:
-        raise errors.unsupported_parameter("max_tokens", "Use 'max_completion_tokens' instead.")
-    for name in ("temperature", "top_p"):
-        value = body.get(name)
-        if value is None or value == 1:
-            continue
-        if chat:
-            raise errors.unsupported_value(name, value)
-        raise errors.unsupported_parameter(name)
-
-
-def reasoning_spent(info: ModelInfo, limit: int | None) -> int:
-    """Tokens a reasoning model thinks before it answers (a fixed share, never past the limit)."""
-    if not info.reasoning:
-        return 0
-    return REASONING_TOKENS if limit is None else min(REASONING_TOKENS, limit)
 
 
 def answer_budget(info: ModelInfo, limit: int | None, reasoning: int) -> int:

@@ -19,7 +19,8 @@ from fastapi.responses import HTMLResponse
 from ..constants import VERSION
 from ..errors import BadRequest
 from ..keys import Caller, Keys
-from .deps import CallerDep, ControlBody, ObjectBody, ServiceDep, keys
+from ..webhooks import EVENTS_LIMIT
+from .deps import CallerDep, ControlBody, ObjectBody, ServiceDep, int_param, keys
 
 router = APIRouter()
 #: the instructor's page (static: it fetches its data with the admin key the instructor types)
@@ -185,13 +186,11 @@ def set_webhook(
 @router.get("/_local/webhooks")
 def webhook_events(request: Request, who: CallerDep, svc: ServiceDep) -> dict[str, Any]:
     query = request.query_params
+    limit = int_param("limit", query.get("limit"), default=100, low=1, high=EVENTS_LIMIT)
     return each(
         webhook_targets(request, who, {}),
         lambda ns: svc.outbox.events(
-            ns,
-            status=query.get("status"),
-            batch_id=query.get("batch_id"),
-            limit=query.get("limit"),
+            ns, status=query.get("status"), batch_id=query.get("batch_id"), limit=limit
         ),
     )
 

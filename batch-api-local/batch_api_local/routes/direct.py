@@ -3,7 +3,10 @@ model list (``/v1/models``: the models served on the caller's clock, each with i
 ``shutdown_date``).
 
 A direct call gets the answer a batch line would get, from the same responder (local, replayed
-or upstream), stamped with the caller's clock. The answer is made in the thread pool.
+or upstream), stamped with the caller's clock, reading the caller's files (an image given by
+``file_id``). Bodies are JSON: an image edit sent as a multipart form (how the SDK's
+``images.edit`` sends one) is refused with a message that says to send the JSON body a batch
+line uses. The answer is made in the thread pool.
 
 A few answers are large: 2,048 inputs of ``text-embedding-3-large`` make 6.3 million numbers,
 some 130 MB of JSON and several hundred MB of memory while it is built. Such a call is *heavy*
@@ -11,8 +14,8 @@ some 130 MB of JSON and several hundred MB of memory while it is built. Such a c
 once, server-wide, each answer rendered in pieces as it is sent
 (:class:`..http.StreamedJSONResponse`), which frees the slot; the others wait their turn, in
 order, up to :data:`HEAVY_PER_KEY` per key (running or waiting), :data:`HEAVY_WAITING` in all
-and :data:`HEAVY_WAIT` seconds. Past any of these, the call gets a 429 with ``Retry-After: 1``, which the SDK waits for and retries.
-Every other call is answered as usual meanwhile: the event loop is never the one that builds or
+and :data:`HEAVY_WAIT` seconds. Past any of these, the call gets a 429 with ``Retry-After: 1``,
+which the SDK waits for and retries. Every other call is answered as usual meanwhile: the event loop is never the one that builds or
 renders an answer, and the rendering leaves the interpreter's lock free between pieces.
 """
 
@@ -20,19 +23,20 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from ..constants import BATCH_ENDPOINTS
 from ..endpoints.embeddings import URL as EMBEDDINGS
 from ..endpoints.embeddings import count_embedding_inputs
-from ..errors import too_many_large_requests, unknown_model
+from ..errors import edits_need_json, too_many_large_requests, unknown_model
 from ..http import JSONResponse, StreamedJSONResponse
 from ..models import ModelInfo, list_models, resolve_model, retired
-from .deps import CallerDep, ObjectBody, ServiceDep
+from ..responder import respond as respond_with
+from .deps import CallerDep, ServiceDep, object_body
 
 #: a direct call whose answer holds more numbers than this is heavy: 80 inputs of
 #: text-embedding-3-large (some 5 MB of JSON); 2,048 hold 6.3 million
@@ -116,18 +120,37 @@ class HeavyCalls:
             del self.holding[namespace]
 
 
+async def direct_body(request: Request) -> dict[str, Any]:
+    """A direct call's JSON object; a multipart image edit gets :func:`..errors.edits_need_json`
+    (and the connection is closed, its upload unread)."""
+    content_type = request.headers.get("content-type", "").lower()
+    if request.url.path.endswith("/images/edits") and content_type.startswith("multipart/"):
+        refused = edits_need_json()
+        refused.close_connection = True
+        raise refused
+    return await object_body(request)
+
+
+DirectBody = Annotated[dict[str, Any], Depends(direct_body)]
+
+
 def _answer(url: str) -> Any:
     async def answer(
         request: Request,
         who: CallerDep,
-        body: ObjectBody,
+        body: DirectBody,
         svc: ServiceDep,
     ) -> Response:
         responder = request.app.state.responder
 
         def respond() -> tuple[int, dict[str, Any]]:
-            status, payload = responder.respond(url, body, now=svc.tenants.now(who.namespace))
-            return status, payload
+            return respond_with(
+                responder,
+                url,
+                body,
+                now=svc.tenants.now(who.namespace),
+                files=svc.file_reader(who.namespace),
+            )
 
         if answer_numbers(url, body) <= HEAVY_NUMBERS:
 

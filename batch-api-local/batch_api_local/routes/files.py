@@ -95,7 +95,11 @@ class UploadReceiver:
 @router.post("/v1/files")
 async def upload_file(request: Request, who: CallerDep, svc: ServiceDep) -> dict[str, Any]:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FILE_BYTES + MAX_FORM_OVERHEAD:
+    if (
+        declared.isascii()
+        and declared.isdigit()
+        and int(declared) > MAX_FILE_BYTES + MAX_FORM_OVERHEAD
+    ):
         refused = file_too_large()  # refused before a byte is read
         refused.close_connection = True
         raise refused
