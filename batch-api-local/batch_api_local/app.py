@@ -8,14 +8,16 @@ OpenAI's error envelope, from the handlers here and nowhere else.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import ids
 from .answering import build as answering_for
@@ -27,6 +29,7 @@ from .keys import Keys
 from .launcher import record_server
 from .net import host_header_is_loopback, is_loopback
 from .routes import batches, control, direct, files
+from .routes.hot import RetrieveFastPath
 from .runner import Runner
 from .webhooks import Deliverer
 
@@ -83,6 +86,7 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
     app.state.responder = answering.responder
     app.state.runner = runner
     app.state.deliverer = deliverer
+    app.state.heavy = direct.HeavyCalls()
     for router in ROUTERS:
         app.include_router(router)
     _handle_errors(app, settings)
@@ -125,17 +129,42 @@ def _handle_errors(app: FastAPI, settings: Settings) -> None:
             headers={"x-request-id": request_id},
         )
 
-    loopback_only = is_loopback(settings.host)
+    # added last, so it runs first: the Host check and a request id on every answer, the fast
+    # path's included
+    app.add_middleware(RetrieveFastPath, keys=app.state.keys, store=app.state.service.store)
+    app.add_middleware(RequestIds, loopback_only=is_loopback(settings.host))
 
-    @app.middleware("http")
-    async def request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if loopback_only and not host_header_is_loopback(request.headers.get("host")):
-            # a web page the learner visits must not reach this server through the browser
-            # (DNS rebinding): on loopback, only loopback host names are answered
-            err = invalid_host(request.headers.get("host"))
-            return JSONResponse(err.body(), status_code=err.status_code)
-        response = await call_next(request)
-        response.headers["x-request-id"] = "req_" + ids.request_id()
-        return response
+
+class RequestIds:
+    """A request id on every answer, and the Host check of a loopback server.
+
+    Plain ASGI, not Starlette's ``BaseHTTPMiddleware``: that one runs every request's app in a
+    task of its own and passes every answer through a stream, which cost the event loop more
+    than the request itself on a class server's hot path (``batches.retrieve``).
+    """
+
+    def __init__(self, app: ASGIApp, loopback_only: bool) -> None:
+        self.app = app
+        self.loopback_only = loopback_only
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.loopback_only:
+            host = Headers(scope=scope).get("host")
+            if not host_header_is_loopback(host):
+                # a web page the learner visits must not reach this server through the browser
+                # (DNS rebinding): on loopback, only loopback host names are answered
+                err = invalid_host(host)
+                response = JSONResponse(err.body(), status_code=err.status_code)
+                await response(scope, receive, send)
+                return
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["x-request-id"] = "req_" + ids.request_id()
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)

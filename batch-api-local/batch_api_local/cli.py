@@ -28,6 +28,7 @@ from .config import (
     CLOCK_ENV,
     DEFAULT_HOST,
     DEFAULT_PORT,
+    DEFAULT_QUOTA_MB,
     DEFAULT_STATE_DIR,
     PACES,
     Settings,
@@ -101,6 +102,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help="an instructor's key, which may also act on any namespace (repeatable; also "
         "$BATCH_LOCAL_ADMIN_KEY, comma-separated)",
+    )
+    serve.add_argument(
+        "--quota-mb",
+        type=float,
+        default=None,
+        metavar="MB",
+        help=f"the megabytes (MiB) of files each key may hold, uploads and batch results "
+        f"together; an upload past it is refused (default: {DEFAULT_QUOTA_MB} with --keys-file, "
+        "none without; 0 for none; admin keys have none)",
     )
     serve.add_argument(
         "--upstream",
@@ -538,6 +548,7 @@ def main(argv: list[str] | None = None) -> int:
             token_limit=args.token_limit or None,
             keys_file=args.keys_file,
             admin_keys=tuple(args.admin_key) + tuple(admin_keys_from_env()),
+            quota_mb=args.quota_mb,
             upstream=args.upstream,
             upstream_concurrency=args.upstream_concurrency,
             upstream_retries=args.upstream_retries,
@@ -575,6 +586,9 @@ def main(argv: list[str] | None = None) -> int:
                 "docs/classroom.md), or bind 127.0.0.1.",
                 file=sys.stderr,
             )
+            return 2
+        if args.quota_mb is not None and not 0 <= args.quota_mb <= 10**9:
+            print("--quota-mb must be 0 (no quota) to 1000000000.", file=sys.stderr)
             return 2
         problem = _webhook_problem(args)
         if problem is not None:

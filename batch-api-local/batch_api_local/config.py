@@ -17,6 +17,10 @@ from .constants import DEFAULT_TOKEN_LIMIT, ORGANIZATION
 
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
+#: each key's storage quota on a class server (one with a keys file), in MiB: room for a batch
+#: input file of the largest size the API takes (200 MB) and its results, while 30 students
+#: can fill at most 7.5 GB of the instructor's disk (``--quota-mb``)
+DEFAULT_QUOTA_MB = 256
 #: the state directory used when none is given (and ``$BATCH_LOCAL_STATE_DIR`` is not set): a
 #: folder of the current directory, resolved when it is used
 DEFAULT_STATE_DIR = Path(".local-batch-api")
@@ -129,6 +133,9 @@ class Settings:
     keys_file: Path | None = None
     #: instructors' keys: they may act on any namespace (``--admin-key``)
     admin_keys: tuple[str, ...] = ()
+    #: the most megabytes (MiB) of files each key may hold (``--quota-mb``); None: the default,
+    #: :data:`DEFAULT_QUOTA_MB` on a server with a keys file and none without; 0: none
+    quota_mb: float | None = None
     #: an OpenAI-compatible base URL (".../v1") that answers batch lines instead of the
     #: local responder
     upstream: str | None = None
@@ -175,6 +182,14 @@ class Settings:
             self.keys_file = Path(self.keys_file).resolve()
         if self.output_order not in ("input", "shuffled"):
             raise ValueError("output_order must be 'input' or 'shuffled'")
+
+    @property
+    def storage_quota(self) -> int | None:
+        """The bytes of files each key may hold, or None for no quota (admin keys have none)."""
+        megabytes = self.quota_mb
+        if megabytes is None:
+            megabytes = DEFAULT_QUOTA_MB if self.keys_file is not None else 0
+        return int(megabytes * 1024 * 1024) if megabytes > 0 else None
 
     @property
     def responder(self) -> str:

@@ -120,6 +120,34 @@ class Conflict(APIError):
         super().__init__(message, **kwargs)
 
 
+class TooManyRequests(APIError):
+    """HTTP 429, with ``Retry-After``: the SDK waits that long, then tries again."""
+
+    status_code = 429
+    error_type = "requests"
+
+    def __init__(self, message: str, *, retry_after: int = 1, **kwargs: Any) -> None:
+        kwargs.setdefault("code", "rate_limit_exceeded")
+        kwargs.setdefault("should_retry", True)
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), "Retry-After": str(self.retry_after)}
+
+
+def too_many_large_requests(model: Any, running: int, per_key: int) -> TooManyRequests:
+    """A direct call with a large answer (2,048 embeddings, say) while the server already
+    builds as many as it builds at once, and more wait (the local server's own limit, worded
+    like the real API's rate limits: ``Rate limit reached for <model> in organization <org> on
+    requests per min (RPM): Limit ..., Used ..., Requested 1. Please try again in ...``)."""
+    return TooManyRequests(
+        f"Rate limit reached for {model} on the local server on large requests at once: "
+        f"{running} are answered at a time, and each key may have {per_key} running or waiting. "
+        "Please try again in 1s."
+    )
+
+
 def server_error(request_id: str | None = None) -> APIError:
     """The 500 the real API sends when something breaks on its side."""
     message = SERVER_ERROR
@@ -146,6 +174,19 @@ def request_too_large(limit: int) -> APIError:
 def file_too_large() -> BadRequest:
     """An upload past the size limit for its purpose (observed at upload)."""
     return batch_error("file_too_large").as_api_error()
+
+
+def storage_quota_exceeded(quota: int) -> BadRequest:
+    """An upload that would take a key's files past the server's storage quota
+    (``--quota-mb``). Worded after the real API's refusal, which is per organization: 400
+    ``You have exceeded your file storage quota. Organizations are limited to 100 GB of files.
+    Please delete old files or attempt with a smaller file size.``, param and code null
+    (observed: bespokelabsai/curator#189, 2024)."""
+    size = f"{quota / 1024**2:g} MB" if quota >= 1024**2 else f"{quota:,} bytes"
+    return BadRequest(
+        "You have exceeded your file storage quota. Each key of this server is limited to "
+        f"{size} of files. Please delete old files or attempt with a smaller file size."
+    )
 
 
 def invalid_host(host: str | None) -> BadRequest:
@@ -576,6 +617,38 @@ def invalid_function_schema(name: Any, problem: str, param: str) -> BadRequest:
         f"Invalid schema for function '{name}': {problem}",
         param=param,
         code="invalid_function_parameters",
+    )
+
+
+#: What the local server says of a schema it cannot make a value of: each follows ``Invalid
+#: schema for response_format '<name>': `` (or ``function``). UNCONFIRMED: the real API's words
+#: for these cases are not known.
+def schema_not_local_ref(ref: Any) -> str:
+    return f"only local references are supported, not {ref!r}"
+
+
+def schema_ref_nowhere(ref: Any) -> str:
+    return f"the reference {ref!r} points nowhere"
+
+
+def schema_false() -> str:
+    return "no value is valid against the schema 'false'"
+
+
+def schema_keyword_type(keyword: str, expected: str, value: Any) -> str:
+    """A keyword whose value has the wrong JSON type (``"minItems": "x"``)."""
+    return (
+        f"Invalid type for '{keyword}': expected {expected}, but got {json_type_name(value)} "
+        "instead"
+    )
+
+
+def schema_without_end(limit: int) -> str:
+    """A schema that nests, or refers to itself, past ``limit`` levels where a value must go on
+    (a required ``$ref`` cycle has no finite value)."""
+    return (
+        f"a value of it must nest more than {limit} levels deep (a required reference to "
+        "itself never ends)"
     )
 
 

@@ -18,6 +18,15 @@ writing the lines of requests that never ran, publishing. Each runs in a thread 
 one batch has at most one job at a time. The thread that looks at the batches only reads the
 database and starts jobs, so a slow responder (an upstream server taking minutes) or a big
 batch being published holds up no other batch, nor a reset, nor a stop.
+
+It is a scheduler, fair between namespaces. A look at the batches reads a few columns of each
+(:meth:`Batches.running`: no JSON) and queues, per namespace, those with something to do now;
+jobs are then started round robin over the namespaces, at most :data:`JOBS_PER_NAMESPACE` of one
+namespace and :data:`MAX_JOBS` in all at a time. So a student with 2,000 batches waiting has
+four of them moving, and another student's batch starts as soon as it is due, as if the
+backlog were not there. A batch whose job ends is queued again at once (its next chunk of
+requests does not wait for a look), and the looks themselves come at most every
+:data:`LOOK_EVERY` seconds, however often jobs end.
 """
 
 from __future__ import annotations
@@ -27,12 +36,13 @@ import queue
 import sqlite3
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .domain import Service
+from .domain import RunningBatch, Service
 from .errors import UNRUN_ERRORS, LineError, batch_error, server_error, status_error
 from .records import BatchRecord
 from .responder import respond
@@ -49,6 +59,13 @@ STEP_RETRY = Backoff(first=0.1, maximum=5.0)
 #: after this many failures in a row that are not the disk's, a batch's next requests are
 #: written as 500 lines without being answered, so that it ends instead of retrying forever
 GIVE_UP_AFTER = 3
+#: jobs running at once, in all and for one namespace: one student's backlog takes at most
+#: JOBS_PER_NAMESPACE, and everyone else's batches find a free one
+MAX_JOBS = 32
+JOBS_PER_NAMESPACE = 4
+#: the least time between two looks at every running batch (a batch whose job has ended is
+#: looked at again without waiting for one)
+LOOK_EVERY = 0.02
 
 
 class Responder(Protocol):
@@ -82,11 +99,19 @@ class Runner:
         self.concurrency = max(1, concurrency)
         self._runs: dict[str, _Run] = {}
         self._busy: set[str] = set()  # batches with a job running
+        self._jobs: Counter[str] = Counter()  # jobs running, by namespace
+        #: batches with something to do, by namespace, oldest first; and those just done
+        self._due: dict[str, deque[str]] = {}
+        self._queued: set[str] = set()
+        self._ended: deque[tuple[str, str]] = deque()
+        self._looked = float("-inf")  # when the runner last looked at every batch
+        self._turn = 0  # which namespace goes first, in turn
         self._failures: dict[str, tuple[int, float, bool]] = {}  # id: (count, retry at, disk?)
         self._idle = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._workers = _Workers(self.concurrency) if self.concurrency > 1 else None
+        self._job_threads = _JobThreads()
 
     # -- thread -----------------------------------------------------------------------------
 
@@ -110,8 +135,8 @@ class Runner:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            try:
-                busy = self.step()
+            try:  # a look at every batch at most every LOOK_EVERY, however often jobs end
+                busy = self.step(look=time.monotonic() - self._looked >= LOOK_EVERY)
             except Exception:  # keep the runner alive whatever one batch does
                 log.exception("runner step failed")
                 busy = False
@@ -121,23 +146,88 @@ class Runner:
 
     # -- one pass ---------------------------------------------------------------------------
 
-    def step(self) -> bool:
-        """Advance every active batch once. Returns whether there is more work right now."""
-        busy = False
-        active = self.batches.active()
-        for gone in set(self._runs) - {batch_id for _, batch_id in active}:
+    def step(self, look: bool = True) -> bool:
+        """Start the work that is due, fairly between namespaces, after a look at every running
+        batch (``look``; without, only the batches whose job has ended are looked at again).
+        Returns whether there is more work right now."""
+        now = time.monotonic()
+        if look:
+            self._look(now)
+        while self._ended:  # a batch whose job has ended: its next piece of work, if any
+            namespace, batch_id = self._ended.popleft()
+            self._queue(namespace, batch_id)
+        return self._start_due(now)
+
+    def _look(self, now: float) -> None:
+        """Look at every running batch (a few columns of each) and queue those with
+        something to do now, each namespace's oldest first."""
+        self._looked = now
+        running = self.batches.running()
+        self._due, self._queued = {}, set()
+        live = {batch.id for batch in running}
+        for gone in set(self._runs) - live:
             if gone not in self._busy:
                 del self._runs[gone]  # ended, or reset
-        now = time.monotonic()
-        for namespace, batch_id in active:
-            if self._stop.is_set():
-                break
-            if batch_id in self._busy or self._failures.get(batch_id, (0, 0.0, False))[1] > now:
-                continue
-            try:
-                busy |= self._advance(namespace, batch_id)
-            except Exception as exc:
-                self._failed(batch_id, exc)
+        for gone in set(self._failures) - live - self._busy:
+            del self._failures[gone]
+        for batch in running:
+            if batch.id not in self._busy and self._is_due(batch):
+                self._queue(batch.namespace, batch.id)
+
+    def _queue(self, namespace: str, batch_id: str) -> None:
+        if batch_id not in self._queued:
+            self._queued.add(batch_id)
+            self._due.setdefault(namespace, deque()).append(batch_id)
+
+    def _is_due(self, batch: RunningBatch) -> bool:
+        """Whether a running batch has something to do now, by what :meth:`Batches.running`
+        read (the job that does it checks again, on the batch itself)."""
+        if self.batches.ending_is_due(batch):
+            return True
+        pace = self.tenants.pace(batch.namespace)
+        elapsed = time.time() - batch.entered
+        if batch.status == "in_progress":
+            run = self._runs.get(batch.id)
+            if run is None or run.progress.processed >= batch.total:
+                return True
+            if pace.per_request <= 0:
+                return True
+            return min(batch.total, int(elapsed / pace.per_request)) > run.progress.processed
+        wait = {
+            "validating": pace.validating,
+            "finalizing": pace.finalizing,
+            "cancelling": pace.cancelling,
+        }.get(batch.status)
+        return wait is not None and elapsed >= wait
+
+    def _start_due(self, now: float) -> bool:
+        """Start jobs for the queued batches, one namespace after another in turn, within the
+        limits (:data:`MAX_JOBS`, :data:`JOBS_PER_NAMESPACE`)."""
+        busy = False
+        names = [namespace for namespace, due in self._due.items() if due]
+        if names:
+            first = self._turn % len(names)
+            names = names[first:] + names[:first]
+            self._turn += 1
+        while names and len(self._busy) < MAX_JOBS and not self._stop.is_set():
+            for namespace in list(names):
+                due = self._due[namespace]
+                if not due or self._jobs[namespace] >= JOBS_PER_NAMESPACE:
+                    names.remove(namespace)  # done, or at its limit: the others go on
+                    continue
+                batch_id = due.popleft()
+                self._queued.discard(batch_id)
+                failing = self._failures.get(batch_id, (0, 0.0, False))[1] > now
+                if batch_id in self._busy or failing:
+                    continue
+                try:
+                    busy |= self._advance(namespace, batch_id)
+                except Exception as exc:
+                    self._failed(batch_id, exc)
+                if len(self._busy) >= MAX_JOBS:
+                    break
+        for namespace in [n for n, due in self._due.items() if not due]:
+            del self._due[namespace]
         return busy
 
     def _failed(self, batch_id: str, exc: BaseException) -> None:
@@ -164,22 +254,22 @@ class Runner:
         elapsed = record.elapsed()
         ending = self.batches.due_ending(namespace, batch, record)
         if ending is not None:
-            self._start_job(batch_id, lambda: self._end(namespace, batch, ending))
+            self._start_job(namespace, batch_id, lambda: self._end(namespace, batch, ending))
             return True
         if status == "validating" and elapsed >= pace.validating:
-            self._start_job(batch_id, lambda: self._validate(namespace, batch))
+            self._start_job(namespace, batch_id, lambda: self._validate(namespace, batch))
             return True
         if status == "in_progress":
             return self._run_requests(namespace, batch, elapsed)
         if status == "finalizing" and elapsed >= pace.finalizing:
-            self._start_job(batch_id, lambda: self._publish(namespace, batch))
+            self._start_job(namespace, batch_id, lambda: self._publish(namespace, batch))
             return True
         if status == "cancelling" and elapsed >= pace.cancelling:
-            self._start_job(batch_id, lambda: self._end(namespace, batch, "cancelled"))
+            self._start_job(namespace, batch_id, lambda: self._end(namespace, batch, "cancelled"))
             return True
         return False
 
-    def _start_job(self, batch_id: str, job: Callable[[], None]) -> None:
+    def _start_job(self, namespace: str, batch_id: str, job: Callable[[], None]) -> None:
         def run() -> None:
             try:
                 job()
@@ -190,12 +280,17 @@ class Runner:
             finally:
                 with self._idle:
                     self._busy.discard(batch_id)
+                    self._jobs[namespace] -= 1
+                    if self._jobs[namespace] <= 0:
+                        del self._jobs[namespace]
                     self._idle.notify_all()
+                self._ended.append((namespace, batch_id))
                 self.service.wake.set()
 
         with self._idle:
             self._busy.add(batch_id)
-        threading.Thread(target=run, name=f"job-{batch_id}", daemon=True).start()
+            self._jobs[namespace] += 1
+        self._job_threads.run(run)
 
     # -- validating -------------------------------------------------------------------------
 
@@ -232,7 +327,9 @@ class Runner:
             todo = allowed - run.progress.processed
             if todo <= 0:
                 return False
-            self._start_job(batch["id"], lambda: self._stream(namespace, batch, run, todo))
+            self._start_job(
+                namespace, batch["id"], lambda: self._stream(namespace, batch, run, todo)
+            )
             return per_request <= 0
         todo = min(allowed - run.progress.processed, CHUNK_LINES)
         if todo <= 0:
@@ -241,7 +338,7 @@ class Runner:
         if not chunk:  # the input ran out before the count did: recount from the work log
             self._runs.pop(batch["id"], None)
             return False
-        self._start_job(batch["id"], lambda: self._execute(namespace, batch, run, chunk))
+        self._start_job(namespace, batch["id"], lambda: self._execute(namespace, batch, run, chunk))
         return per_request <= 0
 
     def _answerer(
@@ -405,6 +502,42 @@ def _forced_line(custom_id: str, now: int, outcome: dict[str, Any]) -> dict[str,
     if "error" not in body and status >= 400:
         body = {"error": body}
     return result_line(custom_id, now, status, body)
+
+
+class _JobThreads:
+    """The threads jobs run in: kept, and reused, rather than one started for each job (a
+    thread's start waits for the new thread to take the interpreter's lock, which on a busy
+    server held up the runner for milliseconds per job). A job finds an idle thread, or a new
+    one is started; there are never more than jobs running at once (at most :data:`MAX_JOBS`).
+    Daemon threads: a server stopping does not wait for them."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+        self._count = 0
+
+    def run(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            start = self._idle == 0
+            if start:
+                self._count += 1
+            else:
+                self._idle -= 1
+        self._jobs.put(job)
+        if start:
+            name = f"job-{self._count}"
+            threading.Thread(target=self._work, name=name, daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                job()
+            except BaseException:  # the job logs its own failures; the thread goes on
+                log.exception("a job failed")
+            with self._lock:
+                self._idle += 1
 
 
 class _Workers:

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS batches (
     object TEXT NOT NULL,
     internal TEXT NOT NULL
 );
+-- Store._add_runner_columns adds RUNNER_COLUMNS to the batches table
 CREATE INDEX IF NOT EXISTS batches_ns ON batches(namespace, seq);
 CREATE INDEX IF NOT EXISTS batches_status ON batches(status);
 CREATE TABLE IF NOT EXISTS forces (
@@ -104,6 +105,33 @@ WEBHOOK_EVENT_COLUMNS = (
 
 ACTIVE_STATUSES = tuple(sorted(ACTIVE))
 
+#: columns of the batches table that copy what the runner reads of a running batch (see
+#: :meth:`Store.running_batches`), each with its type and how it is read from the JSON: added
+#: to a state directory written before they existed, and filled from its JSON
+RUNNER_COLUMNS = {
+    "entered": ("REAL NOT NULL DEFAULT 0", "COALESCE(json_extract(internal, '$.entered'), 0)"),
+    "ending": ("TEXT", "json_extract(internal, '$.ending')"),
+    "expires_at": ("INTEGER", "json_extract(object, '$.expires_at')"),
+    "total": (
+        "INTEGER NOT NULL DEFAULT 0",
+        "COALESCE(json_extract(object, '$.request_counts.total'), 0)",
+    ),
+}
+
+#: the Windows error for a file another handle holds open (ERROR_SHARING_VIOLATION)
+_SHARING_VIOLATION = 32
+
+
+def _in_use(exc: OSError) -> bool:
+    """Whether Windows refused to move or remove a file because it is open (a download)."""
+    return getattr(exc, "winerror", None) == _SHARING_VIOLATION
+
+
+def _runner_fields(obj: dict[str, Any], record: BatchRecord) -> tuple[Any, ...]:
+    """The :data:`RUNNER_COLUMNS` of a batch, in their order."""
+    total = (obj.get("request_counts") or {}).get("total") or 0
+    return (record.entered, record.ending, obj.get("expires_at"), total)
+
 
 def setting_key(namespace: str, name: str) -> str:
     """Where a namespace's setting is saved (the default namespace keeps the plain names)."""
@@ -121,6 +149,8 @@ class Store:
             folder.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._depth = 0  # nesting of transaction() on the lock-holding thread
+        self._marked = False  # whether remove_later marked bytes since the start
+        self._reader: sqlite3.Connection | None = None  # see batch_object_text
         self._db = sqlite3.connect(
             self.state_dir / "state.sqlite3", check_same_thread=False, isolation_level=None
         )
@@ -128,10 +158,44 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(SCHEMA)
+        self._add_runner_columns()
+
+    def _add_runner_columns(self) -> None:
+        """Add the :data:`RUNNER_COLUMNS` a state directory lacks, filled from its JSON."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(batches)")}
+        missing = [name for name in RUNNER_COLUMNS if name not in have]
+        if not missing:
+            return
+        with self.transaction() as db:
+            for name in missing:
+                db.execute(f"ALTER TABLE batches ADD COLUMN {name} {RUNNER_COLUMNS[name][0]}")
+            filled = ", ".join(f"{name} = {RUNNER_COLUMNS[name][1]}" for name in missing)
+            db.execute(f"UPDATE batches SET {filled}")
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            if self._reader is not None:
+                self._reader.close()
+
+    def batch_object_text(self, namespace: str, batch_id: str) -> str | None:
+        """A namespace's batch object as its stored JSON text, read without the store's lock on
+        a connection of its own (WAL lets it read while the others write), for the event loop's
+        hot path (:mod:`.routes.hot`). Call it from one thread only. None when there is no such
+        batch, or the read could not be done at once (then the caller takes the usual path)."""
+        if self._reader is None:
+            self._reader = sqlite3.connect(
+                self.state_dir / "state.sqlite3", check_same_thread=False, isolation_level=None
+            )
+            self._reader.execute("PRAGMA busy_timeout=20")
+            self._reader.execute("PRAGMA query_only=1")
+        try:
+            row = self._reader.execute(
+                "SELECT object FROM batches WHERE id = ? AND namespace = ?", (batch_id, namespace)
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        return row[0] if row else None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -178,12 +242,31 @@ class Store:
     def file_path(self, file_id: str) -> Path:
         return self.files_dir / file_id
 
-    def insert_file(self, namespace: str, obj: dict[str, Any]) -> None:
+    def insert_file(
+        self, namespace: str, obj: dict[str, Any], *, quota: int | None = None, now: int = 0
+    ) -> bool:
+        """Store a File object. With a ``quota`` (bytes), only if the namespace's files (those
+        not expired at ``now``) and this one fit in it, checked in the same transaction.
+        Returns whether it was stored."""
         with self.transaction() as db:
+            if quota is not None and self.stored_bytes(namespace, now) + obj["bytes"] > quota:
+                return False
             db.execute(
                 "INSERT INTO files(id, namespace, purpose, object) VALUES (?, ?, ?, ?)",
                 (obj["id"], namespace, obj["purpose"], json.dumps(obj)),
             )
+        return True
+
+    def stored_bytes(self, namespace: str, now: int) -> int:
+        """The bytes of a namespace's files, uploaded or made by its batches, but those expired
+        at ``now`` (the API no longer shows them, so their owner cannot delete them)."""
+        rows = self._query(
+            "SELECT COALESCE(SUM(json_extract(object, '$.bytes')), 0) FROM files "
+            "WHERE namespace = ? AND (json_extract(object, '$.expires_at') IS NULL "
+            "OR json_extract(object, '$.expires_at') > ?)",
+            (namespace, now),
+        )
+        return int(rows[0][0])
 
     def get_file(self, namespace: str, file_id: str) -> dict[str, Any] | None:
         rows = self._query(
@@ -223,12 +306,24 @@ class Store:
 
         The bytes are first moved aside (a read-only folder refuses that, and nothing has
         changed); then the row goes; then the bytes. If the row cannot go, the bytes come back.
+
+        A download may be reading the file meanwhile. On POSIX it goes on reading what it
+        opened; Windows refuses to move or delete a file that is open, so there the row goes and
+        the bytes stay where they are, marked to be removed later (:meth:`remove_later`).
         """
+        if self._marked:
+            self.sweep_later()
         path = self.file_path(file_id)
         aside = self.files_dir / f".deleted-{file_id}"
         moved = path.exists()
+        in_use = False
         if moved:
-            os.replace(path, aside)
+            try:
+                os.replace(path, aside)
+            except PermissionError as exc:
+                if not _in_use(exc):
+                    raise
+                moved, in_use = False, True
         try:
             with self.transaction() as db:
                 deleted = db.execute(
@@ -241,7 +336,34 @@ class Store:
         if moved and not deleted:
             os.replace(aside, path)
         aside.unlink(missing_ok=True)  # left behind only if this fails: removed at the next start
+        if in_use and deleted:
+            self.remove_later(file_id)
         return bool(deleted)
+
+    def remove(self, file_id: str) -> None:
+        """Remove a file's bytes (its row is gone), or, while Windows refuses because a download
+        has it open, mark them to be removed later."""
+        try:
+            self.file_path(file_id).unlink(missing_ok=True)
+        except PermissionError as exc:
+            if not _in_use(exc):
+                raise
+            self.remove_later(file_id)
+
+    def remove_later(self, file_id: str) -> None:
+        """Mark a file's bytes for removal by :meth:`sweep_later` (the next delete, or the
+        next start)."""
+        (self.files_dir / f".remove-{file_id}").touch()
+        self._marked = True
+
+    def sweep_later(self) -> None:
+        """Remove the bytes marked by :meth:`remove_later` that nothing holds open any more."""
+        for mark in self.files_dir.glob(".remove-*"):
+            try:
+                self.file_path(mark.name.removeprefix(".remove-")).unlink(missing_ok=True)
+            except PermissionError:
+                continue  # still open: the next sweep
+            mark.unlink(missing_ok=True)
 
     # -- batches ----------------------------------------------------------------------------
 
@@ -249,9 +371,16 @@ class Store:
         internal = json.dumps(record.to_json())
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO batches(id, namespace, status, object, internal) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (obj["id"], namespace, obj["status"], json.dumps(obj), internal),
+                "INSERT INTO batches(id, namespace, status, object, internal, entered, ending, "
+                "expires_at, total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    obj["id"],
+                    namespace,
+                    obj["status"],
+                    json.dumps(obj),
+                    internal,
+                    *_runner_fields(obj, record),
+                ),
             )
 
     def get_batch(
@@ -269,12 +398,26 @@ class Store:
             return None
         return json.loads(rows[0][0]), BatchRecord.from_json(json.loads(rows[0][1]))
 
+    def get_batch_object(self, namespace: str, batch_id: str) -> dict[str, Any] | None:
+        """A namespace's batch object alone (``batches.retrieve``: the record is not read)."""
+        rows = self._query(
+            "SELECT object FROM batches WHERE id = ? AND namespace = ?", (batch_id, namespace)
+        )
+        return json.loads(rows[0][0]) if rows else None
+
     def save_batch(self, obj: dict[str, Any], record: BatchRecord) -> None:
         internal = json.dumps(record.to_json())
         with self.transaction() as db:
             db.execute(
-                "UPDATE batches SET status = ?, object = ?, internal = ? WHERE id = ?",
-                (obj["status"], json.dumps(obj), internal, obj["id"]),
+                "UPDATE batches SET status = ?, object = ?, internal = ?, entered = ?, "
+                "ending = ?, expires_at = ?, total = ? WHERE id = ?",
+                (
+                    obj["status"],
+                    json.dumps(obj),
+                    internal,
+                    *_runner_fields(obj, record),
+                    obj["id"],
+                ),
             )
 
     def list_batches(
@@ -305,6 +448,24 @@ class Store:
                 ACTIVE_STATUSES,
             )
         ]
+
+    def running_batches(self) -> list[tuple[str, str, str, float, str | None, int, int]]:
+        """What the runner reads of every batch it still has to move, oldest first, without
+        reading any JSON: (namespace, id, status, entered, ending, expires_at, total)."""
+        marks = ",".join("?" * len(ACTIVE_STATUSES))
+        return [
+            (r[0], r[1], r[2], float(r[3] or 0.0), r[4], int(r[5] or 0), int(r[6] or 0))
+            for r in self._query(
+                "SELECT namespace, id, status, entered, ending, expires_at, total FROM batches "
+                f"WHERE status IN ({marks}) ORDER BY seq",
+                ACTIVE_STATUSES,
+            )
+        ]
+
+    def expiry_targets(self) -> set[tuple[str, str | None]]:
+        """(namespace, batch id) of every forced expiry not yet used (None: any batch)."""
+        rows = self._query("SELECT DISTINCT namespace, target FROM forces WHERE kind = 'expiry'")
+        return {(r[0], r[1]) for r in rows}
 
     def enqueued_tokens(self, namespace: str, model: str, exclude: str) -> int:
         """Input tokens of this namespace's running batches for ``model``."""
@@ -486,7 +647,7 @@ class Store:
             db.execute("DELETE FROM batches WHERE namespace = ?", (namespace,))
             db.execute("DELETE FROM forces WHERE namespace = ?", (namespace,))
         for file_id in file_ids:
-            self.file_path(file_id).unlink(missing_ok=True)
+            self.remove(file_id)
         for batch_id in batch_ids:
             for part in self.work_dir.glob(batch_id + ".*"):
                 part.unlink(missing_ok=True)

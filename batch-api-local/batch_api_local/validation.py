@@ -64,13 +64,18 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def loads_strict(raw: bytes | str) -> Any:
     """``json.loads`` that refuses what a strict JSON parser refuses, with ValueError: bytes
-    that are not UTF-8, a lone UTF-16 surrogate (``"\\ud800"`` alone is valid JSON syntax but not
-    text), and nesting so deep that parsing it would exhaust the stack."""
+    that are not UTF-8, ``NaN``, ``Infinity`` and ``-Infinity`` (Python's parser takes them;
+    JSON has no such values), a lone UTF-16 surrogate (``"\\ud800"`` alone is valid JSON syntax
+    but not text), and nesting so deep that parsing it would exhaust the stack."""
     try:
         text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw  # a BOM is tolerated
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
     except RecursionError:
         raise ValueError("nested too deeply") from None
     pattern = _SURROGATE_ESCAPE_BYTES if isinstance(raw, bytes) else _SURROGATE_ESCAPE

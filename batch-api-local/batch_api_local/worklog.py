@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import ids
+from . import ids, jsontext
 from .errors import UNRUN_CODES, server_error
 from .validation import request_lines
 
@@ -191,8 +191,8 @@ class WorkLog:
         written: list[tuple[dict[str, Any], bool]] = []
         texts: dict[bool, list[str]] = {True: [], False: []}
         for line, ok in lines:
-            try:
-                text = json.dumps(line, allow_nan=False)
+            try:  # in pieces: a line of 2,048 embeddings leaves other threads time to run
+                text = jsontext.dumps(line, separators=(", ", ": "), ensure_ascii=True)
             except (TypeError, ValueError, RecursionError):
                 line, ok = _unwritable(line), False
                 text = json.dumps(line)

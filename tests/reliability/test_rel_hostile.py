@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -22,8 +23,9 @@ from openai import OpenAI
 
 from batch_api_local import ServerInfo
 from batch_api_local.constants import MAX_JSON_BODY_BYTES
+from batch_api_local.schemas import MAX_INSTANCE_CHARS, MAX_NESTING
 
-from support import ANY, CHAT, assert_error, chat_line, sdk_client, wait_until
+from support import ANY, CHAT, assert_error, assert_healthy, chat_line, sdk_client, wait_until
 
 KEY = "sk-local-hostile"
 CHAT_PATH = "/chat/completions"  # the same endpoint under the client's base URL (…/v1)
@@ -132,6 +134,42 @@ def test_a_batch_line_with_a_lone_surrogate_fails_as_invalid_json(sdk, tmp_path)
     assert [(e.code, e.line) for e in batch.errors.data] == [("invalid_json_line", 2)]
 
 
+# -- NaN and Infinity ------------------------------------------------------------------------
+
+#: Python's JSON parser takes these three words; JSON has no such values
+NOT_JSON_NUMBERS = ("NaN", "Infinity", "-Infinity")
+
+
+@pytest.mark.parametrize("constant", NOT_JSON_NUMBERS)
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/responses", '{"model": "gpt-5", "input": "hi", "reasoning": {"effort": %s}}'),
+        (CHAT_PATH, '{"model": "gpt-4o-mini", "messages": [], "temperature": %s}'),
+        ("/embeddings", '{"model": "text-embedding-3-small", "input": "a", "dimensions": %s}'),
+        ("/batches", '{"input_file_id": "file-x", "endpoint": %s, "completion_window": "24h"}'),
+    ],
+)
+def test_nan_and_infinity_in_a_body_are_not_json(api, path, body, constant):
+    error = envelope(api.post(path, content=body % constant), 400)
+    assert error["message"].startswith("We could not parse the JSON body")
+
+
+@pytest.mark.parametrize("constant", NOT_JSON_NUMBERS)
+def test_a_batch_line_with_nan_fails_as_invalid_json(sdk, tmp_path, constant):
+    path = tmp_path / "in.jsonl"
+    good = json.dumps(chat_line("a"))
+    bad = json.dumps(chat_line("b", temperature=0.5)).replace("0.5", constant)
+    path.write_text(good + "\n" + bad + "\n")
+    with open(path, "rb") as fh:
+        file = sdk.files.create(file=fh, purpose="batch")
+    batch = wait_until(
+        sdk, sdk.batches.create(input_file_id=file.id, endpoint=CHAT, completion_window="24h").id
+    )
+    assert batch.status == "failed"
+    assert [(e.code, e.line) for e in batch.errors.data] == [("invalid_json_line", 2)]
+
+
 # -- deep nesting ----------------------------------------------------------------------------
 
 
@@ -222,6 +260,72 @@ def test_an_endless_upload_is_cut_off_at_the_limit_and_leaves_nothing(
     state = Path(local_server.state_dir)
     assert not list((state / "files").glob(".upload-*"))
     assert api.get("/models").status_code == 200
+
+
+# -- schemas that would cost the server its time or memory -----------------------------------
+
+
+def schema_request(schema: dict[str, Any], **body: Any) -> dict[str, Any]:
+    """A chat request whose answer must be an instance of ``schema`` (not strict)."""
+    return {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": "Fill in the form."}],
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "form", "schema": schema},
+        },
+        **body,
+    }
+
+
+def test_a_pattern_that_backtracks_is_answered_and_freezes_nothing(api, local_server):
+    # the review's request had 28 a's and froze the whole server 34 s, x3.5 per two more a's:
+    # with 34 the answer would take some 20 minutes, far past this client's timeout
+    name = "a" * 34
+    schema = {"type": "object", "properties": {name: {"type": "string", "pattern": "(a+)+b"}}}
+    response = api.post(CHAT_PATH, json=schema_request(schema))
+    assert response.status_code == 200, response.text
+    value = json.loads(response.json()["choices"][0]["message"]["content"])
+    assert re.search("(a+)+b", value[name])  # the answer is short: matching it is instant
+    assert_healthy(local_server.root_url)
+
+
+def test_a_huge_min_length_makes_an_answer_no_longer_than_a_model_could_write(api):
+    # the review's 250-byte request made a 1 GB answer (5.9 GB resident, 56 s)
+    schema = {"properties": {"s": {"type": "string", "minLength": 1_000_000_000}}}
+    response = api.post(CHAT_PATH, json=schema_request(schema))
+    assert response.status_code == 200, response.text
+    assert len(response.content) < 4 * MAX_INSTANCE_CHARS
+    limited = api.post(CHAT_PATH, json=schema_request(schema, max_completion_tokens=50))
+    assert limited.json()["choices"][0]["finish_reason"] == "length"
+    assert limited.json()["usage"]["completion_tokens"] == 50
+
+
+@pytest.mark.parametrize(
+    ("schema", "problem"),
+    [
+        (
+            {"type": "object", "properties": {"tags": {"type": "array", "minItems": "x"}}},
+            "Invalid type for 'minItems': expected a non-negative integer, but got a string "
+            "instead.",
+        ),
+        (
+            {"type": "object", "properties": {"next": {"$ref": "#"}}, "required": ["next"]},
+            f"a value of it must nest more than {MAX_NESTING} levels deep (a required "
+            "reference to itself never ends).",
+        ),
+    ],
+)
+def test_a_schema_without_a_value_is_a_400(api, schema, problem):
+    error = envelope(api.post(CHAT_PATH, json=schema_request(schema)), 400)
+    assert error["message"] == f"Invalid schema for response_format 'form': {problem}"
+    assert error["code"] == "invalid_json_schema"
+    responses = {
+        "model": "gpt-4o-mini",
+        "input": "Fill in the form.",
+        "text": {"format": {"type": "json_schema", "name": "form", "schema": schema}},
+    }
+    envelope(api.post("/responses", json=responses), 400)
 
 
 # -- malformed content parts -----------------------------------------------------------------

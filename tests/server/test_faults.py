@@ -283,7 +283,9 @@ def test_a_crash_between_a_forced_line_and_its_record_keeps_the_forced_line(tmp_
         raise _Crash  # the lines are on disk; the forced outcome is not yet deleted
 
     monkeypatch.setattr(service.store, "delete_force", crash)
-    runner._start_job = lambda batch, job: job()  # run jobs here, so the crash reaches us
+    runner._start_job = lambda namespace, batch, job: (
+        job()
+    )  # run jobs here, so the crash reaches us
     with pytest.raises(_Crash):
         for _ in range(5):
             runner.step()

@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
+import threading
 from pathlib import Path
+from typing import Any
 
+import httpx2
 import openai
 import pytest
 from openai import OpenAI
 from openai.types import FileDeleted, FileObject
 
+from batch_api_local.config import Settings
+from batch_api_local.domain import Service
+from batch_api_local.errors import APIError
+
 from support import (
+    WAIT,
+    RawApi,
     assert_envelope,
     chat_line,
     jsonl,
     raw,
     sdk_error,
+    service_upload,
     upload,
     wait_until,
     write_jsonl,
@@ -217,3 +229,86 @@ def test_list_files_bad_parameters(client: OpenAI) -> None:
         with pytest.raises(openai.BadRequestError) as exc:
             client.files.list(limit=limit)
         assert exc.value.body["param"] == "limit"
+
+
+# -- a download while the same file is deleted ---------------------------------------------------
+
+
+def test_a_download_racing_a_delete_gets_the_whole_file_or_a_404(client: OpenAI) -> None:
+    """The review's race, 1,800 tries: 85 answers were 500 (``File at path ... does not
+    exist``) and 119 were cut after their headers. Each answer must be the whole file with 200,
+    or the 404 of a file that does not exist."""
+    data = jsonl([chat_line(f"r{i}", "x" * 2000) for i in range(200)])  # about 450 KB
+    answers: dict[str, int] = {}
+    with RawApi(client) as api:
+        for _ in range(60):
+            file = upload(client, data)
+            results: list[tuple[int, bytes] | str] = []
+
+            def download(file_id: str = file.id, results: list[Any] = results) -> None:
+                for _ in range(3):
+                    try:
+                        response = api.get(f"/files/{file_id}/content")
+                        results.append((response.status_code, response.content))
+                    except httpx2.HTTPError as exc:  # an answer cut after its headers
+                        results.append(f"{type(exc).__name__}: {exc}")
+
+            reader = threading.Thread(target=download)
+            reader.start()
+            client.files.delete(file.id)
+            reader.join(WAIT)
+            for result in results:
+                assert not isinstance(result, str), result
+                status, body = result
+                if status == 200:
+                    assert body == data, f"{len(body)} of {len(data)} bytes"
+                else:
+                    assert status == 404, body[:500]
+                    assert_envelope(json.loads(body), f"No such File object: {file.id}")
+                answers[str(status)] = answers.get(str(status), 0) + 1
+    assert set(answers) <= {"200", "404"}, answers
+
+
+class InUse(PermissionError):
+    """What Windows raises for a file another handle holds open (ERROR_SHARING_VIOLATION)."""
+
+    winerror = 32
+
+
+def test_a_file_windows_holds_open_is_deleted_and_its_bytes_removed_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows refuses to move or remove a file that a download has open: the delete still
+    succeeds (the file is gone for every call), and its bytes go once nothing holds them."""
+    service = Service(Settings(state_dir=tmp_path / "state"))
+    kept = service_upload(service, "ns", jsonl([chat_line("b")]))
+    file = service_upload(service, "ns", jsonl([chat_line("a")]))
+    path = service.store.file_path(file["id"])
+
+    replace, unlink = os.replace, Path.unlink
+
+    def move_unless_open(source: Any, target: Any) -> None:
+        if Path(source) == path:
+            raise InUse(13, "The process cannot access the file")
+        replace(source, target)
+
+    def unlink_unless_open(self: Path, missing_ok: bool = False) -> None:
+        if self == path:
+            raise InUse(13, "The process cannot access the file")
+        unlink(self, missing_ok=missing_ok)
+
+    handle = service.files.open_content("ns", file["id"])
+    monkeypatch.setattr("batch_api_local.store.os.replace", move_unless_open)
+    monkeypatch.setattr(Path, "unlink", unlink_unless_open)
+    assert service.files.delete("ns", file["id"])["deleted"] is True
+    monkeypatch.undo()
+    assert handle.read() == jsonl([chat_line("a")])  # the download goes on
+    handle.close()
+    with pytest.raises(APIError) as caught:
+        service.files.get("ns", file["id"])
+    assert caught.value.status_code == 404
+    assert path.exists()  # still marked, until the next delete or start sweeps it
+
+    service.files.delete("ns", kept["id"])
+    assert sorted(p.name for p in service.store.files_dir.iterdir()) == []
+    service.store.close()

@@ -24,7 +24,7 @@ from ..config import Settings
 from ..endpoints import FileReader
 from ..store import Store
 from ..webhooks import Outbox
-from .batches import Batches, Verdict
+from .batches import Batches, RunningBatch, Verdict
 from .control import Control
 from .files import Files, FileUpload
 from .tenants import Clock, Tenant, Tenants
@@ -46,7 +46,7 @@ class Service:
         #: webhook endpoints and the events waiting for delivery (see :mod:`..webhooks`)
         self.outbox = Outbox(self.store, settings)
         self.tenants = Tenants(self.store, settings, self.wake)
-        self.files = Files(self.store, self.tenants)
+        self.files = Files(self.store, self.tenants, settings.storage_quota)
         self.batches = Batches(
             self.store, settings, self.tenants, self.files, self.outbox, self.wake
         )
@@ -75,6 +75,7 @@ __all__ = [
     "Control",
     "FileUpload",
     "Files",
+    "RunningBatch",
     "Service",
     "Tenant",
     "Tenants",

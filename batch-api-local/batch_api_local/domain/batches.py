@@ -70,6 +70,29 @@ log = logging.getLogger("batch_api_local.batches")
 EXPIRABLE = CANCELLABLE
 
 
+#: statuses in which an ending already decided (before a restart, say) goes on
+ENDING_GOES_ON = ("validating", "in_progress", "cancelling")
+
+
+@dataclass(frozen=True)
+class RunningBatch:
+    """What the runner reads of a batch that has not ended, each time it looks, without
+    loading it: enough to tell whether it has something to do now (:meth:`Batches.running`)."""
+
+    namespace: str
+    id: str
+    status: str
+    #: when it entered its status (``time.time()``)
+    entered: float
+    #: how it is ending, once decided
+    ending: str | None
+    expires_at: int
+    #: its requests, once validated
+    total: int
+    #: an expiry forced by a control call is waiting for it
+    expiry_forced: bool
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What validating a batch found: its errors, or the report to start running it with."""
@@ -131,10 +154,10 @@ class Batches:
         return batch
 
     def get(self, namespace: str, batch_id: str) -> dict[str, Any]:
-        found = self.store.get_batch(namespace, batch_id)
+        found = self.store.get_batch_object(namespace, batch_id)
         if found is None:
             raise no_such_batch(batch_id)
-        return found[0]
+        return found
 
     def page(self, namespace: str, *, limit: int, after: str | None) -> dict[str, Any]:
         """A page of a namespace's batches, newest first."""
@@ -171,6 +194,34 @@ class Batches:
         """(namespace, id) of every batch that has not ended, oldest first."""
         return self.store.active_batch_ids()
 
+    def running(self) -> list[RunningBatch]:
+        """Every batch that has not ended, oldest first, as the runner needs to see it."""
+        forced = self.store.expiry_targets()
+        return [
+            RunningBatch(
+                namespace,
+                batch_id,
+                status,
+                entered,
+                ending,
+                expires_at,
+                total,
+                (namespace, batch_id) in forced or (namespace, None) in forced,
+            )
+            for namespace, batch_id, status, entered, ending, expires_at, total in (
+                self.store.running_batches()
+            )
+        ]
+
+    def ending_is_due(self, batch: RunningBatch) -> bool:
+        """:meth:`due_ending`'s rule, on what :meth:`running` read: whether the batch must
+        begin or go on with its ending now."""
+        if batch.ending is not None:
+            return batch.status in ENDING_GOES_ON
+        if batch.status not in EXPIRABLE:
+            return False
+        return batch.expiry_forced or self.tenants.now(batch.namespace) >= batch.expires_at
+
     def load(self, batch_id: str) -> tuple[dict[str, Any], BatchRecord] | None:
         """A batch and its record, whatever its namespace."""
         return self.store.get_batch(None, batch_id)
@@ -185,8 +236,7 @@ class Batches:
         batch expires when its 24 h window has passed or an expiry was forced.
         """
         if record.ending is not None:
-            running = batch["status"] in ("validating", "in_progress", "cancelling")
-            return record.ending if running else None
+            return record.ending if batch["status"] in ENDING_GOES_ON else None
         if batch["status"] not in EXPIRABLE:
             return None
         if self._ending(namespace, batch, record) is not None:
@@ -422,14 +472,16 @@ class Batches:
         return True
 
     def clean_leftovers(self) -> None:
-        """Delete what a crash can leave: work files of batches no longer running, and uploads
-        that were never finished (call it before the runner starts)."""
+        """Delete what a crash can leave: work files of batches no longer running, uploads
+        that were never finished, and the bytes of deleted files a download held open on Windows
+        (call it before the runner starts)."""
         active = {batch_id for _, batch_id in self.active()}
         for path in self.store.work_dir.iterdir():
             if path.name.split(".", 1)[0] not in active:
                 path.unlink(missing_ok=True)
         for pattern in (".upload-*", ".deleted-*"):
             _remove(self.store.files_dir.glob(pattern))
+        self.store.sweep_later()
 
     # -- one change at a time ----------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 - :func:`caller`: who is calling (``Depends(caller)``), from the bearer key, or the 401;
 - :func:`json_body`, :func:`object_body`, :func:`control_body`: the request's JSON, read up to
   the body limit and parsed strictly (these are ``async``: they read the body on the event loop,
-  so that the route itself can be a plain ``def``, run in the thread pool);
+  so that the route itself can be a plain ``def``, run in the thread pool; a long body is
+  parsed in the thread pool too);
 - :func:`service`, :func:`keys`: the app's domain and keys;
 - :func:`int_param`: a query parameter that must be an integer in a range.
 
@@ -17,6 +18,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from ..constants import MAX_JSON_BODY_BYTES
 from ..domain import Service
@@ -25,8 +27,9 @@ from ..http import parse_json, read_body
 from ..keys import Caller, Keys
 
 
-def service(request: Request) -> Service:
-    """The app's domain."""
+async def service(request: Request) -> Service:
+    """The app's domain (``async``, though it waits for nothing: a plain ``def`` dependency
+    costs every request a trip to the thread pool and back)."""
     found: Service = request.app.state.service
     return found
 
@@ -42,9 +45,16 @@ async def caller(request: Request) -> Caller:
     return keys(request).caller(request.headers.get("authorization", ""))
 
 
+#: a body longer than this is parsed in the thread pool, not on the event loop (a 32 MiB body
+#: takes the parser a good part of a second)
+PARSE_IN_THREAD_BYTES = 64 * 1024
+
+
 async def json_body(request: Request) -> Any:
     """The body as JSON (None when empty); 413 past the limit, 400 when it is not JSON."""
     raw = await read_body(request, MAX_JSON_BODY_BYTES)
+    if len(raw) > PARSE_IN_THREAD_BYTES:
+        return await run_in_threadpool(parse_json, raw)
     return parse_json(raw) if raw else None
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..constants import MAX_FILE_BYTES, MAX_FORM_OVERHEAD
 from ..domain.files import Files, FileUpload
-from ..errors import APIError, file_too_large, invalid_value
+from ..errors import APIError, file_too_large, invalid_value, storage_quota_exceeded
 from ..forms import FormReader
+from ..http import JSONResponse, OpenFileResponse
 from .deps import CallerDep, ServiceDep, int_param
 
 router = APIRouter()
@@ -31,15 +31,30 @@ class UploadReceiver:
     error the API gives). Whatever fails while feeding leaves nothing on disk.
     """
 
-    def __init__(self, files: Files, namespace: str, content_type: str) -> None:
+    def __init__(
+        self, files: Files, namespace: str, content_type: str, *, quota: bool = True
+    ) -> None:
         self._files = files
         self._namespace = namespace
+        #: whether the namespace's storage quota applies (not to an instructor's key)
+        self._quota = quota
         self._uploads: list[FileUpload] = []
         self._form = FormReader(content_type, self._open_file)
 
     def _open_file(self, filename: str, fields: dict[str, str]) -> FileUpload:
-        self._uploads.append(self._files.begin_upload(filename, fields.get("purpose")))
+        quota_of = self._namespace if self._quota else None
+        self._uploads.append(
+            self._files.begin_upload(filename, fields.get("purpose"), quota_of=quota_of)
+        )
         return self._uploads[-1]
+
+    def refuse_declared(self, length: int) -> None:
+        """Refuse, before a byte is read, a body that declares more bytes than the quota has
+        room for (the file's, with room for the form around it)."""
+        room = self._files.room(self._namespace) if self._quota else None
+        if room is not None and length > max(room, 0) + MAX_FORM_OVERHEAD:
+            assert self._files.quota is not None
+            raise storage_quota_exceeded(self._files.quota)
 
     def feed(self, chunk: bytes) -> None:
         """Parse one chunk; the file's bytes go to disk. Past the size limit (or on any other
@@ -90,7 +105,14 @@ async def upload_file(request: Request, who: CallerDep, svc: ServiceDep) -> dict
         raise refused
     receiver: UploadReceiver | None = None
     try:
-        receiver = UploadReceiver(svc.files, who.namespace, request.headers.get("content-type", ""))
+        receiver = UploadReceiver(
+            svc.files,
+            who.namespace,
+            request.headers.get("content-type", ""),
+            quota=not who.admin,  # an instructor's uploads count against no quota
+        )
+        if declared.isdigit():
+            await run_in_threadpool(receiver.refuse_declared, int(declared))
         async for chunk in request.stream():
             # the file's bytes go to disk in a worker thread; past the limit this raises and
             # the rest of the body is never read
@@ -105,32 +127,34 @@ async def upload_file(request: Request, who: CallerDep, svc: ServiceDep) -> dict
 
 
 @router.get("/v1/files")
-def list_files(request: Request, who: CallerDep, svc: ServiceDep) -> dict[str, Any]:
+def list_files(request: Request, who: CallerDep, svc: ServiceDep) -> JSONResponse:
     query = request.query_params
     limit = int_param("limit", query.get("limit"), default=10_000, low=1, high=10_000)
     order = query.get("order") or "desc"
     if order not in ("asc", "desc"):
         raise invalid_value("order", order, ["asc", "desc"])
-    return svc.files.page(
+    page = svc.files.page(
         who.namespace,
         purpose=query.get("purpose"),
         limit=limit,
         ascending=order == "asc",
         after=query.get("after"),
     )
+    return JSONResponse(page)  # rendered here, in the thread pool (see ..routes.batches)
 
 
 @router.get("/v1/files/{file_id}")
-def retrieve_file(file_id: str, who: CallerDep, svc: ServiceDep) -> dict[str, Any]:
-    return svc.files.get(who.namespace, file_id)
+def retrieve_file(file_id: str, who: CallerDep, svc: ServiceDep) -> JSONResponse:
+    return JSONResponse(svc.files.get(who.namespace, file_id))
 
 
 @router.get("/v1/files/{file_id}/content")
-def file_content(file_id: str, who: CallerDep, svc: ServiceDep) -> FileResponse:
-    path = svc.files.content_path(who.namespace, file_id)
-    return FileResponse(path, media_type="application/octet-stream")
+def file_content(file_id: str, who: CallerDep, svc: ServiceDep) -> OpenFileResponse:
+    # opened here, before the answer begins: a delete meanwhile cannot cut it (see the class)
+    handle = svc.files.open_content(who.namespace, file_id)
+    return OpenFileResponse(handle, media_type="application/octet-stream")
 
 
 @router.delete("/v1/files/{file_id}")
-def delete_file(file_id: str, who: CallerDep, svc: ServiceDep) -> dict[str, Any]:
-    return svc.files.delete(who.namespace, file_id)
+def delete_file(file_id: str, who: CallerDep, svc: ServiceDep) -> JSONResponse:
+    return JSONResponse(svc.files.delete(who.namespace, file_id))
