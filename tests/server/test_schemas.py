@@ -382,6 +382,18 @@ def test_a_schema_the_generator_cannot_follow_is_a_schema_error(
     assert str(caught.value) == message
 
 
+@pytest.mark.parametrize("index", ["\u00b2", "\u2460", "\u0661"])
+def test_a_reference_whose_index_is_a_digit_outside_ascii_points_nowhere(index: str):
+    # "²".isdigit() is True, but int("²") is a ValueError: such an index is no index
+    schema = {
+        **_obj({"a": {"$ref": f"#/$defs/list/{index}"}}),
+        "$defs": {"list": [{"type": "string"}]},
+    }
+    with pytest.raises(SchemaError):
+        instance(schema)
+    strict_problem(schema)  # a problem or none, never a crash
+
+
 def test_a_schema_nested_past_the_limit_is_a_schema_error_not_a_crash():
     schema: dict[str, Any] = {"type": "string"}
     for _ in range(MAX_NESTING + 5):
