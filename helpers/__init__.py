@@ -1,4 +1,5 @@
-"""What the notebooks import: setup, batch files, waiting, tables, results, a timeline, costs.
+"""What the notebooks import: setup, batch files, waiting, tables, results, a timeline, costs,
+jobs of several batches.
 
 Everything listed in ``__all__`` is public and documented; the rest is internal. Nothing here
 wraps the ``openai`` SDK: notebooks call ``client.files.create``, ``client.batches.create`` and
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
         write_jsonl,
     )
     from .cost import estimate_cost, load_prices
+    from .jobs import BatchJob
     from .results import parse_result_lines, read_results, retry_file
     from .tables import batch_errors_table, batches_table
     from .timeline import plot_timeline
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANSWER_KINDS",
+    "BatchJob",
     "TERMINAL_STATUSES",
     "Mode",
     "SetupError",
@@ -75,6 +78,7 @@ _LAZY = {
     "write_jsonl": "batch_files",
     "estimate_cost": "cost",
     "load_prices": "cost",
+    "BatchJob": "jobs",
     "parse_result_lines": "results",
     "read_results": "results",
     "retry_file": "results",
@@ -92,6 +96,7 @@ _SUBMODULES = (
     "answers",
     "batch_files",
     "cost",
+    "jobs",
     "results",
     "tables",
     "timeline",
