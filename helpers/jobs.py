@@ -118,6 +118,7 @@ class BatchJob:
                 "model": None,
                 "budget": budget,
                 "metadata": dict(metadata or {}),
+                "hold": None,
                 "parts": [],
             },
         )
@@ -310,14 +311,19 @@ class BatchJob:
             poll_interval = default_poll_interval(client)
         deadline = None if timeout is None else time.monotonic() + timeout
         self.find_lost(client, log)
-        hold: set[str] | None = None
         while True:
             refused = self.refresh(client, log)
             running = {p["batch_id"] for p in self._running()}
+            # after a refusal: the batches that were running, one of which must end first
+            # (kept in the manifest, so that a resumed job waits too)
+            hold = self.manifest.get("hold")
             if refused:
-                hold = running
-            elif hold is not None and (not hold or hold - running):
-                hold = None
+                hold = sorted(running)
+            elif hold is not None and (not hold or set(hold) - running):
+                hold = None  # one of them has ended (or none was running: try again now)
+            if hold != self.manifest.get("hold"):
+                self.manifest["hold"] = hold
+                self.save()
             if hold is None:
                 self.submit_what_fits(client, log)
             if self.done:

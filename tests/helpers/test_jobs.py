@@ -11,7 +11,7 @@ from openai import OpenAI
 from batch_api_local import force_line, request_input_tokens, set_token_limit
 from helpers import BatchJob
 
-from support import chat_line, conn, hold, release, write_jsonl
+from support import chat_line, conn, hold, release, wait_until, write_jsonl
 
 #: every request of these tests: the same prompt, so the same number of input tokens
 PROMPT = "Label this review: the kettle boils fast and switches itself off."
@@ -128,9 +128,12 @@ def test_a_part_refused_for_the_queue_waits_and_goes_in_again(
     job = BatchJob.create(path, tmp_path / "job", budget=9 * each, part_tokens=3 * each)
     set_token_limit(6 * each, **conn(client))
     hold(client, "in_progress")  # running parts stay running
+    for part in job.parts[:2]:  # parts 1 and 2 run
+        job.submit(client, part)
+        wait_until(client, part["batch_id"], lambda b: b.status == "in_progress")
     lines: list[str] = []
 
-    # parts 1 and 2 run, part 3 is refused; while neither ends, it is not submitted again
+    # part 3 is refused; while neither running part ends, it is not submitted again
     with pytest.raises(TimeoutError):
         job.run(client, poll_interval=0.05, timeout=2.0, log=lines.append)
 
@@ -141,10 +144,14 @@ def test_a_part_refused_for_the_queue_waits_and_goes_in_again(
     assert refusals[0].startswith("part 3: refused: Enqueued token limit reached for gpt-4o-mini")
     assert BatchJob.open(job.directory).parts[2]["refusals"] == 1  # saved
 
-    release(client)
-    job.run(client, poll_interval=0.05, log=lines.append)
+    release(client)  # a new kernel resumes: it waits, as the manifest says, for 1 or 2 to end
+    resumed = BatchJob.open(job.directory)
+    assert resumed.manifest["hold"] == sorted(p["batch_id"] for p in job.parts[:2])
+    resumed.run(client, poll_interval=0.05, log=lines.append)
+    job = resumed
 
     assert [p["status"] for p in job.parts] == ["completed"] * 3
+    assert job.manifest["hold"] is None
     assert completed_per_part(client, job) == {"1": 1, "2": 1, "3": 1}
     statuses = sorted(b.status for b in job_batches(client, job))
     assert statuses == ["completed", "completed", "completed", "failed"]
