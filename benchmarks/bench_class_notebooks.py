@@ -20,7 +20,6 @@ import asyncio
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,29 +30,9 @@ from nbclient import NotebookClient
 
 from batch_api_local import ensure_server, stop_server
 
-from _common import ROOT, free_port
+from _common import ROOT, class_keys, free_port
 
 WALKTHROUGH = ["01", "02", "03", "04", "05", "06", "07"]
-
-
-def class_keys(work: Path, students: int) -> tuple[str, list[tuple[str, str]]]:
-    """Run ``batch-api-local keys``; the admin key it prints and each (label, key)."""
-    keys_file = work / "class-keys.txt"
-    printed = subprocess.run(
-        [sys.executable, "-m", "batch_api_local", "keys"]
-        + ["--students", str(students), "--out", str(keys_file), "--address", "127.0.0.1"],
-        cwd=work,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.splitlines()
-    admin = printed[printed.index("Your instructor (admin) key; keep it to yourself:") + 1]
-    pairs = []
-    for line in keys_file.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            key, label = line.split()
-            pairs.append((label, key))
-    return admin.strip(), pairs
 
 
 def student_folder(work: Path, label: str) -> Path:
