@@ -82,6 +82,7 @@ an API for the <code>openai</code> SDK, not a website: the notebooks (and your c
 
 @router.get("/", include_in_schema=False)
 @router.get("/v1", include_in_schema=False)
+@router.get("/v1/", include_in_schema=False)  # else the framework redirects it to /v1
 def front_page(request: Request) -> HTMLResponse:
     # /v1 answers a browser only: an API client gets OpenAI's 404, as from the real API
     if request.url.path != "/" and "text/html" not in request.headers.get("accept", ""):
