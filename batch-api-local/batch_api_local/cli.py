@@ -274,6 +274,8 @@ def _parser() -> argparse.ArgumentParser:
         if name == "ensure":
             cmd.add_argument("--port", type=int, default=None)
             cmd.add_argument("--pace", default=None, choices=sorted(PACES))
+            cmd.add_argument("--tier", type=_tier, default=None, metavar="N")
+            cmd.add_argument("--like-live", action="store_true")
     return parser
 
 
@@ -707,7 +709,17 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         print(f"No local server is running for {state_dir}: nothing to stop.")
         return 1
-    info = ensure_server(args.state_dir, port=args.port, pace=args.pace)
+    try:
+        info = ensure_server(
+            args.state_dir,
+            port=args.port,
+            pace=args.pace,
+            tier=args.tier,
+            like_live=args.like_live,
+        )
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     print(info.base_url)
     return 0
 

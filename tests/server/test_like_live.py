@@ -4,6 +4,8 @@ rehearsals, and nothing of it without the switch. Every difference is seen throu
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +28,7 @@ from support import (
     free_port,
     run_batch,
     sdk_client,
+    server_env,
     upload,
     wait_until,
 )
@@ -241,3 +244,22 @@ def test_a_value_of_the_variable_that_is_no_switch_is_refused(
     assert main(["serve", "--state-dir", str(tmp_path / "state"), "--port", "0"]) == 2
     assert f"${LIKE_LIVE_ENV} is 'perhaps': set it to 1 (on) or 0 (off)" in capsys.readouterr().err
     assert not (tmp_path / "state").exists()
+
+
+def test_the_ensure_command_starts_a_like_live_server(tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    command = [sys.executable, "-m", "batch_api_local", "ensure", "--state-dir", str(state_dir)]
+    try:
+        run = subprocess.run(
+            [*command, "--port", str(free_port()), "--like-live", "--tier", "2"],
+            capture_output=True,
+            text=True,
+            env=server_env(),
+            timeout=60,
+        )
+        assert run.returncode == 0, run.stderr
+        base_url = run.stdout.strip()
+        now = state(base_url=base_url, api_key="sk-x")
+        assert (now["like_live"], now["tier"]) == (True, 2)
+    finally:
+        stop_server(state_dir)

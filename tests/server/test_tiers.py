@@ -389,3 +389,19 @@ def test_a_students_tier_is_their_own_and_the_instructor_may_set_any(
     }.items()
     reset(namespace="*", **admin)
     assert state(**conn(a))["tier"] is None
+
+
+def test_a_namespaces_tier_survives_a_restart(tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    info = ensure_server(state_dir, port=free_port(), pace="instant")
+    try:
+        set_tier(2, base_url=info.base_url, api_key="sk-x")
+        set_token_limit(1234, base_url=info.base_url, api_key="sk-x")
+    finally:
+        stop_server(state_dir)
+    info = ensure_server(state_dir, port=free_port(), pace="instant")
+    try:
+        now = state(base_url=info.base_url, api_key="sk-x")
+        assert (now["tier"], now["token_limit"], now["token_limit_set"]) == (2, 1234, True)
+    finally:
+        stop_server(state_dir)
