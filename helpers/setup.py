@@ -155,8 +155,9 @@ def setup(*, quiet: bool = False, tier: int | None = None) -> Mode:
     ``tier`` (1 to 5), in local mode only, makes the local server treat this notebook's
     batches as an organization of that usage tier would be treated: each model's published
     batch queue limit at that tier (see ``batch_api_local.set_tier``); None puts back the
-    server's own setting (``serve --tier``, or its single ``--token-limit``). In classroom and live mode it does nothing: a class server's limits
-    are the instructor's, and OpenAI's are your organization's.
+    server's own setting (``serve --tier``, or its single ``--token-limit``). In classroom and
+    live mode it does nothing: a class server's limits are the instructor's, and OpenAI's are
+    your organization's.
 
     Returns the :class:`Mode`. Raises :class:`SetupError` (a RuntimeError), with one line saying
     what to fix, for live or classroom mode without what they need, for a class server that is
