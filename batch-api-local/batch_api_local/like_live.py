@@ -16,7 +16,8 @@ local server) meets those cases:
   :data:`REFUSE_ONE_IN`: chat gets ``message.content: null`` and ``message.refusal`` a string,
   Responses a ``refusal`` content part instead of ``output_text``. Which requests: those whose
   key's SHA-256 digest has a first byte divisible by :data:`REFUSE_ONE_IN` (:func:`refuses`);
-  the key is a batch line's ``custom_id``, or a direct call's JSON body.
+  the key is a batch line's ``custom_id``, or a direct call's JSON body. Only the local
+  responder's answers: an upstream's or a cassette's are passed on as they are.
 
 Everything else is as without the switch. See docs/local-server.md ("Like the real service").
 """

@@ -352,7 +352,9 @@ class Runner:
         url = batch["endpoint"]
         failures, _, disk = self._failures.get(batch["id"], (0, 0.0, False))
         give_up = failures >= GIVE_UP_AFTER and not disk
-        like_live = self.service.settings.like_live  # some structured answers are refusals
+        # --like-live: some structured answers of the local responder are refusals
+        settings = self.service.settings
+        like_live = settings.like_live and settings.responder == "local"
 
         def answer(item: tuple[dict[str, Any], int | None]) -> tuple[dict[str, Any], int | None]:
             request, tokens = item

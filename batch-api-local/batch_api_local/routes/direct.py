@@ -152,7 +152,7 @@ def _answer(url: str) -> Any:
                 now=svc.tenants.now(who.namespace),
                 files=svc.file_reader(who.namespace),
             )
-            if svc.settings.like_live and status == 200:
+            if svc.settings.like_live and svc.settings.responder == "local" and status == 200:
                 payload = refuse(url, body, payload, body_key(body))
             return status, payload
 
