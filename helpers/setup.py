@@ -140,7 +140,7 @@ def _host_of(url: str) -> str:
     return urlsplit(url).netloc.rpartition("@")[2] or url
 
 
-def setup(*, quiet: bool = False) -> Mode:
+def setup(*, quiet: bool = False, tier: int | None = None) -> Mode:
     """Point the ``openai`` SDK at the local server (default), a class server or OpenAI.
 
     Local mode: starts the local server unless one is already running for the state directory
@@ -152,6 +152,13 @@ def setup(*, quiet: bool = False) -> Mode:
     Unless ``quiet``, prints one line naming the mode. Calling it again is harmless: it reuses
     the same server.
 
+    ``tier`` (1 to 5), in local mode only, makes the local server treat this notebook's
+    batches as an organization of that usage tier would be treated: each model's published
+    batch queue limit at that tier (see ``batch_api_local.set_tier``); None puts back the
+    server's own setting (``serve --tier``, or its single ``--token-limit``). In classroom and
+    live mode it does nothing: a class server's limits are the instructor's, and OpenAI's are
+    your organization's.
+
     Returns the :class:`Mode`. Raises :class:`SetupError` (a RuntimeError), with one line saying
     what to fix, for live or classroom mode without what they need, for a class server that is
     unreachable, is not a local Batch API server or refuses the key, and when the local server
@@ -159,11 +166,24 @@ def setup(*, quiet: bool = False) -> Mode:
     unknown ``BATCH_TUTORIAL_MODE``.
     """
     try:
-        return _setup(quiet)
+        mode = _setup(quiet)
+        if mode.name == "local":
+            _set_tier(mode.base_url, tier)
+        return mode
     except SetupError as error:
         # raised again from here, from nothing: the traceback shows this line, not the frames of
         # this module it came through, nor what it was raised while handling
         raise error.with_traceback(None) from None  # what to fix: the line below
+
+
+def _set_tier(base_url: str, tier: int | None) -> None:
+    """Local mode: the usage tier of this process's namespace on the local server."""
+    from batch_api_local import ControlError, set_tier
+
+    try:
+        set_tier("default" if tier is None else tier, base_url=base_url, api_key=LOCAL_API_KEY)
+    except ControlError as error:
+        raise SetupError(f"setup(tier={tier!r}): {error}") from None
 
 
 def _setup(quiet: bool) -> Mode:

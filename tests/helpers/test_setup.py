@@ -15,8 +15,8 @@ import openai
 import pytest
 from openai import OpenAI
 
-from batch_api_local import ServerInfo, find_server, is_loopback, state, stop_server
-from helpers import Mode, is_local, setup
+from batch_api_local import ServerInfo, find_server, is_loopback, set_tier, state, stop_server
+from helpers import Mode, SetupError, is_local, setup
 
 from support import free_port, sdk_client, start_class_server
 
@@ -499,3 +499,32 @@ def test_which_class_server_addresses_a_proxy_would_carry(classroom_env, url, no
 def test_which_class_server_addresses_join_no_proxy(host, direct):
     """Loopback and local-network addresses go straight to the server; names never join."""
     assert (is_loopback(host) or setup_impl._lan_address(host)) is direct
+
+
+# -- setup(tier=...) ------------------------------------------------------------------------------
+
+
+def test_local_mode_sets_the_namespaces_tier(local_env, local_server):
+    conn = {"base_url": local_server.base_url, "api_key": "sk-local"}
+    try:
+        setup(quiet=True, tier=1)
+        assert state(**conn)["tier"] == 1
+        setup(quiet=True)  # None: back to the server's own (this one has no tier)
+        assert state(**conn)["tier"] is None
+        with pytest.raises(SetupError, match=r"setup\(tier=9\): tier must be a usage tier"):
+            setup(quiet=True, tier=9)
+        assert state(**conn)["tier"] is None
+    finally:
+        set_tier(None, **conn)
+
+
+def test_live_mode_ignores_the_tier(clean_env):
+    clean_env.setenv("BATCH_TUTORIAL_MODE", "live")
+    clean_env.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
+    assert setup(quiet=True, tier=1) == Mode("live", "http://127.0.0.1:9/v1")
+
+
+def test_classroom_mode_ignores_the_tier(classroom_env, class_server):
+    as_student(classroom_env, class_server.info.base_url, class_server.keys["student-01"])
+    assert setup(quiet=True, tier=2).name == "classroom"
+    assert state(**_conn(class_server, "student-01"))["tier"] is None
