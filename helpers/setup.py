@@ -166,8 +166,8 @@ def setup(*, quiet: bool = False, pace: str | None = None) -> Mode:
 
     Returns the :class:`Mode`. Raises :class:`SetupError` (a RuntimeError), with one line saying
     what to fix, for live or classroom mode without what they need, for a class server that is
-    unreachable, is not a local Batch API server or refuses the key, and when the local server
-    does not start (then with the end of its log); :class:`ModeError` (also a ValueError) for an
+    unreachable, is not a local Batch API server or refuses the key, when the local server
+    does not start (then with the end of its log), and for a ``pace`` that names no preset; :class:`ModeError` (also a ValueError) for an
     unknown ``BATCH_TUTORIAL_MODE``.
     """
     try:
