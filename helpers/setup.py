@@ -143,7 +143,7 @@ def _host_of(url: str) -> str:
     return urlsplit(url).netloc.rpartition("@")[2] or url
 
 
-def setup(*, quiet: bool = False, pace: str | None = None) -> Mode:
+def setup(*, quiet: bool = False, tier: int | None = None, pace: str | None = None) -> Mode:
     """Point the ``openai`` SDK at the local server (default), a class server or OpenAI.
 
     Local mode: starts the local server unless one is already running for the state directory
@@ -154,6 +154,13 @@ def setup(*, quiet: bool = False, pace: str | None = None) -> Mode:
     :func:`check_class_server`). Live mode (``BATCH_TUTORIAL_MODE=live``): changes nothing.
     Unless ``quiet``, prints one line naming the mode. Calling it again is harmless: it reuses
     the same server.
+
+    ``tier`` (1 to 5), in local mode only, makes the local server treat this notebook's
+    batches as an organization of that usage tier would be treated: each model's published
+    batch queue limit at that tier (see ``batch_api_local.set_tier``); None puts back the
+    server's own setting (``serve --tier``, or its single ``--token-limit``). In classroom and
+    live mode it does nothing: a class server's limits are the instructor's, and OpenAI's are
+    your organization's.
 
     ``pace`` chooses how fast this notebook's batches move on a local server, for a notebook
     whose batches nobody watches: ``setup(pace="instant")``. It names a preset of the server
@@ -167,17 +174,29 @@ def setup(*, quiet: bool = False, pace: str | None = None) -> Mode:
     Returns the :class:`Mode`. Raises :class:`SetupError` (a RuntimeError), with one line saying
     what to fix, for live or classroom mode without what they need, for a class server that is
     unreachable, is not a local Batch API server or refuses the key, when the local server
-    does not start (then with the end of its log), and for a ``pace`` that names no preset; :class:`ModeError` (also a ValueError) for an
-    unknown ``BATCH_TUTORIAL_MODE``.
+    does not start (then with the end of its log), and for a ``pace`` that names no preset;
+    :class:`ModeError` (also a ValueError) for an unknown ``BATCH_TUTORIAL_MODE``.
     """
     try:
         mode = _setup(quiet)
+        if mode.name == "local":
+            _set_tier(mode.base_url, tier)
         _set_pace(mode, pace, quiet)
         return mode
     except SetupError as error:
         # raised again from here, from nothing: the traceback shows this line, not the frames of
         # this module it came through, nor what it was raised while handling
         raise error.with_traceback(None) from None  # what to fix: the line below
+
+
+def _set_tier(base_url: str, tier: int | None) -> None:
+    """Local mode: the usage tier of this process's namespace on the local server."""
+    from batch_api_local import ControlError, set_tier
+
+    try:
+        set_tier("default" if tier is None else tier, base_url=base_url, api_key=LOCAL_API_KEY)
+    except ControlError as error:
+        raise SetupError(f"setup(tier={tier!r}): {error}") from None
 
 
 def _setup(quiet: bool) -> Mode:

@@ -10,8 +10,9 @@ no cell may run longer than :data:`CELL_BOUND` seconds (nbclient stops it and th
 The server plays the real service at a pace of its own, :data:`LIVE_LIKE_PACE`: no batch ends
 within its first seconds (a real one is still validating then), so a cell that assumes a batch
 ended before it waited for it fails here as it would live; after that, everything is fast.
-When the server has ``--like-live`` (optional fields left out, refusals among the answers), it
-is started with it.
+The server runs with ``--like-live``: it leaves out the optional fields the real service may
+leave out (a file's ``expires_at``, a batch's ``usage``) and refuses one structured answer in
+four, so a cell that relies on what live mode does not promise fails here.
 
 The notebooks run on copies, in a temporary folder with a copy of ``artifacts/``, so the files
 they write never touch the repository.
@@ -21,8 +22,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,22 +49,10 @@ LIVE_LIKE_KEY = "sk-proj-live-rehearsal-0000000000000000"
 LIVE_LIKE_PACE = {"validating": 7.0, "per_request": 0.0, "finalizing": 0.5, "cancelling": 0.5}
 
 
-def _serve_flags() -> list[str]:
-    """``--like-live`` when this server has it (it leaves out optional fields and refuses now
-    and then, as the real service may)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "batch_api_local", "serve", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return ["--like-live"] if "--like-live" in done.stdout else []
-
-
 @pytest.fixture(scope="module")
 def rehearsal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerInfo]:
     state_dir = tmp_path_factory.mktemp("live-rehearsal-state")
-    info = ensure_server(state_dir, port=free_port(), extra_args=_serve_flags())
+    info = ensure_server(state_dir, port=free_port(), like_live=True)
     conn = {"base_url": info.base_url, "api_key": LIVE_LIKE_KEY}
     set_pace(**LIVE_LIKE_PACE, **conn)
     try:

@@ -21,6 +21,7 @@ from batch_api_local import (
     find_server,
     is_loopback,
     set_pace,
+    set_tier,
     state,
     stop_server,
 )
@@ -570,3 +571,32 @@ def test_classroom_mode_never_undoes_the_class_pace(classroom_env, class_server)
         assert state(**student)["pace"] == PACES["normal"].as_dict()
     finally:
         set_pace("instant", namespace="*", **admin)
+
+
+# -- setup(tier=...) ------------------------------------------------------------------------------
+
+
+def test_local_mode_sets_the_namespaces_tier(local_env, local_server):
+    conn = {"base_url": local_server.base_url, "api_key": "sk-local"}
+    try:
+        setup(quiet=True, tier=1)
+        assert state(**conn)["tier"] == 1
+        setup(quiet=True)  # None: back to the server's own (this one has no tier)
+        assert state(**conn)["tier"] is None
+        with pytest.raises(SetupError, match=r"setup\(tier=9\): tier must be a usage tier"):
+            setup(quiet=True, tier=9)
+        assert state(**conn)["tier"] is None
+    finally:
+        set_tier(None, **conn)
+
+
+def test_live_mode_ignores_the_tier(clean_env):
+    clean_env.setenv("BATCH_TUTORIAL_MODE", "live")
+    clean_env.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
+    assert setup(quiet=True, tier=1) == Mode("live", "http://127.0.0.1:9/v1")
+
+
+def test_classroom_mode_ignores_the_tier(classroom_env, class_server):
+    as_student(classroom_env, class_server.info.base_url, class_server.keys["student-01"])
+    assert setup(quiet=True, tier=2).name == "classroom"
+    assert state(**_conn(class_server, "student-01"))["tier"] is None

@@ -34,6 +34,7 @@ from batch_api_local import (
     force_validation_failure,
     reset,
     set_pace,
+    set_tier,
     set_token_limit,
     state,
     stop_server,
@@ -157,7 +158,7 @@ def three(prefix: str) -> list[dict[str, Any]]:
 def settings(person: Person) -> dict[str, Any]:
     """The settings of a namespace that control calls change (its clock's reading aside)."""
     found = state(**person.conn)
-    return {k: found[k] for k in ("namespace", "clock_offset", "pace", "token_limit")}
+    return {k: found[k] for k in ("namespace", "clock_offset", "pace", "token_limit", "tier")}
 
 
 def snapshot(person: Person) -> dict[str, Any]:
@@ -537,6 +538,11 @@ CONTROL_CALLS: dict[str, tuple[str, dict[str, Any] | None, Callable[..., Any]]] 
         "/_local/token-limit",
         {"token_limit": 10},
         lambda batch_id, **kw: set_token_limit(10, **kw),
+    ),
+    "set_tier": (
+        "/_local/tier",
+        {"tier": 1},
+        lambda batch_id, **kw: set_tier(1, **kw),
     ),
     "force_line": (
         "/_local/force/line",
