@@ -9,11 +9,16 @@
   MAX_OUTPUT_LINE characters, except in a cell tagged "long-output", where a notebook shows a
   whole object on purpose (in JupyterLab: the cell's property inspector, "Cell Tags");
 - the shared opening and ending: an H1 title, "In this notebook you will", a "## Setup"
-  section, and "## Next steps" at the end.
+  section, and "## Next steps" at the end;
+- a reader can copy any teaching cell into a project of their own: only the setup cell (the
+  first code cell) and cells tagged "local-only" may use the local server's controls (the
+  ``batch_api_local`` package, ``helpers.is_local()``, ``/_local`` routes, the mode that
+  ``helpers.setup()`` returns).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,6 +33,15 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 MAX_OUTPUT_LINE = 300
 #: the cell tag that allows longer lines, for a cell that shows a whole object on purpose
 LONG_OUTPUT_TAG = "long-output"
+#: the cell tag of a cell that only makes sense against the local server (it says, in live
+#: mode, what the real service would show instead)
+LOCAL_ONLY_TAG = "local-only"
+#: what in a cell's code uses the local server's controls: its package (control calls, the
+#: launcher, its tokenizer), the mode checks, the control routes, the mode setup() returned
+LOCAL_CONTROLS = re.compile(
+    r"\bbatch_api_local\b|\bis_local\s*\(|/_local\b|\blocal_server\b|\btemporarily\s*\("
+    r"|\bmode\.name\b"
+)
 #: rich representations a notebook shows instead of the plain text
 _RICH = ("text/html", "image/png", "image/svg+xml", "application/vnd.jupyter.widget-view+json")
 
@@ -54,6 +68,13 @@ def long_lines(cell: Any) -> list[int]:
         for line in text.splitlines()
         if len(line) > MAX_OUTPUT_LINE
     ]
+
+
+def local_glue(cell: Any) -> list[str]:
+    """What a code cell not tagged local-only uses of the local server's controls."""
+    if LOCAL_ONLY_TAG in cell.get("metadata", {}).get("tags", []):
+        return []
+    return sorted({m.group(0).strip() for m in LOCAL_CONTROLS.finditer(cell.get("source", ""))})
 
 
 def problems(path: Path) -> list[str]:
@@ -83,6 +104,14 @@ def problems(path: Path) -> list[str]:
                 f"code cell {number} prints a line of {max(lengths)} characters (at most "
                 f"{MAX_OUTPUT_LINE}): print the fields that matter, or tag the cell "
                 f"{LONG_OUTPUT_TAG!r} if it shows a whole object on purpose"
+            )
+    for number, c in enumerate(code[1:], start=2):  # the first code cell is the setup cell
+        glue = local_glue(c)
+        if glue:
+            found.append(
+                f"code cell {number} uses the local server's controls ({', '.join(glue)}): move "
+                f"that into the setup cell, or into a cell tagged {LOCAL_ONLY_TAG!r} that says, "
+                "in live mode, what the real service would show instead"
             )
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     first = nb.cells[0].source if nb.cells else ""

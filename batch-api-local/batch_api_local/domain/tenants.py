@@ -23,6 +23,10 @@ from ..tiers import request_limit, tier_limit, valid_tier
 
 log = logging.getLogger("batch_api_local.tenants")
 
+#: the pace value that means "this namespace's default": the class's pace, else the start-up one
+DEFAULT_PACE = "default"
+#: where the pace an instructor set for the whole class is saved
+CLASS_PACE_KEY = "*/pace"  # "*" names no namespace
 #: the largest enqueued-token limit a namespace may set
 MAX_TOKEN_LIMIT = 10**15
 
@@ -160,12 +164,37 @@ class Tenants:
 
     # -- what control calls change -------------------------------------------------------------
 
-    def set_pace(self, namespace: str, value: Any) -> Pace:
-        """A preset name, seconds per status (missing ones from "normal"), or a Pace."""
+    def default_pace(self) -> Pace:
+        """What ``"default"`` means for a namespace: the pace an instructor last set for the
+        whole class (``namespace="*"``), else the server's start-up pace (``--pace``)."""
+        saved = self._store.get_setting(CLASS_PACE_KEY)
+        if saved is not None:
+            try:
+                return pace_from(saved)
+            except ValueError:
+                log.warning("ignoring the saved class pace %r: not a valid pace", saved)
+        return self._settings.pace
+
+    def set_class_pace(self, value: Any) -> Pace:
+        """Remember a class-wide pace as what ``"default"`` means from now on."""
+        pace = self.default_pace() if value == DEFAULT_PACE else self._pace(value)
+        self._store.set_setting(CLASS_PACE_KEY, pace.as_dict())
+        return pace
+
+    @staticmethod
+    def _pace(value: Any) -> Pace:
         try:
-            pace = pace_from(value)
+            return pace_from(value)
         except ValueError as exc:
             raise BadRequest(str(exc), param="pace") from None
+
+    def set_pace(self, namespace: str, value: Any) -> Pace:
+        """A preset name, seconds per status (missing ones from "normal"), a Pace, or
+        ``"default"`` (see :meth:`default_pace`)."""
+        if value == DEFAULT_PACE:
+            pace = self.default_pace()
+        else:
+            pace = self._pace(value)
         self._store.set_setting(setting_key(namespace, "pace"), pace.as_dict())
         self.get(namespace).pace = pace
         self._wake.set()

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 
 from ..constants import VERSION
 from ..errors import BadRequest, invalid_url
-from ..keys import Caller, Keys
+from ..keys import EVERYONE, Caller, Keys
 from ..webhooks import EVENTS_LIMIT
 from .deps import CallerDep, ControlBody, ObjectBody, ServiceDep, int_param, keys
 
@@ -148,8 +148,11 @@ def set_pace(
     body: ControlBody,
     svc: ServiceDep,
 ) -> dict[str, Any]:
+    everyone = (body.get("namespace") or request.query_params.get("namespace")) == EVERYONE
     namespaces = targets(request, who, body)
     value = body.get("preset", body)
+    if everyone:  # the class's pace: what "default" means for each student from now on
+        value = svc.tenants.set_class_pace(value)
     return each(namespaces, lambda ns: svc.tenants.set_pace(ns, value).as_dict())
 
 
