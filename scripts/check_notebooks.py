@@ -9,7 +9,11 @@
   MAX_OUTPUT_LINE characters, except in a cell tagged "long-output", where a notebook shows a
   whole object on purpose (in JupyterLab: the cell's property inspector, "Cell Tags");
 - the shared opening and ending: an H1 title, "In this notebook you will", a "## Setup"
-  section, and "## Next steps" at the end.
+  section, and "## Next steps" at the end;
+- code is hidden only where a reader is meant to try first: a cell whose source is collapsed
+  (cell metadata ``"jupyter": {"source_hidden": true}``, JupyterLab's "Collapse Selected Code")
+  must be a code cell in an "## Exercise" section, the solution of its task. nbval runs and
+  checks it like any other cell.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 MAX_OUTPUT_LINE = 300
 #: the cell tag that allows longer lines, for a cell that shows a whole object on purpose
 LONG_OUTPUT_TAG = "long-output"
+#: the heading of the section whose solution cells may have their source collapsed
+EXERCISE_HEADING = "## Exercise"
 #: rich representations a notebook shows instead of the plain text
 _RICH = ("text/html", "image/png", "image/svg+xml", "application/vnd.jupyter.widget-view+json")
 
@@ -54,6 +60,29 @@ def long_lines(cell: Any) -> list[int]:
         for line in text.splitlines()
         if len(line) > MAX_OUTPUT_LINE
     ]
+
+
+def source_hidden(cell: Any) -> bool:
+    """Whether JupyterLab shows the cell with its source collapsed."""
+    return bool(cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"))
+
+
+def misplaced_hidden_cells(cells: list[Any]) -> list[str]:
+    """Cells whose source is collapsed outside an exercise's solution: only a code cell under an
+    "## Exercise" heading (and before the next "## " heading) may be hidden."""
+    found = []
+    in_exercise = False
+    for number, cell in enumerate(cells):
+        if cell.cell_type == "markdown":
+            headings = [line.strip() for line in cell.source.splitlines() if line.startswith("## ")]
+            if headings:
+                in_exercise = headings[-1] == EXERCISE_HEADING
+        if source_hidden(cell) and not (cell.cell_type == "code" and in_exercise):
+            found.append(
+                f"cell {number} has its source hidden outside an {EXERCISE_HEADING!r} section: "
+                "only an exercise's solution (a code cell) is hidden"
+            )
+    return found
 
 
 def problems(path: Path) -> list[str]:
@@ -84,6 +113,7 @@ def problems(path: Path) -> list[str]:
                 f"{MAX_OUTPUT_LINE}): print the fields that matter, or tag the cell "
                 f"{LONG_OUTPUT_TAG!r} if it shows a whole object on purpose"
             )
+    found += misplaced_hidden_cells(nb.cells)
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     first = nb.cells[0].source if nb.cells else ""
     if not first.startswith("# "):
