@@ -7,6 +7,7 @@ import os
 import platform
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -125,3 +126,24 @@ def rss_mb(pid: int) -> float:
 
 def machine() -> str:
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def class_keys(work: Path, students: int) -> tuple[str, list[tuple[str, str]]]:
+    """Run ``batch-api-local keys`` in ``work``: the admin key it prints, and each student's
+    (label, key) from the keys file it writes there."""
+    keys_file = work / "class-keys.txt"
+    printed = subprocess.run(
+        [sys.executable, "-m", "batch_api_local", "keys"]
+        + ["--students", str(students), "--out", str(keys_file), "--address", "127.0.0.1"],
+        cwd=work,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    admin = printed[printed.index("Your instructor (admin) key; keep it to yourself:") + 1]
+    pairs = []
+    for line in keys_file.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, label = line.split()
+            pairs.append((label, key))
+    return admin.strip(), pairs

@@ -38,16 +38,13 @@ import math
 import multiprocessing
 import os
 import statistics
-import subprocess
-import sys
 import time
 import traceback
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from _common import MODEL, ROOT, machine, private_server, workdir
+from _common import MODEL, class_keys, machine, private_server, workdir
 
 # helpers is imported inside the functions, after _common has put this checkout on the path
 
@@ -85,26 +82,6 @@ class Outcome:
     #: the ids this student created: input file, first and second batch, result files
     own_files: set[str] = field(default_factory=set)
     own_batches: set[str] = field(default_factory=set)
-
-
-def class_keys(work: Path, students: int) -> tuple[str, list[Student]]:
-    """Run ``batch-api-local keys``; the admin key it prints and the students."""
-    keys_file = work / "class-keys.txt"
-    printed = subprocess.run(
-        [sys.executable, "-m", "batch_api_local", "keys"]
-        + ["--students", str(students), "--out", str(keys_file)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.splitlines()
-    admin = printed[printed.index("Your instructor (admin) key; keep it to yourself:") + 1]
-    pairs = []
-    for line in keys_file.read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            key, label = line.split()
-            pairs.append(Student(label, key))
-    return admin.strip(), pairs
 
 
 def request_lines(label: str) -> bytes:
@@ -323,7 +300,8 @@ def main() -> None:
     from helpers.waiting import LOCAL_POLL_INTERVAL
 
     with workdir("bench-class-") as work:
-        admin, students = class_keys(work, args.students)
+        admin, pairs = class_keys(work, args.students)
+        students = [Student(label, key) for label, key in pairs]
         extra = ["--keys-file", str(work / "class-keys.txt"), "--admin-key", admin]
         with private_server(work / "state", pace="normal", extra_args=extra) as info:
             pace = state(base_url=info.base_url, api_key=students[0].key)["pace"]

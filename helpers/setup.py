@@ -43,6 +43,7 @@ from batch_api_local import (
     is_loopback,
 )
 from batch_api_local import mask_key as mask
+from batch_api_local.control import ControlError, set_pace
 
 #: the environment variable that chooses the mode: ``live``, ``classroom``, or ``local``/unset
 MODE_ENV = "BATCH_TUTORIAL_MODE"
@@ -51,6 +52,8 @@ STATE_DIR_ENV = "BATCH_LOCAL_STATE_DIR"
 #: the local server's state directory when that variable is not set: the repository's own,
 #: ignored by git, whichever folder a notebook runs in
 DEFAULT_STATE_DIR = Path(__file__).resolve().parents[1] / ".local-batch-api"
+#: the pace that means "the server's default" (a class's pace on a class server)
+DEFAULT_PACE = "default"
 #: the key local mode gives the SDK; the local server accepts any key
 LOCAL_API_KEY = "sk-local"
 LIVE_BASE_URL = "https://api.openai.com/v1"
@@ -140,7 +143,7 @@ def _host_of(url: str) -> str:
     return urlsplit(url).netloc.rpartition("@")[2] or url
 
 
-def setup(*, quiet: bool = False) -> Mode:
+def setup(*, quiet: bool = False, tier: int | None = None, pace: str | None = None) -> Mode:
     """Point the ``openai`` SDK at the local server (default), a class server or OpenAI.
 
     Local mode: starts the local server unless one is already running for the state directory
@@ -152,18 +155,48 @@ def setup(*, quiet: bool = False) -> Mode:
     Unless ``quiet``, prints one line naming the mode. Calling it again is harmless: it reuses
     the same server.
 
+    ``tier`` (1 to 5), in local mode only, makes the local server treat this notebook's
+    batches as an organization of that usage tier would be treated: each model's published
+    batch queue limit at that tier (see ``batch_api_local.set_tier``); None puts back the
+    server's own setting (``serve --tier``, or its single ``--token-limit``). In classroom and
+    live mode it does nothing: a class server's limits are the instructor's, and OpenAI's are
+    your organization's.
+
+    ``pace`` chooses how fast this notebook's batches move on a local server, for a notebook
+    whose batches nobody watches: ``setup(pace="instant")``. It names a preset of the server
+    ("instant", "normal", "slow"). Without it, the pace goes back to the default, so that a
+    notebook after one that chose ``instant`` runs at the usual pace again. The default is the
+    server's start-up pace (``--pace``), or on a class server the pace the instructor last set
+    for the whole class, which a student's notebook thus never undoes (see
+    ``docs/classroom.md``). Either way it changes the caller's own namespace only. Live mode
+    ignores it: the real service has its own pace.
+
     Returns the :class:`Mode`. Raises :class:`SetupError` (a RuntimeError), with one line saying
     what to fix, for live or classroom mode without what they need, for a class server that is
-    unreachable, is not a local Batch API server or refuses the key, and when the local server
-    does not start (then with the end of its log); :class:`ModeError` (also a ValueError) for an
-    unknown ``BATCH_TUTORIAL_MODE``.
+    unreachable, is not a local Batch API server or refuses the key, when the local server
+    does not start (then with the end of its log), and for a ``pace`` that names no preset;
+    :class:`ModeError` (also a ValueError) for an unknown ``BATCH_TUTORIAL_MODE``.
     """
     try:
-        return _setup(quiet)
+        mode = _setup(quiet)
+        if mode.name == "local":
+            _set_tier(mode.base_url, tier)
+        _set_pace(mode, pace, quiet)
+        return mode
     except SetupError as error:
         # raised again from here, from nothing: the traceback shows this line, not the frames of
         # this module it came through, nor what it was raised while handling
         raise error.with_traceback(None) from None  # what to fix: the line below
+
+
+def _set_tier(base_url: str, tier: int | None) -> None:
+    """Local mode: the usage tier of this process's namespace on the local server."""
+    from batch_api_local import ControlError, set_tier
+
+    try:
+        set_tier("default" if tier is None else tier, base_url=base_url, api_key=LOCAL_API_KEY)
+    except ControlError as error:
+        raise SetupError(f"setup(tier={tier!r}): {error}") from None
 
 
 def _setup(quiet: bool) -> Mode:
@@ -213,6 +246,26 @@ def _setup(quiet: bool) -> Mode:
             "(no key, no cost)."
         )
     return Mode("local", info.base_url)
+
+
+def _set_pace(mode: Mode, pace: str | None, quiet: bool) -> None:
+    """The pace of the caller's batches on a local or class server: ``pace``, or the default."""
+    if mode.name == "live":
+        return  # the real service's pace is its own
+    if pace is not None and (not isinstance(pace, str) or pace in ("", DEFAULT_PACE)):
+        raise SetupError(
+            f"pace is {pace!r}: name a preset, such as 'instant', 'normal' or 'slow', or leave it "
+            "out for the usual pace."
+        )
+    try:
+        set_pace(DEFAULT_PACE if pace is None else pace, base_url=mode.base_url)
+    except (ControlError, OSError) as error:
+        if pace is not None:  # asked for: say why it was refused
+            raise SetupError(f"The server refused pace={pace!r}: {error}") from None
+        # not asked for: a server too old to know "default" keeps the pace it has
+        return
+    if pace is not None and not quiet:
+        print(f"Batches of this notebook run at the {pace!r} pace (local server only).")
 
 
 # -- classroom mode -------------------------------------------------------------------------------

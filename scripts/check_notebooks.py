@@ -13,11 +13,16 @@
 - code is hidden only where a reader is meant to try first: a cell whose source is collapsed
   (cell metadata ``"jupyter": {"source_hidden": true}``, JupyterLab's "Collapse Selected Code")
   must be a code cell in an "## Exercise" section, the solution of its task. nbval runs and
-  checks it like any other cell.
+  checks it like any other cell;
+- a reader can copy any teaching cell into a project of their own: only the setup cell (the
+  first code cell) and cells tagged "local-only" may use the local server's controls (the
+  ``batch_api_local`` package, ``helpers.is_local()``, ``/_local`` routes, the mode that
+  ``helpers.setup()`` returns).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,6 +39,15 @@ MAX_OUTPUT_LINE = 300
 LONG_OUTPUT_TAG = "long-output"
 #: the heading of the section whose solution cells may have their source collapsed
 EXERCISE_HEADING = "## Exercise"
+#: the cell tag of a cell that only makes sense against the local server (it says, in live
+#: mode, what the real service would show instead)
+LOCAL_ONLY_TAG = "local-only"
+#: what in a cell's code uses the local server's controls: its package (control calls, the
+#: launcher, its tokenizer), the mode checks, the control routes, the mode setup() returned
+LOCAL_CONTROLS = re.compile(
+    r"\bbatch_api_local\b|\bis_local\s*\(|/_local\b|\blocal_server\b|\btemporarily\s*\("
+    r"|\bmode\.name\b"
+)
 #: rich representations a notebook shows instead of the plain text
 _RICH = ("text/html", "image/png", "image/svg+xml", "application/vnd.jupyter.widget-view+json")
 
@@ -85,6 +99,13 @@ def misplaced_hidden_cells(cells: list[Any]) -> list[str]:
     return found
 
 
+def local_glue(cell: Any) -> list[str]:
+    """What a code cell not tagged local-only uses of the local server's controls."""
+    if LOCAL_ONLY_TAG in cell.get("metadata", {}).get("tags", []):
+        return []
+    return sorted({m.group(0).strip() for m in LOCAL_CONTROLS.finditer(cell.get("source", ""))})
+
+
 def problems(path: Path) -> list[str]:
     nb = nbformat.read(path, as_version=4)
     found = []
@@ -114,6 +135,14 @@ def problems(path: Path) -> list[str]:
                 f"{LONG_OUTPUT_TAG!r} if it shows a whole object on purpose"
             )
     found += misplaced_hidden_cells(nb.cells)
+    for number, c in enumerate(code[1:], start=2):  # the first code cell is the setup cell
+        glue = local_glue(c)
+        if glue:
+            found.append(
+                f"code cell {number} uses the local server's controls ({', '.join(glue)}): move "
+                f"that into the setup cell, or into a cell tagged {LOCAL_ONLY_TAG!r} that says, "
+                "in live mode, what the real service would show instead"
+            )
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     first = nb.cells[0].source if nb.cells else ""
     if not first.startswith("# "):

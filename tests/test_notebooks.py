@@ -83,6 +83,27 @@ def test_the_notebook_check_refuses_a_kernelspec_jupyterlab_would_rewrite(tmp_pa
     assert len(found) == 1 and "Python 3 (ipykernel)" in found[0]
 
 
+def _notebook_of_cells(tmp_path: Path, *cells: tuple[str, list[str]]) -> Path:
+    """A notebook that passes every check but the one under test: code cells of (source, tags)."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = dict(check_notebooks.KERNELSPEC)
+    code = []
+    for count, (source, tags) in enumerate(cells, start=1):
+        cell = nbformat.v4.new_code_cell(source, execution_count=count)
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ok\n")]
+        if tags:
+            cell.metadata["tags"] = tags
+        code.append(cell)
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# A title\n\nIn this notebook you will\n\n## Setup"),
+        *code,
+        nbformat.v4.new_markdown_cell("## Next steps"),
+    ]
+    path = tmp_path / "cells.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
 def _notebook_with_cells(tmp_path: Path, cells: list) -> Path:
     """A notebook that passes every check, with ``cells`` between its opening and its ending."""
     nb = nbformat.v4.new_notebook()
@@ -123,6 +144,43 @@ def test_the_notebook_check_allows_a_hidden_solution_only_in_an_exercise(tmp_pat
         _notebook_with_cells(tmp_path, [_hidden(exercise), code("print(1)")])
     )
     assert len(found) == 1 and "'## Exercise'" in found[0]
+
+
+SETUP = "import batch_api_local\nimport helpers\n\nhelpers.setup(pace='instant')"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "with batch_api_local.temporarily(pace='instant'):\n    pass",
+        "from batch_api_local import control",
+        "if helpers.is_local():\n    print('local')",
+        "import urllib.request\nurllib.request.urlopen(base + '/_local/state')",
+        "helpers.local_server.temporarily(pace='instant')",
+        "if mode.name == 'local':\n    print('local')",
+    ],
+)
+def test_the_notebook_check_keeps_the_local_servers_controls_out_of_teaching_cells(
+    tmp_path, source
+):
+    local = _notebook_of_cells(tmp_path, (SETUP, []), (source, []), ("print(1)", []))
+    found = check_notebooks.problems(local)
+    assert len(found) == 1, found
+    assert found[0].startswith("code cell 2 uses the local server's controls")
+    assert check_notebooks.LOCAL_ONLY_TAG in found[0]
+
+    tagged = _notebook_of_cells(tmp_path, (SETUP, []), (source, ["local-only"]))
+    assert check_notebooks.problems(tagged) == []
+
+
+def test_the_notebook_check_lets_plain_sdk_and_helpers_cells_through(tmp_path):
+    plain = (
+        "batch = client.batches.create(input_file_id=f.id, endpoint='/v1/chat/completions',"
+        " completion_window='24h')\nbatch = helpers.wait_for_batch(client, batch.id)"
+        "\nprint(batch.status)  # a local_ name and a local-only word in prose do not count"
+    )
+    path = _notebook_of_cells(tmp_path, (SETUP, []), (plain, ["long-output"]))
+    assert check_notebooks.problems(path) == []
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -62,7 +62,9 @@ def create_app(settings: Settings, *, start_runner: bool = True, record: bool = 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if record:
-            record_server(settings.state_dir, settings.port, service.instance)
+            record_server(
+                settings.state_dir, settings.port, service.instance, like_live=settings.like_live
+            )
         if start_runner:
             runner.start()
             deliverer.start()

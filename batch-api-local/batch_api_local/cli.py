@@ -37,8 +37,10 @@ from .config import (
 )
 from .constants import DEFAULT_TOKEN_LIMIT
 from .keys import ADMIN_KEY_ENV, Keys, admin_keys_from_env, class_keys
+from .like_live import LIKE_LIVE_ENV, like_live_from_env
 from .net import is_loopback
 from .redaction import hide_in_logs
+from .tiers import TIERS
 
 if TYPE_CHECKING:
     import uvicorn
@@ -87,6 +89,24 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_TOKEN_LIMIT,
         help="enqueued-token limit per model; 0 for none (default %(default)s)",
+    )
+    serve.add_argument(
+        "--tier",
+        type=_tier,
+        default=None,
+        metavar="N",
+        help="act as an organization of usage tier N (1 to 5): each model's published batch "
+        "queue limit at that tier applies, and the embeddings' 1,000,000 enqueued requests; "
+        "--token-limit stays for models the tier table lacks (default: no tier, --token-limit "
+        "for every model)",
+    )
+    serve.add_argument(
+        "--like-live",
+        action="store_true",
+        default=None,
+        help="answer like the real service where the SDK's types allow, for rehearsals: no "
+        "expires_at on files uploaded without expires_after, no usage on batches, some "
+        f"structured-output answers refused (also ${LIKE_LIVE_ENV}=1)",
     )
     serve.add_argument(
         "--keys-file",
@@ -254,6 +274,8 @@ def _parser() -> argparse.ArgumentParser:
         if name == "ensure":
             cmd.add_argument("--port", type=int, default=None)
             cmd.add_argument("--pace", default=None, choices=sorted(PACES))
+            cmd.add_argument("--tier", type=_tier, default=None, metavar="N")
+            cmd.add_argument("--like-live", action="store_true")
     return parser
 
 
@@ -263,6 +285,20 @@ def _clock_start(value: str) -> float:
         return parse_clock(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _tier(value: str) -> int:
+    """``--tier``: a usage tier, 1 to 5."""
+    try:
+        tier = int(value)
+    except ValueError:
+        tier = 0
+    if tier not in TIERS:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a usage tier: give 1, 2, 3, 4 or 5 (or leave --tier out for the "
+            "server's single --token-limit)"
+        )
+    return tier
 
 
 def _lock_state_dir(state_dir: Path) -> FileLock | None:
@@ -540,12 +576,19 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"${CLOCK_ENV}: {exc}", file=sys.stderr)
             return 2
+        try:
+            like_live = args.like_live or like_live_from_env()
+        except ValueError as exc:
+            print(f"{exc}", file=sys.stderr)
+            return 2
         settings = Settings(
             state_dir=args.state_dir,
             host=args.host,
             port=args.port,
             pace=PACES[args.pace],
             token_limit=args.token_limit or None,
+            tier=args.tier,
+            like_live=like_live,
             keys_file=args.keys_file,
             admin_keys=tuple(args.admin_key) + tuple(admin_keys_from_env()),
             quota_mb=args.quota_mb,
@@ -666,7 +709,17 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         print(f"No local server is running for {state_dir}: nothing to stop.")
         return 1
-    info = ensure_server(args.state_dir, port=args.port, pace=args.pace)
+    try:
+        info = ensure_server(
+            args.state_dir,
+            port=args.port,
+            pace=args.pace,
+            tier=args.tier,
+            like_live=args.like_live,
+        )
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     print(info.base_url)
     return 0
 

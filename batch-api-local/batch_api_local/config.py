@@ -129,6 +129,13 @@ class Settings:
     #: enqueued-token limit per model (in_progress batches plus the new one); None: no limit.
     #: 2,000,000 is the published tier-1 figure for gpt-4o-mini.
     token_limit: int | None = DEFAULT_TOKEN_LIMIT
+    #: a usage tier (1 to 5): the published batch queue limit of each model at that tier, and
+    #: the embeddings' enqueued-request limit, apply instead of ``token_limit`` (which stays for
+    #: models the tier table does not list; see :mod:`.tiers`). None: ``token_limit`` only.
+    tier: int | None = None
+    #: answer like the real service where the SDK's types allow (``--like-live``): optional
+    #: fields left out, refusals in structured answers (see docs/local-server.md)
+    like_live: bool = False
     #: a file with one bearer key per line; each key gets its own namespace. None: any key.
     keys_file: Path | None = None
     #: instructors' keys: they may act on any namespace (``--admin-key``)
@@ -182,6 +189,8 @@ class Settings:
             self.keys_file = Path(self.keys_file).resolve()
         if self.output_order not in ("input", "shuffled"):
             raise ValueError("output_order must be 'input' or 'shuffled'")
+        if self.tier is not None and self.tier not in (1, 2, 3, 4, 5):
+            raise ValueError("tier must be a usage tier from 1 to 5, or None")
 
     @property
     def storage_quota(self) -> int | None:

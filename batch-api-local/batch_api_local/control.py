@@ -1,7 +1,7 @@
 """Python wrappers for the local server's control surface (``/_local/...``).
 
-These only work against the local server: they change its clock, pace and outcomes so that a
-notebook can show every status on demand. The real API has no such calls. Each function finds
+These only work against the local server: they change its clock, pace, queue limits and
+outcomes so that a notebook can show every status on demand. The real API has no such calls. Each function finds
 the server from ``OPENAI_BASE_URL`` and authenticates with ``OPENAI_API_KEY`` (as the SDK does),
 unless ``base_url``/``api_key`` are given.
 
@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 from .net import DIRECT, api_root
 
@@ -80,15 +80,16 @@ def whoami(**conn: Any) -> dict[str, Any]:
 
 
 def state(*, namespace: str | None = None, **conn: Any) -> dict[str, Any]:
-    """The caller's clock, pace and token limit (and, for the server's owner, its state
+    """The caller's clock, pace, token limit (``token_limit_set``: set by a control call, so
+    it wins over the tier) and usage tier (``tier``) (and, for the server's owner, its state
     directory). An instructor may name a student's ``namespace``."""
     path = "/_local/state" + (f"?namespace={urllib.parse.quote(namespace)}" if namespace else "")
     return _call("GET", path, **conn)
 
 
 def reset(*, namespace: str | None = None, **conn: Any) -> dict[str, Any]:
-    """Delete the caller's files, batches and forced outcomes, and put its clock, pace and
-    token limit back to the server's start-up values. Returns the state."""
+    """Delete the caller's files, batches and forced outcomes, and put its clock, pace, token
+    limit and tier back to the server's start-up values. Returns the state."""
     return _call("POST", "/_local/reset", _target({}, namespace), **conn)
 
 
@@ -119,22 +120,48 @@ def set_pace(
     return _call("POST", "/_local/pace", _target(body, namespace), **conn)
 
 
-def set_token_limit(limit: int | None, *, namespace: str | None = None, **conn: Any) -> int | None:
-    """Set the caller's enqueued-token limit per model (None: no limit)."""
+def set_token_limit(
+    limit: int | None | Literal["default"], *, namespace: str | None = None, **conn: Any
+) -> int | None:
+    """Set the caller's enqueued-token limit per model (None: no limit).
+
+    A limit set here wins over the usage tier (:func:`set_tier`) for every model.
+    ``"default"`` goes back to the server's start-up limit (``serve --token-limit``), and with
+    a tier the tier's figure per model decides again. Returns the limit now in force when no
+    tier applies.
+    """
     body = _target({"token_limit": limit}, namespace)
     answer = _call("POST", "/_local/token-limit", body, **conn)
-    return answer["token_limit"] if "token_limit" in answer else limit
+    if "token_limit" in answer:
+        return answer["token_limit"]
+    return answer["data"][0]["token_limit"]
+
+
+def set_tier(
+    tier: int | None | Literal["default"], *, namespace: str | None = None, **conn: Any
+) -> int | None:
+    """Act as an organization of usage tier ``tier`` (1 to 5): each model's published batch
+    queue limit at that tier applies to the caller's batches, and the embeddings models' limit
+    of 1,000,000 enqueued requests. None: no tier, the server's single ``--token-limit``;
+    ``"default"``: the server's start-up tier (``serve --tier``, or none).
+
+    A token limit set with :func:`set_token_limit` still wins over the tier; a model the tier
+    table does not list gets the server's start-up limit. Returns the tier.
+    """
+    answer = _call("POST", "/_local/tier", _target({"tier": tier}, namespace), **conn)
+    return answer["tier"] if "tier" in answer else answer["data"][0]["tier"]
 
 
 @contextmanager
 def temporarily(
     *,
     pace: str | dict[str, float] | None = None,
-    token_limit: int | None | _Unset = _UNSET,
+    token_limit: int | None | Literal["default"] | _Unset = _UNSET,
+    tier: int | None | Literal["default"] | _Unset = _UNSET,
     namespace: str | None = None,
     **conn: Any,
 ) -> Iterator[None]:
-    """Change the caller's pace or token limit for the ``with`` block only.
+    """Change the caller's pace, token limit or usage tier for the ``with`` block only.
 
     The settings in force before are put back when the block ends, however it ends: an error,
     or the kernel's stop button (KeyboardInterrupt). For example::
@@ -157,6 +184,7 @@ def temporarily(
     saved = before["data"] if "data" in before else [before]
     pace_set: dict[str, float] | None = None  # what the block set, the same for every target
     limit_set: int | None | _Unset = _UNSET
+    tier_set: int | None | _Unset = _UNSET
     try:
         if pace is not None:
             body = {"preset": pace} if isinstance(pace, str) else dict(pace)
@@ -164,9 +192,12 @@ def temporarily(
             pace_set = answer["data"][0] if "data" in answer else answer
         if not isinstance(token_limit, _Unset):
             limit_set = set_token_limit(token_limit, namespace=namespace, **conn)
+        if not isinstance(tier, _Unset):
+            tier_set = set_tier(tier, namespace=namespace, **conn)
         yield
     finally:
-        if pace_set is not None or not isinstance(limit_set, _Unset):
+        changed = not isinstance(limit_set, _Unset) or not isinstance(tier_set, _Unset)
+        if pace_set is not None or changed:
             after = state(namespace=namespace, **conn)
             now = {each["namespace"]: each for each in after.get("data", [after])}
             for each in saved:
@@ -176,8 +207,18 @@ def temporarily(
                 target = each["namespace"] if namespace is not None else None
                 if pace_set is not None and current["pace"] == pace_set:
                     _call("POST", "/_local/pace", _target(each["pace"], target), **conn)
-                if not isinstance(limit_set, _Unset) and current["token_limit"] == limit_set:
-                    set_token_limit(each["token_limit"], namespace=target, **conn)
+                if (
+                    not isinstance(limit_set, _Unset)
+                    and current["token_limit"] == limit_set
+                    and current.get("token_limit_set", True) == (token_limit != "default")
+                ):
+                    explicit = each.get("token_limit_set", True)
+                    back: int | None | Literal["default"] = (
+                        each["token_limit"] if explicit else "default"
+                    )
+                    set_token_limit(back, namespace=target, **conn)
+                if not isinstance(tier_set, _Unset) and current.get("tier") == tier_set:
+                    set_tier(each.get("tier"), namespace=target, **conn)
 
 
 def class_view(**conn: Any) -> dict[str, Any]:

@@ -1195,6 +1195,12 @@ BATCH_MESSAGES = {
         "Limit: {limit:,} enqueued tokens. "
         "Please try again once some in_progress batches have been completed."
     ),
+    # observed (embeddings, community thread 1002388); its code UNCONFIRMED
+    "request_limit_exceeded": (
+        "Enqueued request limit reached for {model} in organization {organization}. "
+        "Limit: {limit:,} enqueued requests. "
+        "Please try again once some in_progress batches have been completed."
+    ),
     # observed at upload (HTTP 400, code null), also reported by check_batch_file
     "invalid_file_format": "Invalid file format for Batch API. Must be .jsonl",
     "file_too_large": "File is too large.",
@@ -1269,6 +1275,12 @@ def batch_error(
 
 def token_limit_error(model: str, limit: int, organization: str) -> BatchError:
     return batch_error("token_limit_exceeded", model=model, limit=limit, organization=organization)
+
+
+def request_limit_error(model: str, limit: int, organization: str) -> BatchError:
+    return batch_error(
+        "request_limit_exceeded", model=model, limit=limit, organization=organization
+    )
 
 
 def file_not_found_error(file_id: str, organization: str) -> BatchError:

@@ -48,7 +48,7 @@ class ServerInfo:
 RECORD = "server.json"
 
 
-def record_server(state_dir: Path, port: int, instance: str) -> None:
+def record_server(state_dir: Path, port: int, instance: str, *, like_live: bool = False) -> None:
     """Write the running server's record (called by the server itself as it starts)."""
     record = {
         "base_url": f"http://{DEFAULT_HOST}:{port}/v1",
@@ -56,6 +56,7 @@ def record_server(state_dir: Path, port: int, instance: str) -> None:
         "pid": os.getpid(),
         "state_dir": str(state_dir),
         "instance": instance,
+        "like_live": like_live,
     }
     tmp = state_dir / (RECORD + ".tmp")
     tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
@@ -224,8 +225,15 @@ def ensure_server(
     pace: str | None = None,
     extra_args: list[str] | None = None,
     timeout: float = 30.0,
+    tier: int | None = None,
+    like_live: bool = False,
 ) -> ServerInfo:
     """Return the server for ``state_dir``, starting one in the background if none is healthy.
+
+    ``tier`` starts it with ``--tier`` (a usage tier, 1 to 5: each model's published batch
+    queue limit); ``like_live`` with ``--like-live`` (answers like the real service where the
+    SDK's types allow, for rehearsals). A server already running for ``state_dir`` keeps its
+    own settings, except that ``like_live=True`` refuses (RuntimeError) one started without it.
 
     ``port`` defaults to $BATCH_LOCAL_PORT or 8765, or any free port when that one is taken
     (also when another program takes it between the check and the server's start); ``port=0``
@@ -238,7 +246,18 @@ def ensure_server(
     with FileLock(state_dir / ".launcher.lock"):
         found = find_server(state_dir)
         if found is not None:
+            record = _read_record(state_dir) or {}
+            if like_live and not record.get("like_live"):
+                raise RuntimeError(
+                    f"A local server already runs for {state_dir} without --like-live: stop it "
+                    "first (batch-api-local stop --state-dir ...), or use another state directory."
+                )
             return found
+        extra_args = list(extra_args or [])
+        if tier is not None:
+            extra_args += ["--tier", str(tier)]
+        if like_live:
+            extra_args.append("--like-live")
         wanted = port if port is not None else int(os.environ.get("BATCH_LOCAL_PORT", DEFAULT_PORT))
         chosen = wanted if wanted and _port_free(wanted) else _free_port()
         deadline = time.monotonic() + timeout

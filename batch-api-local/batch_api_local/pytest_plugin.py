@@ -12,7 +12,8 @@ One server starts for the whole test session, on a free port, with its state in 
 directory, and stops at the end. Before each test the fixture resets the server's state (files,
 batches, forced outcomes, clock, pace), so tests do not see each other's work. Batches run at
 the ``instant`` pace unless the ``local_batch_api_pace`` ini option (or a test's
-:meth:`LocalBatchAPI.set_pace`) says otherwise. Nothing here needs a key or the network.
+:meth:`LocalBatchAPI.set_pace`) says otherwise; the ``local_batch_api_like_live`` ini option
+(true/false) starts it with ``--like-live``. Nothing here needs a key or the network.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 #: the key the fixture's client sends (the server accepts any key without a keys file)
 API_KEY = "sk-local-test"
 PACE_OPTION = "local_batch_api_pace"
+LIKE_LIVE_OPTION = "local_batch_api_like_live"
 
 
 @dataclass
@@ -71,12 +73,16 @@ class LocalBatchAPI:
         fields: dict[str, Any] = {**seconds, **self._conn}
         return control.set_pace(preset, **fields)
 
-    def set_token_limit(self, limit: int | None) -> int | None:
-        """The enqueued-token limit per model (None: no limit)."""
+    def set_token_limit(self, limit: int | None | Literal["default"]) -> int | None:
+        """The enqueued-token limit per model (None: no limit; "default": the server's)."""
         return control.set_token_limit(limit, **self._conn)
 
+    def set_tier(self, tier: int | None) -> int | None:
+        """Act as an organization of usage tier ``tier`` (1 to 5; None: the server's limit)."""
+        return control.set_tier(tier, **self._conn)
+
     def temporarily(self, **settings: Any) -> AbstractContextManager[None]:
-        """Change the pace or token limit for a ``with`` block only."""
+        """Change the pace, token limit or tier for a ``with`` block only."""
         return control.temporarily(**settings, **self._conn)
 
     def advance_clock(self, seconds: float) -> int:
@@ -111,6 +117,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "pace of the local_batch_api fixture's server: instant, normal or slow",
         default="instant",
     )
+    parser.addini(
+        LIKE_LIVE_OPTION,
+        "start the local_batch_api fixture's server with --like-live (answers like the real "
+        "service where the SDK's types allow)",
+        type="bool",
+        default=False,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -121,7 +134,8 @@ def local_batch_api_server(
     state_dir = tmp_path_factory.mktemp("local-batch-api")
     pace = str(request.config.getini(PACE_OPTION) or "instant")
     bypass_proxy()  # the SDK must not send loopback traffic through a proxy
-    info = ensure_server(state_dir, port=0, pace=pace)
+    like_live = bool(request.config.getini(LIKE_LIVE_OPTION))
+    info = ensure_server(state_dir, port=0, pace=pace, like_live=like_live)
     try:
         yield info
     finally:

@@ -44,6 +44,7 @@ from typing import Any, Protocol
 
 from .domain import RunningBatch, Service
 from .errors import UNRUN_ERRORS, LineError, batch_error, server_error, status_error
+from .like_live import refuse
 from .records import BatchRecord
 from .responder import respond
 from .retry import Backoff
@@ -351,6 +352,9 @@ class Runner:
         url = batch["endpoint"]
         failures, _, disk = self._failures.get(batch["id"], (0, 0.0, False))
         give_up = failures >= GIVE_UP_AFTER and not disk
+        # --like-live: some structured answers of the local responder are refusals
+        settings = self.service.settings
+        like_live = settings.like_live and settings.responder == "local"
 
         def answer(item: tuple[dict[str, Any], int | None]) -> tuple[dict[str, Any], int | None]:
             request, tokens = item
@@ -370,6 +374,8 @@ class Runner:
             except Exception as exc:  # an upstream that fails is a 500 for this line
                 log.warning("responder failed for %s: %s", custom_id, exc)
                 status, body = 500, status_error(500).body()
+            if like_live and status == 200:
+                body = refuse(url, request["body"], body, str(custom_id))
             return result_line(custom_id, now, status, body), None
 
         return answer

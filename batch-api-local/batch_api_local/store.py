@@ -469,16 +469,21 @@ class Store:
 
     def enqueued_tokens(self, namespace: str, model: str, exclude: str) -> int:
         """Input tokens of this namespace's running batches for ``model``."""
-        total = 0
-        for (internal,) in self._query(
-            "SELECT internal FROM batches WHERE namespace = ? AND id != ? "
+        return self.enqueued(namespace, model, exclude)[0]
+
+    def enqueued(self, namespace: str, model: str, exclude: str) -> tuple[int, int]:
+        """Input tokens and requests of this namespace's running batches for ``model``."""
+        tokens = requests = 0
+        for internal, total in self._query(
+            "SELECT internal, total FROM batches WHERE namespace = ? AND id != ? "
             "AND status IN ('in_progress', 'finalizing')",
             (namespace, exclude),
         ):
             record = BatchRecord.from_json(json.loads(internal))
             if record.model == model:
-                total += record.input_tokens
-        return total
+                tokens += record.input_tokens
+                requests += int(total or 0)
+        return tokens, requests
 
     def summary(self, namespace: str, now: int) -> dict[str, Any]:
         """What a namespace holds at ``now`` on its clock: file count (expired files are gone),

@@ -15,8 +15,17 @@ import openai
 import pytest
 from openai import OpenAI
 
-from batch_api_local import ServerInfo, find_server, is_loopback, state, stop_server
-from helpers import Mode, is_local, setup
+from batch_api_local import (
+    PACES,
+    ServerInfo,
+    find_server,
+    is_loopback,
+    set_pace,
+    set_tier,
+    state,
+    stop_server,
+)
+from helpers import Mode, SetupError, is_local, setup
 
 from support import free_port, sdk_client, start_class_server
 
@@ -203,6 +212,44 @@ def test_switching_to_live_in_the_same_process_restores_the_users_values(local_e
     assert os.environ["OPENAI_API_KEY"] == STRAY_KEY  # the user's own key again
     assert "OPENAI_BASE_URL" not in os.environ  # so the SDK's default, api.openai.com
     assert "api.openai.com" in capsys.readouterr().out
+
+
+# -- the pace a notebook chooses ------------------------------------------------------------------
+
+
+def test_a_pace_given_to_setup_holds_until_a_setup_without_one(local_env, local_server, capsys):
+    conn = {"base_url": local_server.base_url, "api_key": "sk-local"}
+    start_up = PACES["instant"].as_dict()  # the session's server starts at "instant"
+
+    setup(pace="slow")
+    assert capsys.readouterr().out.endswith(
+        "Batches of this notebook run at the 'slow' pace (local server only).\n"
+    )
+    assert state(**conn)["pace"] == PACES["slow"].as_dict()
+
+    setup()  # the next notebook's setup cell: back to the server's start-up pace
+    assert state(**conn)["pace"] == start_up
+    assert "pace" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("pace", ["warp", "default", "", 3])
+def test_a_pace_the_server_does_not_know_is_refused_with_what_to_write(local_env, pace):
+    with pytest.raises(SetupError, match="pace") as caught:
+        setup(quiet=True, pace=pace)
+    assert "instant" in str(caught.value)
+
+
+def test_live_mode_ignores_the_pace(clean_env, local_server):
+    """Live mode sends nothing to set a pace, even when OPENAI_BASE_URL is a local server."""
+    conn = {"base_url": local_server.base_url, "api_key": "sk-local"}
+    set_pace("normal", **conn)
+    clean_env.setenv("BATCH_TUTORIAL_MODE", "live")
+    clean_env.setenv("OPENAI_BASE_URL", local_server.base_url)
+    try:
+        assert setup(quiet=True, pace="slow").name == "live"
+        assert state(**conn)["pace"] == PACES["normal"].as_dict()
+    finally:
+        set_pace("instant", **conn)
 
 
 # -- classroom mode -------------------------------------------------------------------------------
@@ -499,3 +546,57 @@ def test_which_class_server_addresses_a_proxy_would_carry(classroom_env, url, no
 def test_which_class_server_addresses_join_no_proxy(host, direct):
     """Loopback and local-network addresses go straight to the server; names never join."""
     assert (is_loopback(host) or setup_impl._lan_address(host)) is direct
+
+
+def test_classroom_mode_never_undoes_the_class_pace(classroom_env, class_server):
+    """A notebook's setup(pace="instant") is the student's own; the next setup() goes back to the
+    pace the instructor set for the whole class, not to the server's start-up pace."""
+    admin = {"base_url": class_server.info.base_url, "api_key": ADMIN_KEY}
+    student = _conn(class_server, "student-01")
+    other = _conn(class_server, "student-02")
+    as_student(classroom_env, class_server.info.base_url, class_server.keys["student-01"])
+    set_pace("slow", namespace="*", **admin)  # the class's pace: not the start-up "instant"
+    try:
+        setup(quiet=True, pace="instant")
+        assert state(**student)["pace"] == PACES["instant"].as_dict()
+        assert state(**other)["pace"] == PACES["slow"].as_dict()  # the others' stays
+
+        setup(quiet=True)  # the next notebook
+        assert state(**student)["pace"] == PACES["slow"].as_dict()
+
+        setup(quiet=True, pace="instant")
+        set_pace("normal", namespace="*", **admin)  # the instructor changes it meanwhile
+        assert state(**student)["pace"] == PACES["normal"].as_dict()
+        setup(quiet=True)
+        assert state(**student)["pace"] == PACES["normal"].as_dict()
+    finally:
+        set_pace("instant", namespace="*", **admin)
+
+
+# -- setup(tier=...) ------------------------------------------------------------------------------
+
+
+def test_local_mode_sets_the_namespaces_tier(local_env, local_server):
+    conn = {"base_url": local_server.base_url, "api_key": "sk-local"}
+    try:
+        setup(quiet=True, tier=1)
+        assert state(**conn)["tier"] == 1
+        setup(quiet=True)  # None: back to the server's own (this one has no tier)
+        assert state(**conn)["tier"] is None
+        with pytest.raises(SetupError, match=r"setup\(tier=9\): tier must be a usage tier"):
+            setup(quiet=True, tier=9)
+        assert state(**conn)["tier"] is None
+    finally:
+        set_tier(None, **conn)
+
+
+def test_live_mode_ignores_the_tier(clean_env):
+    clean_env.setenv("BATCH_TUTORIAL_MODE", "live")
+    clean_env.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
+    assert setup(quiet=True, tier=1) == Mode("live", "http://127.0.0.1:9/v1")
+
+
+def test_classroom_mode_ignores_the_tier(classroom_env, class_server):
+    as_student(classroom_env, class_server.info.base_url, class_server.keys["student-01"])
+    assert setup(quiet=True, tier=2).name == "classroom"
+    assert state(**_conn(class_server, "student-01"))["tier"] is None

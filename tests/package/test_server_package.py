@@ -184,3 +184,30 @@ def test_a_project_elsewhere_runs_a_batch_with_the_fixture(tmp_path: Path) -> No
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "2 passed" in result.stdout
+
+
+LIKE_LIVE_TEST = """
+def test_the_fixture_runs_like_live(local_batch_api):
+    assert local_batch_api.state()["like_live"] is True
+    assert local_batch_api.set_tier(1) == 1
+    assert local_batch_api.state()["tier"] == 1
+    upload = local_batch_api.client().files.create(file=("a.jsonl", b"{}\\\\n"), purpose="user_data")
+    assert upload.expires_at is None
+"""
+
+
+def test_the_fixture_takes_like_live_from_an_ini_option(tmp_path: Path) -> None:
+    project = tmp_path / "rehearsal"
+    project.mkdir()
+    (project / "test_rehearsal.py").write_text(textwrap.dedent(LIKE_LIVE_TEST), encoding="utf-8")
+    (project / "pytest.ini").write_text("[pytest]\nlocal_batch_api_like_live = true\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=project,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "1 passed" in result.stdout

@@ -101,6 +101,7 @@ ROUTES: list[tuple[str, str, tuple[str, ...]]] = [
         ("preset", "validating", "per_request", "finalizing", "cancelling", "namespace"),
     ),
     ("POST", "/_local/token-limit", ("token_limit", "namespace")),
+    ("POST", "/_local/tier", ("tier", "namespace")),
     ("POST", "/_local/force/line", ("custom_id", "batch_id", "status_code", "error", "namespace")),
     (
         "POST",
@@ -342,6 +343,7 @@ def plausible_fields(room: Room) -> dict[str, st.SearchStrategy[Any]]:
         "cancelling": seconds,
         "seconds": st.one_of(seconds, st.integers(-10, 0)),
         "token_limit": st.one_of(st.none(), st.integers(1, 10**9)),
+        "tier": st.one_of(st.none(), st.integers(0, 6), st.just("default")),
         "status_code": st.integers(400, 599),
         "error": st.one_of(
             st.fixed_dictionaries({"message": texts(room), "code": texts(room)}),

@@ -34,6 +34,7 @@ from batch_api_local import (
     force_validation_failure,
     reset,
     set_pace,
+    set_tier,
     set_token_limit,
     state,
     stop_server,
@@ -157,7 +158,7 @@ def three(prefix: str) -> list[dict[str, Any]]:
 def settings(person: Person) -> dict[str, Any]:
     """The settings of a namespace that control calls change (its clock's reading aside)."""
     found = state(**person.conn)
-    return {k: found[k] for k in ("namespace", "clock_offset", "pace", "token_limit")}
+    return {k: found[k] for k in ("namespace", "clock_offset", "pace", "token_limit", "tier")}
 
 
 def snapshot(person: Person) -> dict[str, Any]:
@@ -538,6 +539,11 @@ CONTROL_CALLS: dict[str, tuple[str, dict[str, Any] | None, Callable[..., Any]]] 
         {"token_limit": 10},
         lambda batch_id, **kw: set_token_limit(10, **kw),
     ),
+    "set_tier": (
+        "/_local/tier",
+        {"tier": 1},
+        lambda batch_id, **kw: set_tier(1, **kw),
+    ),
     "force_line": (
         "/_local/force/line",
         {"custom_id": "student-b-held-0", "status_code": 500},
@@ -831,3 +837,25 @@ def test_a_keys_file_saved_with_a_byte_order_mark_accepts_its_first_key(tmp_path
     assert keys.caller("Bearer sk-class-first-0000000001").label == "student-01"
     assert keys.caller("Bearer sk-class-second-000002").label == "student-02"
     assert sorted(keys.namespaces().values()) == ["student-01", "student-02"]
+
+
+def test_default_pace_is_the_class_pace_the_instructor_set_last(room: Room) -> None:
+    """``set_pace("default")`` (what a notebook's setup() sends) goes back to the instructor's
+    class-wide pace, not to the start-up one: a student's notebook never undoes it."""
+    a, b, admin = room.a, room.b, room.admin
+    assert set_pace("slow", **a.conn) == PACES["slow"].as_dict()
+    assert set_pace("default", **a.conn) == INSTANT  # no class pace yet: the start-up one
+    try:
+        set_pace({"per_request": 4}, namespace="*", **admin.conn)
+        class_pace = {**PACES["normal"].as_dict(), "per_request": 4.0}
+        assert set_pace("instant", **a.conn) == INSTANT  # a notebook's own choice
+        assert settings(b)["pace"] == class_pace
+        assert set_pace("default", **a.conn) == class_pace
+        assert settings(a)["pace"] == class_pace
+        assert settings(b)["pace"] == class_pace
+        # a student naming "default" for the class is still refused
+        with pytest.raises(ControlError, match="instructor"):
+            set_pace("default", namespace="*", **a.conn)
+    finally:
+        set_pace("instant", namespace="*", **admin.conn)
+    assert set_pace("default", **b.conn) == INSTANT

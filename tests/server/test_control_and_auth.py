@@ -305,6 +305,9 @@ def test_control_calls(client: OpenAI) -> None:
     pace = set_pace(validating=0.3, per_request=0.2, **conn(client))
     assert pace == {"validating": 0.3, "per_request": 0.2, "finalizing": 1.0, "cancelling": 1.0}
     assert set_pace("slow", **conn(client)) == PACES["slow"].as_dict()
+    # "default": the server's start-up pace (--pace), here "instant"
+    assert set_pace("default", **conn(client)) == PACES["instant"].as_dict()
+    assert set_pace("slow", **conn(client)) == PACES["slow"].as_dict()
     with pytest.raises(ControlError):
         set_pace("warp", **conn(client))
     with pytest.raises(ControlError):

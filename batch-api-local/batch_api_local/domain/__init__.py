@@ -46,7 +46,9 @@ class Service:
         #: webhook endpoints and the events waiting for delivery (see :mod:`..webhooks`)
         self.outbox = Outbox(self.store, settings)
         self.tenants = Tenants(self.store, settings, self.wake)
-        self.files = Files(self.store, self.tenants, settings.storage_quota)
+        self.files = Files(
+            self.store, self.tenants, settings.storage_quota, like_live=settings.like_live
+        )
         self.batches = Batches(
             self.store, settings, self.tenants, self.files, self.outbox, self.wake
         )

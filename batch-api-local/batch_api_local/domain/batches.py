@@ -49,6 +49,7 @@ from ..errors import (
     metadata_value_too_long,
     missing_parameter,
     no_such_batch,
+    request_limit_error,
     token_limit_error,
     too_many_metadata_keys,
     unsupported_endpoint,
@@ -149,6 +150,8 @@ class Batches:
             output_expiry = expiry_time(0, "batch", spec, name="output_expires_after")
         now = self.tenants.now(namespace)
         batch = wire.batch_object(ids.batch_id(now), endpoint, input_file_id, window, metadata, now)
+        if self.settings.like_live:  # the SDK types usage Optional: --like-live leaves it out
+            batch["usage"] = None
         self.store.insert_batch(namespace, batch, BatchRecord(output_expiry=output_expiry))
         self._wake.set()
         return batch
@@ -286,8 +289,9 @@ class Batches:
         if code == "token_limit_exceeded" and not message:
             file = self.store.get_file(namespace, batch["input_file_id"])
             model = first_model(self.store.file_path(file["id"])) if file else None
-            limit = self.tenants.token_limit(namespace) or DEFAULT_TOKEN_LIMIT
-            return token_limit_error(model or "gpt-4o-mini", limit, self.settings.organization)
+            model = model or "gpt-4o-mini"
+            limit = self.tenants.queue_limits(namespace, model)[0] or DEFAULT_TOKEN_LIMIT
+            return token_limit_error(model, limit, self.settings.organization)
         return BatchError(
             code,
             message or batch_error("forced", code=code).message,
@@ -319,12 +323,7 @@ class Batches:
                     self.store.delete_force(verdict.force_seq)
                 errors = list(verdict.errors)
                 if not errors and report is not None and report.model is not None:
-                    limit = self.tenants.token_limit(namespace)
-                    enqueued = self.store.enqueued_tokens(namespace, report.model, batch_id)
-                    if limit is not None and enqueued + report.input_tokens > limit:
-                        errors.append(
-                            token_limit_error(report.model, limit, self.settings.organization)
-                        )
+                    errors += self._queue_errors(namespace, batch_id, report)
                 if errors or report is None:
                     self._fail(namespace, batch, record, errors)
                 else:
@@ -337,6 +336,23 @@ class Batches:
                     started = True
         if kept and not started:
             work.remove()
+
+    def _queue_errors(
+        self, namespace: str, batch_id: str, report: ValidationReport
+    ) -> list[BatchError]:
+        """The queue limits a validated batch would pass (its namespace's running batches of
+        the same model, plus this one): token limit first, then the request limit."""
+        model = report.model or ""
+        limit, requests = self.tenants.queue_limits(namespace, model)
+        if limit is None and requests is None:
+            return []
+        tokens, running = self.store.enqueued(namespace, model, batch_id)
+        organization = self.settings.organization
+        if limit is not None and tokens + report.input_tokens > limit:
+            return [token_limit_error(model, limit, organization)]
+        if requests is not None and running + report.requests > requests:
+            return [request_limit_error(model, requests, organization)]
+        return []
 
     def fail_validation(self, namespace: str, batch_id: str, error: BatchError) -> None:
         """End a validating batch with one error (validation itself broke)."""
@@ -449,11 +465,18 @@ class Batches:
                 batch, record = found
                 now = self.tenants.now(namespace)
                 expiry = record.output_expiry or DEFAULT_FILE_EXPIRY
+                # --like-live: result files without output_expires_after show no expires_at
+                hide = self.settings.like_live and record.output_expiry is None
                 for kind, file_id in publishing.files.items():
                     if kind in sizes and self.store.get_file(namespace, file_id) is None:
                         name = f"{batch_id}_{kind}.jsonl"
                         obj = wire.file_object(
-                            file_id, sizes[kind], now, name, "batch_output", now + expiry
+                            file_id,
+                            sizes[kind],
+                            now,
+                            name,
+                            "batch_output",
+                            None if hide else now + expiry,
                         )
                         self.store.insert_file(namespace, obj)
                 batch["output_file_id"] = publishing.files.get("output")
@@ -461,7 +484,7 @@ class Batches:
                 if publishing.counts is not None:
                     counts = batch["request_counts"]
                     counts["completed"], counts["failed"] = publishing.counts
-                if publishing.usage is not None:
+                if publishing.usage is not None and not self.settings.like_live:
                     batch["usage"] = publishing.usage
                 self._move(namespace, batch, record, final)
                 ended = True

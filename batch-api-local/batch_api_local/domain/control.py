@@ -38,7 +38,7 @@ class Control:
 
     def reset(self, namespace: str) -> dict[str, Any]:
         """Delete a namespace's files, batches and forced outcomes (and their work files), and
-        put its clock, pace and token limit back to the server's start-up values. Its webhook
+        put its clock, pace, token limit and tier back to the server's start-up values. Its webhook
         events go too, and its webhook endpoint back to the server's."""
         self.store.reset(namespace)
         self.outbox.reset(namespace)
@@ -89,7 +89,7 @@ class Control:
         return outcome
 
     def state(self, namespace: str, *, details: bool = True) -> dict[str, Any]:
-        """A namespace's clock, pace and token limit; with ``details``, also where the server
+        """A namespace's clock, pace, token limit and tier; with ``details``, also where the server
         keeps its state and what it talks to (for its owner or an instructor only)."""
         tenant = self.tenants.get(namespace)
         state: dict[str, Any] = {
@@ -100,6 +100,9 @@ class Control:
             "pace": tenant.pace.as_dict(),
             "paces": {name: p.as_dict() for name, p in PACES.items()},
             "token_limit": tenant.token_limit,
+            "token_limit_set": tenant.token_limit_set,
+            "tier": tenant.tier,
+            "like_live": self.settings.like_live,
             "responder": self.settings.responder,
         }
         if details:

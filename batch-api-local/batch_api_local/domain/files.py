@@ -187,11 +187,16 @@ class FileUpload:
 class Files:
     """The files of every namespace."""
 
-    def __init__(self, store: Store, tenants: Tenants, quota: int | None = None) -> None:
+    def __init__(
+        self, store: Store, tenants: Tenants, quota: int | None = None, *, like_live: bool = False
+    ) -> None:
         self.store = store
         self.tenants = tenants
         #: the bytes of files each key may hold (None: no quota)
         self.quota = quota
+        #: ``--like-live``: a file uploaded without ``expires_after`` shows ``expires_at: null``
+        #: (and is kept until deleted)
+        self.like_live = like_live
         #: bytes of the uploads of each namespace still streaming in (see :class:`Allowance`)
         self._receiving: dict[str, int] = {}
         self._receiving_lock = threading.Lock()
@@ -235,6 +240,8 @@ class Files:
                 raise invalid_value("purpose", purpose, list(FILE_PURPOSES))
             now = self.tenants.now(namespace)
             expires_at = expiry_time(now, purpose, expires_after, from_form=True)
+            if self.like_live and expires_after is None:
+                expires_at = None
             upload.close()
             if purpose == "batch":
                 if upload.size > MAX_BATCH_FILE_BYTES:

@@ -1,7 +1,7 @@
 """Tenants: what belongs to one namespace besides its files and batches, and how it changes.
 
-Each namespace (one key of a keys file, or ``default``) has its own clock, pace and
-enqueued-token limit: one student's control calls change only their own. They start as the
+Each namespace (one key of a keys file, or ``default``) has its own clock, pace,
+enqueued-token limit and usage tier: one student's control calls change only their own. They start as the
 server's start-up settings; what a control call changes is saved in the store (so it survives a
 restart) and kept in memory. A saved value that is not valid is ignored, with a warning.
 """
@@ -19,9 +19,14 @@ from ..config import Pace, Settings, pace_from
 from ..constants import DAY, DEFAULT_NAMESPACE
 from ..errors import BadRequest
 from ..store import Store, setting_key
+from ..tiers import request_limit, tier_limit, valid_tier
 
 log = logging.getLogger("batch_api_local.tenants")
 
+#: the pace value that means "this namespace's default": the class's pace, else the start-up one
+DEFAULT_PACE = "default"
+#: where the pace an instructor set for the whole class is saved
+CLASS_PACE_KEY = "*/pace"  # "*" names no namespace
 #: the largest enqueued-token limit a namespace may set
 MAX_TOKEN_LIMIT = 10**15
 
@@ -63,11 +68,16 @@ class Clock:
 
 @dataclass
 class Tenant:
-    """One namespace's clock, pace and enqueued-token limit."""
+    """One namespace's clock, pace, enqueued-token limit and usage tier."""
 
     clock: Clock
     pace: Pace
     token_limit: int | None
+    #: the usage tier whose queue limits apply (:mod:`..tiers`), or None
+    tier: int | None = None
+    #: whether ``token_limit`` was set by a control call (then it wins over the tier) rather
+    #: than taken from the server's start-up settings
+    token_limit_set: bool = False
 
 
 def valid_token_limit(limit: Any) -> bool:
@@ -110,7 +120,16 @@ class Tenants:
             limit = saved
         else:
             log.warning("ignoring the saved token limit %r of %s", saved, namespace)
-        return Tenant(Clock(self._store, namespace, self._base), pace, limit)
+        # a limit saved before this flag existed was set by a control call if it differs
+        limit_set = self._store.get_setting(
+            setting_key(namespace, "token_limit_set"), limit != self._settings.token_limit
+        )
+        tier = self._store.get_setting(setting_key(namespace, "tier"), self._settings.tier)
+        if tier is not None and not valid_tier(tier):
+            log.warning("ignoring the saved tier %r of %s", tier, namespace)
+            tier = self._settings.tier
+        clock = Clock(self._store, namespace, self._base)
+        return Tenant(clock, pace, limit, tier, bool(limit_set))
 
     def now(self, namespace: str) -> int:
         """The time on a namespace's clock (Unix seconds)."""
@@ -122,28 +141,97 @@ class Tenants:
     def token_limit(self, namespace: str) -> int | None:
         return self.get(namespace).token_limit
 
+    def tier(self, namespace: str) -> int | None:
+        return self.get(namespace).tier
+
+    def queue_limits(self, namespace: str, model: str) -> tuple[int | None, int | None]:
+        """The enqueued-token and enqueued-request limits of a namespace's batches of
+        ``model`` (None: no limit).
+
+        A token limit set by a control call wins; otherwise, with a usage tier, the tier's
+        figure for the model (:mod:`..tiers`); otherwise (no tier, or a model the tier table
+        does not list) the server's start-up limit. The request limit (embeddings models)
+        applies with a tier only.
+        """
+        tenant = self.get(namespace)
+        if tenant.tier is None:
+            return tenant.token_limit, None
+        requests = request_limit(model)
+        if tenant.token_limit_set:
+            return tenant.token_limit, requests
+        listed, limit = tier_limit(model, tenant.tier)
+        return (limit if listed else tenant.token_limit), requests
+
     # -- what control calls change -------------------------------------------------------------
 
-    def set_pace(self, namespace: str, value: Any) -> Pace:
-        """A preset name, seconds per status (missing ones from "normal"), or a Pace."""
+    def default_pace(self) -> Pace:
+        """What ``"default"`` means for a namespace: the pace an instructor last set for the
+        whole class (``namespace="*"``), else the server's start-up pace (``--pace``)."""
+        saved = self._store.get_setting(CLASS_PACE_KEY)
+        if saved is not None:
+            try:
+                return pace_from(saved)
+            except ValueError:
+                log.warning("ignoring the saved class pace %r: not a valid pace", saved)
+        return self._settings.pace
+
+    def set_class_pace(self, value: Any) -> Pace:
+        """Remember a class-wide pace as what ``"default"`` means from now on."""
+        pace = self.default_pace() if value == DEFAULT_PACE else self._pace(value)
+        self._store.set_setting(CLASS_PACE_KEY, pace.as_dict())
+        return pace
+
+    @staticmethod
+    def _pace(value: Any) -> Pace:
         try:
-            pace = pace_from(value)
+            return pace_from(value)
         except ValueError as exc:
             raise BadRequest(str(exc), param="pace") from None
+
+    def set_pace(self, namespace: str, value: Any) -> Pace:
+        """A preset name, seconds per status (missing ones from "normal"), a Pace, or
+        ``"default"`` (see :meth:`default_pace`)."""
+        if value == DEFAULT_PACE:
+            pace = self.default_pace()
+        else:
+            pace = self._pace(value)
         self._store.set_setting(setting_key(namespace, "pace"), pace.as_dict())
         self.get(namespace).pace = pace
         self._wake.set()
         return pace
 
     def set_token_limit(self, namespace: str, limit: Any) -> int | None:
-        if limit is not None and not valid_token_limit(limit):
+        """A limit (None: no limit) that wins over the tier, or ``"default"``: back to the
+        server's start-up limit, and the tier (if any) decides again."""
+        explicit = limit != "default"
+        if not explicit:
+            limit = self._settings.token_limit
+        elif limit is not None and not valid_token_limit(limit):
             raise BadRequest(
-                "token_limit must be a positive integer (at most 10**15) or null.",
+                "token_limit must be a positive integer (at most 10**15), null (no limit) or "
+                "'default' (the server's own, and the tier's figures again).",
                 param="token_limit",
             )
         self._store.set_setting(setting_key(namespace, "token_limit"), limit)
-        self.get(namespace).token_limit = limit
+        self._store.set_setting(setting_key(namespace, "token_limit_set"), explicit)
+        tenant = self.get(namespace)
+        tenant.token_limit, tenant.token_limit_set = limit, explicit
         return limit
+
+    def set_tier(self, namespace: str, tier: Any) -> int | None:
+        """A usage tier (1 to 5) whose queue limits apply; None: no tier (the server's single
+        limit); ``"default"``: the server's start-up tier (``serve --tier``)."""
+        if tier == "default":
+            tier = self._settings.tier
+        elif tier is not None and not valid_tier(tier):
+            raise BadRequest(
+                "tier must be a usage tier from 1 to 5, null (no tier) or 'default' (the "
+                "server's own).",
+                param="tier",
+            )
+        self._store.set_setting(setting_key(namespace, "tier"), tier)
+        self.get(namespace).tier = tier
+        return tier
 
     def advance_clock(self, namespace: str, seconds: Any) -> int:
         if not isinstance(seconds, int | float) or isinstance(seconds, bool):
@@ -157,7 +245,8 @@ class Tenants:
         return now
 
     def reset(self, namespace: str) -> None:
-        """Clock, pace and token limit back to the server's start-up values."""
+        """Clock, pace, token limit and tier back to the server's start-up values."""
         self.get(namespace).clock.reset()
         self.set_pace(namespace, self._settings.pace)
-        self.set_token_limit(namespace, self._settings.token_limit)
+        self.set_token_limit(namespace, "default")
+        self.set_tier(namespace, "default")

@@ -2,8 +2,8 @@
 sends can reach it by accident.
 
 A page for a browser that opens the server's address (``/``, or ``/v1`` asked for HTML);
-health and who-am-I; a namespace's state, reset, clock, pace, token limit and forced outcomes;
-its webhook setting and events; the instructor's class view and page. Each call acts on the
+health and who-am-I; a namespace's state, reset, clock, pace, token limit, usage tier and
+forced outcomes; its webhook setting and events; the instructor's class view and page. Each call acts on the
 caller's namespace; an admin key may name another (``namespace``: a label or a namespace) or
 every student's (``*``), and then gets one answer per namespace.
 """
@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 
 from ..constants import VERSION
 from ..errors import BadRequest, invalid_url
-from ..keys import Caller, Keys
+from ..keys import EVERYONE, Caller, Keys
 from ..webhooks import EVENTS_LIMIT
 from .deps import CallerDep, ControlBody, ObjectBody, ServiceDep, int_param, keys
 
@@ -82,6 +82,7 @@ an API for the <code>openai</code> SDK, not a website: the notebooks (and your c
 
 @router.get("/", include_in_schema=False)
 @router.get("/v1", include_in_schema=False)
+@router.get("/v1/", include_in_schema=False)  # else the framework redirects it to /v1
 def front_page(request: Request) -> HTMLResponse:
     # /v1 answers a browser only: an API client gets OpenAI's 404, as from the real API
     if request.url.path != "/" and "text/html" not in request.headers.get("accept", ""):
@@ -147,8 +148,11 @@ def set_pace(
     body: ControlBody,
     svc: ServiceDep,
 ) -> dict[str, Any]:
+    everyone = (body.get("namespace") or request.query_params.get("namespace")) == EVERYONE
     namespaces = targets(request, who, body)
     value = body.get("preset", body)
+    if everyone:  # the class's pace: what "default" means for each student from now on
+        value = svc.tenants.set_class_pace(value)
     return each(namespaces, lambda ns: svc.tenants.set_pace(ns, value).as_dict())
 
 
@@ -165,6 +169,23 @@ def set_token_limit(
         namespaces,
         lambda ns: {"namespace": ns, "token_limit": svc.tenants.set_token_limit(ns, limit)},
     )
+
+
+@router.post("/_local/tier")
+def set_tier(
+    request: Request,
+    who: CallerDep,
+    body: ControlBody,
+    svc: ServiceDep,
+) -> dict[str, Any]:
+    namespaces = targets(request, who, body)
+    if "tier" not in body:
+        raise BadRequest(
+            "Give tier: a usage tier from 1 to 5, null (no tier) or 'default' (the server's).",
+            param="tier",
+        )
+    tier = body.get("tier")
+    return each(namespaces, lambda ns: {"namespace": ns, "tier": svc.tenants.set_tier(ns, tier)})
 
 
 @router.post("/_local/force/line")

@@ -34,6 +34,7 @@ from ..endpoints.embeddings import URL as EMBEDDINGS
 from ..endpoints.embeddings import count_embedding_inputs
 from ..errors import edits_need_json, too_many_large_requests, unknown_model
 from ..http import JSONResponse, StreamedJSONResponse
+from ..like_live import body_key, refuse
 from ..models import ModelInfo, list_models, resolve_model, retired
 from ..responder import respond as respond_with
 from .deps import CallerDep, ServiceDep, object_body
@@ -144,13 +145,16 @@ def _answer(url: str) -> Any:
         responder = request.app.state.responder
 
         def respond() -> tuple[int, dict[str, Any]]:
-            return respond_with(
+            status, payload = respond_with(
                 responder,
                 url,
                 body,
                 now=svc.tenants.now(who.namespace),
                 files=svc.file_reader(who.namespace),
             )
+            if svc.settings.like_live and svc.settings.responder == "local" and status == 200:
+                payload = refuse(url, body, payload, body_key(body))
+            return status, payload
 
         if answer_numbers(url, body) <= HEAVY_NUMBERS:
 
