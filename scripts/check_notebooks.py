@@ -10,6 +10,10 @@
   whole object on purpose (in JupyterLab: the cell's property inspector, "Cell Tags");
 - the shared opening and ending: an H1 title, "In this notebook you will", a "## Setup"
   section, and "## Next steps" at the end;
+- code is hidden only where a reader is meant to try first: a cell whose source is collapsed
+  (cell metadata ``"jupyter": {"source_hidden": true}``, JupyterLab's "Collapse Selected Code")
+  must be a code cell in an "## Exercise" section, the solution of its task. nbval runs and
+  checks it like any other cell;
 - a reader can copy any teaching cell into a project of their own: only the setup cell (the
   first code cell) and cells tagged "local-only" may use the local server's controls (the
   ``batch_api_local`` package, ``helpers.is_local()``, ``/_local`` routes, the mode that
@@ -33,6 +37,8 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 MAX_OUTPUT_LINE = 300
 #: the cell tag that allows longer lines, for a cell that shows a whole object on purpose
 LONG_OUTPUT_TAG = "long-output"
+#: the heading of the section whose solution cells may have their source collapsed
+EXERCISE_HEADING = "## Exercise"
 #: the cell tag of a cell that only makes sense against the local server (it says, in live
 #: mode, what the real service would show instead)
 LOCAL_ONLY_TAG = "local-only"
@@ -70,6 +76,29 @@ def long_lines(cell: Any) -> list[int]:
     ]
 
 
+def source_hidden(cell: Any) -> bool:
+    """Whether JupyterLab shows the cell with its source collapsed."""
+    return bool(cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"))
+
+
+def misplaced_hidden_cells(cells: list[Any]) -> list[str]:
+    """Cells whose source is collapsed outside an exercise's solution: only a code cell under an
+    "## Exercise" heading (and before the next "## " heading) may be hidden."""
+    found = []
+    in_exercise = False
+    for number, cell in enumerate(cells):
+        if cell.cell_type == "markdown":
+            headings = [line.strip() for line in cell.source.splitlines() if line.startswith("## ")]
+            if headings:
+                in_exercise = headings[-1] == EXERCISE_HEADING
+        if source_hidden(cell) and not (cell.cell_type == "code" and in_exercise):
+            found.append(
+                f"cell {number} has its source hidden outside an {EXERCISE_HEADING!r} section: "
+                "only an exercise's solution (a code cell) is hidden"
+            )
+    return found
+
+
 def local_glue(cell: Any) -> list[str]:
     """What a code cell not tagged local-only uses of the local server's controls."""
     if LOCAL_ONLY_TAG in cell.get("metadata", {}).get("tags", []):
@@ -105,6 +134,7 @@ def problems(path: Path) -> list[str]:
                 f"{MAX_OUTPUT_LINE}): print the fields that matter, or tag the cell "
                 f"{LONG_OUTPUT_TAG!r} if it shows a whole object on purpose"
             )
+    found += misplaced_hidden_cells(nb.cells)
     for number, c in enumerate(code[1:], start=2):  # the first code cell is the setup cell
         glue = local_glue(c)
         if glue:

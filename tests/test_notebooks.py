@@ -104,6 +104,48 @@ def _notebook_of_cells(tmp_path: Path, *cells: tuple[str, list[str]]) -> Path:
     return path
 
 
+def _notebook_with_cells(tmp_path: Path, cells: list) -> Path:
+    """A notebook that passes every check, with ``cells`` between its opening and its ending."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = dict(check_notebooks.KERNELSPEC)
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# A title\n\nIn this notebook you will\n\n## Setup"),
+        *cells,
+        nbformat.v4.new_markdown_cell("## Next steps"),
+    ]
+    for count, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), start=1):
+        cell.execution_count = count
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ok\n")]
+    path = tmp_path / "cells.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _hidden(cell):
+    cell.metadata["jupyter"] = {"source_hidden": True}
+    return cell
+
+
+def test_the_notebook_check_allows_a_hidden_solution_only_in_an_exercise(tmp_path):
+    code, markdown = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
+    exercise = markdown("## Exercise\n\nPrint ok.")
+    solution = _notebook_with_cells(tmp_path, [code("x = 1"), exercise, _hidden(code("print(1)"))])
+    assert check_notebooks.problems(solution) == []
+
+    # hidden teaching code, before any exercise
+    found = check_notebooks.problems(_notebook_with_cells(tmp_path, [_hidden(code("x = 1"))]))
+    assert len(found) == 1 and "source hidden" in found[0]
+    # a hidden cell after the exercise's section has ended
+    after = [exercise, code("print(1)"), markdown("## More"), _hidden(code("print(2)"))]
+    found = check_notebooks.problems(_notebook_with_cells(tmp_path, after))
+    assert len(found) == 1 and "cell 4" in found[0]
+    # the task itself (markdown) is not hidden
+    found = check_notebooks.problems(
+        _notebook_with_cells(tmp_path, [_hidden(exercise), code("print(1)")])
+    )
+    assert len(found) == 1 and "'## Exercise'" in found[0]
+
+
 SETUP = "import batch_api_local\nimport helpers\n\nhelpers.setup(pace='instant')"
 
 

@@ -14,6 +14,7 @@ For each notebook:
   (a kernelspec display name other than the one JupyterLab writes gets one within a second),
   and no pop-up asks about Jupyter's news (the repository's ``jupyter-config/``, as with
   ``make lab``);
+- an exercise's solution (a code cell whose metadata says ``source_hidden``) shows collapsed;
 - Run All (the "Run" menu) runs every cell, and no cell shows an error or anything on stderr;
 - each cell that waits with a progress bar (``wait_for_batch``/``wait_for_status`` without
   ``progress=False``) shows exactly one progress widget, with its text beside it and no text bar
@@ -215,20 +216,37 @@ def until(check: Any, seconds: float, what: str, detail: Any = lambda: "") -> An
         time.sleep(0.25)
 
 
+def hidden_cells(path: Path) -> int:
+    """How many code cells of the notebook have their source collapsed (exercise solutions)."""
+    nb = nbformat.read(path, as_version=4)
+    return sum(
+        bool(cell.metadata.get("jupyter", {}).get("source_hidden"))
+        for cell in nb.cells
+        if cell.cell_type == "code"
+    )
+
+
 def code_cells(panel: Locator) -> Locator:
     return panel.locator(".jp-Notebook .jp-CodeCell")
 
 
+def collapsed(panel: Locator) -> Locator:
+    """The code cells shown collapsed: a placeholder instead of their source and prompt."""
+    return panel.locator(".jp-Notebook .jp-CodeCell .jp-InputPlaceholder")
+
+
 def prompts(panel: Locator) -> list[str]:
-    return [
-        text.strip() for text in panel.locator(".jp-CodeCell .jp-InputPrompt").all_text_contents()
-    ]
+    """The input prompts of the code cells whose source shows (a collapsed cell has none)."""
+    cells = panel.locator(".jp-CodeCell .jp-InputArea .jp-InputPrompt")
+    return [text.strip() for text in cells.all_text_contents()]
 
 
 def all_ran(panel: Locator, count: int) -> bool:
-    """Every code cell shows an execution count ("[n]:"), and the kernel is idle."""
+    """Every code cell whose source shows has an execution count ("[n]:"), and the kernel is
+    idle: nothing Run All queued, collapsed cells included, is left to run."""
     seen = prompts(panel)
-    numbered = len(seen) == count and all(re.fullmatch(r"\[\d+\]:", p) for p in seen)
+    shown = count - collapsed(panel).count()
+    numbered = len(seen) == shown and all(re.fullmatch(r"\[\d+\]:", p) for p in seen)
     idle = panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count() == 1
     return numbered and idle
 
@@ -259,6 +277,8 @@ def test_run_all_in_jupyterlab_shows_no_error_and_one_progress_bar_per_waiting_c
         time.sleep(0.25)
     # and no pop-up asks about Jupyter's news over the notebook (jupyter-config/)
     assert page.get_by_text("official Jupyter news").count() == 0
+    # an exercise's solution shows collapsed, until the reader opens it
+    assert collapsed(panel).count() == hidden_cells(lab.folder / "notebooks" / name)
 
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
