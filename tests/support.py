@@ -719,3 +719,28 @@ class MockUpstream:
         self.http.close()
         stop(self.process)
         self._log.close()
+
+
+# -- a notebook kernel's environment --------------------------------------------------------------
+
+
+def notebook_env(mode: str, base_url: str, key: str, *, mpl_backend: str = "agg") -> dict[str, str]:
+    """What a learner sets for ``mode`` ("classroom" or "live") before starting a kernel, on top
+    of this process's environment without its own OpenAI and Batch settings. The kernel imports
+    ``helpers`` from this checkout, not from wherever the environment's editable install points."""
+    checkout = str(Path(__file__).resolve().parents[1])
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENAI_", "BATCH_TUTORIAL_", "BATCH_LOCAL_"))
+    }
+    env.update(
+        BATCH_TUTORIAL_MODE=mode,
+        OPENAI_BASE_URL=base_url,
+        OPENAI_API_KEY=key,
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        MPLBACKEND=mpl_backend,
+        PYTHONPATH=os.pathsep.join(p for p in (checkout, os.environ.get("PYTHONPATH")) if p),
+    )
+    return env

@@ -20,7 +20,6 @@ they write never touch the repository.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +31,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 from batch_api_local import ServerInfo, ensure_server, set_pace, state, stop_server
 
-from support import free_port
+from support import free_port, notebook_env
 
 pytestmark = pytest.mark.live_rehearsal
 
@@ -72,21 +71,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def live_env(base_url: str) -> dict[str, str]:
     """A learner's environment in live mode, with OPENAI_BASE_URL set (a proxy, a gateway)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "BATCH_TUTORIAL_", "BATCH_LOCAL_"))
-    }
-    env.update(
-        BATCH_TUTORIAL_MODE="live",
-        OPENAI_API_KEY=LIVE_LIKE_KEY,
-        OPENAI_BASE_URL=base_url,
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-        MPLBACKEND="agg",
-        PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
-    )
-    return env
+    return notebook_env("live", base_url, LIVE_LIKE_KEY)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

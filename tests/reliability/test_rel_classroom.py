@@ -21,7 +21,6 @@ before the cell, while nobody else's changed. Run with ``make test-slow``.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
 import time
@@ -46,7 +45,7 @@ from batch_api_local import (
 from batch_api_local.constants import DEFAULT_TOKEN_LIMIT
 from batch_api_local.keys import class_keys
 
-from support import assert_clean_log, free_port, log_since, sdk_client
+from support import assert_clean_log, free_port, log_since, notebook_env, sdk_client
 
 pytestmark = pytest.mark.slow
 
@@ -100,21 +99,9 @@ def student_checkout(root: Path) -> Path:
 
 def kernel_env(base_url: str, key: str) -> dict[str, str]:
     """What a student sets for classroom mode, on top of this process's environment."""
-    env = dict(os.environ)
-    for name in ("BATCH_LOCAL_STATE_DIR", "BATCH_LOCAL_PORT", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
-        env.pop(name, None)
-    env.update(
-        BATCH_TUTORIAL_MODE="classroom",
-        OPENAI_BASE_URL=base_url,
-        OPENAI_API_KEY=key,
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-        MPLBACKEND="module://matplotlib_inline.backend_inline",
-        # the kernel imports `helpers` from this checkout, not from wherever the environment's
-        # editable install points
-        PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
+    return notebook_env(
+        "classroom", base_url, key, mpl_backend="module://matplotlib_inline.backend_inline"
     )
-    return env
 
 
 async def run_student(run: Run, folder: Path, order: list[str], env: dict[str, str]) -> None:
